@@ -1,0 +1,97 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Sphinx configuration of the OpenStack High Availability Guide."""
+
+import os
+import subprocess
+import sys
+
+from sphinx.errors import ConfigError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The checker package lives in tools/ so operators can run it without
+# installing anything; the extension imports it from there.
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
+
+
+def _inside_git_checkout() -> bool:
+    # openstackdocstheme reads the commit of the page sources and turns its
+    # absence into a warning that -W makes fatal; say so plainly instead.
+    try:
+        result = subprocess.run(
+            ["git", "-C", HERE, "rev-parse", "--verify", "-q", "HEAD"],
+            capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+if not _inside_git_checkout():
+    raise ConfigError(
+        "the guide must be built from a git checkout with at least one "
+        "commit (openstackdocstheme reads the commit for each page); clone "
+        "the repository, or run 'git init && git add -A && git commit' in "
+        "an unpacked copy, and make sure git is installed.")
+
+extensions = [
+    "confcheck.sphinxext",
+    "openstackdocstheme",
+    "sphinx_tabs.tabs",
+]
+
+project = "OpenStack High Availability Guide"
+copyright = "OpenStack contributors"
+author = "OpenStack contributors"
+# The release of OpenStack the guide is written and validated for; see the
+# option data index in tools/confcheck/data/oslo/index.json.
+version = release = "2026.2"
+
+openstackdocs_repo_name = "openstack/ha-guide"
+openstackdocs_bug_project = "openstack-manuals"
+openstackdocs_bug_tag = "ha-guide"
+openstackdocs_auto_name = False
+openstackdocs_auto_version = False
+openstackdocs_use_storyboard = False
+
+root_doc = "index"
+exclude_patterns = ["_build"]
+pygments_style = "native"
+nitpicky = True
+
+# The example tree the include directive reads and validates.
+confcheck_examples_dir = os.path.join(HERE, "..", "examples")
+
+# -- HTML -------------------------------------------------------------------
+html_theme = "openstackdocs"
+html_static_path = ["_static"]
+html_last_updated_fmt = "%Y-%m-%d %H:%M"
+htmlhelp_basename = "ha-guide"
+
+# -- LaTeX / PDF ------------------------------------------------------------
+# Set here, not left to the theme: the theme switches the engine too late
+# for the preamble Sphinx has already generated.
+latex_engine = "xelatex"
+latex_documents = [
+    ("index", "ha-guide.tex", project, author, "manual"),
+]
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    "fontpkg": r"""
+\setmainfont{Liberation Serif}
+\setsansfont{Liberation Sans}
+\setmonofont[Scale=0.85]{Liberation Mono}
+""",
+    "maxlistdepth": "10",
+}
+latex_use_xindy = False

@@ -1,0 +1,9 @@
+#!/bin/bash
+# Run every test of the guide: install the system packages from bindep.txt,
+# then the whole pytest suite (unit, Sphinx, example tree, functional
+# daemons, PDF and browser checks) through tox.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+tools/test-setup.sh test pdf
+exec tox -e py3 -- "$@"

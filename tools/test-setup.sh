@@ -1,0 +1,61 @@
+#!/bin/bash
+# Install the system packages that bindep.txt lists for the given profiles
+# (default: test pdf). Idempotent: when nothing is missing it only checks.
+#
+#   tools/test-setup.sh            # test + pdf profiles
+#   tools/test-setup.sh pdf        # only the PDF toolchain
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+profiles=("$@")
+[ ${#profiles[@]} -gt 0 ] || profiles=(test pdf)
+
+# bindep reads bindep.txt and knows each distribution's package manager;
+# keep it in a venv of its own so this works before tox exists.
+bindep_venv=${HAGUIDE_BINDEP_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/haguide-bindep}
+if ! [ -x "$bindep_venv/bin/bindep" ]; then
+    echo "test-setup: installing bindep into $bindep_venv"
+    python3 -m venv "$bindep_venv"
+    "$bindep_venv/bin/pip" install -q bindep
+fi
+
+missing=$("$bindep_venv/bin/bindep" -b -f "$top/bindep.txt" "${profiles[@]}" || true)
+if [ -z "$missing" ]; then
+    echo "test-setup: all packages for profiles '${profiles[*]}' are installed"
+    exit 0
+fi
+echo "test-setup: missing packages:" $missing
+
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+else
+    echo "test-setup: not root and no password-less sudo; install them with:" >&2
+    if command -v apt-get >/dev/null; then
+        echo "  sudo apt-get install -y" $missing >&2
+    else
+        echo "  sudo dnf install -y" $missing >&2
+    fi
+    exit 1
+fi
+
+if command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    # shellcheck disable=SC2086
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends $missing
+elif command -v dnf >/dev/null; then
+    # shellcheck disable=SC2086
+    "${sudo[@]}" dnf install -y $missing
+else
+    echo "test-setup: no apt-get or dnf; install by hand:" $missing >&2
+    exit 1
+fi
+
+still=$("$bindep_venv/bin/bindep" -b -f "$top/bindep.txt" "${profiles[@]}" || true)
+if [ -n "$still" ]; then
+    echo "test-setup: still missing after install:" $still >&2
+    exit 1
+fi
+echo "test-setup: done"
