@@ -45,8 +45,13 @@ if not _inside_git_checkout():
 
 extensions = [
     "confcheck.sphinxext",
+    "haguide_pdf",
     "openstackdocstheme",
+    "sphinx_copybutton",
     "sphinx_tabs.tabs",
+    # The figures are SVG sources; LaTeX needs them as PDF (rsvg-convert,
+    # from the bindep "pdf" profile). Inert on the HTML builder.
+    "sphinxcontrib.rsvgconverter",
 ]
 
 project = "OpenStack High Availability Guide"
@@ -70,6 +75,13 @@ nitpicky = True
 
 # The example tree the include directive reads and validates.
 confcheck_examples_dir = os.path.join(HERE, "..", "examples")
+
+# The copy button leaves the prompt out of what it copies: "# " for root
+# commands, "$ " for a user's.
+copybutton_prompt_text = r"[#$] "
+copybutton_prompt_is_regexp = True
+# Output lines are not copied; a trailing backslash carries the command on.
+copybutton_line_continuation_character = "\\"
 
 # -- HTML -------------------------------------------------------------------
 html_theme = "openstackdocs"

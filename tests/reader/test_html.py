@@ -1,0 +1,144 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The HTML guide as a reader's browser sees it: pages, tabs, downloads."""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.reader
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "doc",
+                        "examples")
+
+# Bound for every in-page wait (search index, tab scripts).
+WAIT_SECONDS = 20
+
+
+def _pages(html_dir: str) -> list[str]:
+    pages = []
+    for root, dirs, files in os.walk(html_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
+        for name in files:
+            if name.endswith(".html"):
+                pages.append(os.path.relpath(os.path.join(root, name),
+                                             html_dir))
+    return sorted(pages)
+
+
+def _wait_for(predicate, what: str):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {WAIT_SECONDS} s waiting for {what}")
+
+
+def _severe(browser) -> list[str]:
+    return [entry["message"] for entry in browser.get_log("browser")
+            if entry["level"] == "SEVERE"]
+
+
+def test_every_page_loads_without_errors(site, html_dir, browser):
+    """Every page loads with no JavaScript error and no missing resource.
+
+    The loopback server records each 404, so a stylesheet, script, image or
+    download that a page refers to but the build did not write shows up
+    here even when the browser swallows it.
+    """
+    base, missing = site
+    pages = _pages(html_dir)
+    assert len(pages) > 30, pages
+    problems = []
+    for page in pages:
+        browser.get(f"{base}/{page}")
+        problems.extend(f"{page}: {msg}" for msg in _severe(browser))
+    assert problems == []
+    assert missing == []
+
+
+def test_tab_choice_carries_across_pages(site, browser):
+    """A distribution picked on one page is the one shown on the next."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    browser.get(f"{base}/load-balancing/haproxy.html")
+    tab = _wait_for(lambda: [
+        t for t in browser.find_elements(By.CSS_SELECTOR, ".sphinx-tabs-tab")
+        if t.text.strip() == "RHEL family"], "the RHEL family tab")[0]
+    tab.click()
+    assert tab.get_attribute("aria-selected") == "true"
+
+    browser.get(f"{base}/stateful/galera.html")
+
+    def selected():
+        tabs = browser.find_elements(
+            By.CSS_SELECTOR, ".sphinx-tabs-tab[aria-selected='true']")
+        return [t.text.strip() for t in tabs]
+
+    assert "RHEL family" in _wait_for(selected, "a selected tab")
+    panel = browser.find_element(
+        By.XPATH, "//*[contains(@class,'sphinx-tabs-panel')"
+                  " and not(@hidden)]")
+    assert "dnf" in panel.text
+
+
+def test_download_link_returns_the_exact_example(site, browser):
+    """The download under an included file serves that file byte for byte."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    browser.get(f"{base}/load-balancing/haproxy.html")
+    links = [a.get_attribute("href") for a in
+             browser.find_elements(By.CSS_SELECTOR, "a.download")]
+    wanted = [h for h in links if h.endswith("/haproxy.cfg")]
+    assert wanted, links
+    with urllib.request.urlopen(wanted[0], timeout=10) as response:
+        served = response.read()
+    path = os.path.join(EXAMPLES, "controller", "etc", "haproxy",
+                        "haproxy.cfg")
+    with open(path, "rb") as fh:
+        assert served == fh.read()
+
+
+def test_search_finds_the_haproxy_chapter(site, browser):
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    browser.get(f"{base}/search.html?q=haproxy")
+
+    def hits():
+        return [a.get_attribute("href") for a in browser.find_elements(
+            By.CSS_SELECTOR, "#search-results a")]
+
+    found = _wait_for(lambda: [h for h in hits()
+                               if "load-balancing/haproxy.html" in h],
+                      "the HAProxy chapter in the search results")
+    assert found
+
+
+@pytest.mark.parametrize("page", ["index.html",
+                                  "load-balancing/haproxy.html"])
+def test_screenshot(site, browser, artifacts_dir, page):
+    """Screenshots for a human to look at; the PNG must not be blank."""
+    base, _ = site
+    browser.get(f"{base}/{page}")
+    target = os.path.join(artifacts_dir,
+                          page.replace("/", "-").replace(".html", ".png"))
+    assert browser.save_screenshot(target)
+    assert os.path.getsize(target) > 10_000

@@ -1,0 +1,71 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Print-friendly tabs: each sphinx-tabs label becomes a heading in LaTeX.
+
+On builders without tab support, sphinx-tabs emits every tab as a
+container holding the label (as a plain paragraph) followed by its panel,
+so in the PDF a label reads like any other sentence. This post-transform
+turns each label into a rubric (a bold run-in heading) so the reader sees
+"Debian/Ubuntu", then its commands, then "RHEL family", and so on.
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+# sphinx-tabs marks the outer container of a tab set with this class.
+TABS_CLASS = "sphinx-tabs"
+
+
+def _tab_label(tab: nodes.Node) -> nodes.paragraph | None:
+    """The label paragraph of one non-HTML tab, or None if not that shape.
+
+    The shape is container(tab) > container(label) > paragraph, followed by
+    the panel container (sphinx_tabs.tabs.TabDirective.run).
+    """
+    if not (isinstance(tab, nodes.container) and len(tab.children) == 2):
+        return None
+    head, _panel = tab.children
+    if not (isinstance(head, nodes.container) and len(head.children) == 1):
+        return None
+    name = head.children[0]
+    if not (isinstance(name, nodes.container) and len(name.children) == 1
+            and isinstance(name.children[0], nodes.paragraph)):
+        return None
+    return name.children[0]
+
+
+class TabLabelsAsRubrics(SphinxPostTransform):
+    """Replace each tab label paragraph with a rubric on LaTeX builds."""
+
+    default_priority = 200
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for tabs in list(self.document.findall(nodes.container)):
+            if TABS_CLASS not in tabs["classes"]:
+                continue
+            for tab in tabs.children:
+                label = _tab_label(tab)
+                if label is None:
+                    continue
+                rubric = nodes.rubric(label.rawsource, "", *label.children,
+                                      classes=["tab-label"])
+                tab.children[0].replace_self(rubric)
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_post_transform(TabLabelsAsRubrics)
+    return {"version": "1.0", "parallel_read_safe": True,
+            "parallel_write_safe": True}
