@@ -85,7 +85,6 @@ copybutton_line_continuation_character = "\\"
 
 # -- HTML -------------------------------------------------------------------
 html_theme = "openstackdocs"
-html_static_path = ["_static"]
 html_last_updated_fmt = "%Y-%m-%d %H:%M"
 htmlhelp_basename = "ha-guide"
 
