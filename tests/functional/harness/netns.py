@@ -1,0 +1,163 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Controllers as network namespaces on a bridge that lives in its own.
+
+Nothing touches the root namespace: the bridge sits in a namespace of its
+own, both ends of every veth are in test namespaces, no route is added to
+the host. Each controller may also get its own PID, mount and UTS
+namespaces (``unshare``), so ``killall -0 haproxy`` in a check script sees
+only that node's haproxy and each node has its own hostname and /run.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+from pathlib import Path
+
+from harness import proc
+
+# The first free client address on the lab network.
+CLIENT_ADDRESS = "10.0.0.50"
+PREFIX_LENGTH = 24
+# PID 1 of a node: sets the hostname, runs the setup lines, then waits.
+# bash reaps every orphan that is reparented to it, which PID 1 must do.
+INIT_SCRIPT = """set -e
+hostname {hostname}
+{setup}
+trap 'exit 0' TERM
+while sleep 1; do :; done
+"""
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of pid (Linux keeps them per thread)."""
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return []
+    for task in tasks:
+        try:
+            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+        except FileNotFoundError:
+            continue
+        found.extend(int(c) for c in text.split())
+    return found
+
+
+class Lab:
+    """A bridge namespace plus one namespace per node, deleted on close."""
+
+    def __init__(self, tag: str, daemons: proc.Daemons):
+        # Names are short: veth names must fit in 15 bytes.
+        self.prefix = f"{tag}{os.getpid() % 100000}"
+        self.daemons = daemons
+        self.bridge = f"{self.prefix}br"
+        self.nodes: dict[str, str] = {}
+        self.created: list[str] = []
+
+    def ns(self, node: str) -> str:
+        return self.nodes[node]
+
+    def _ip(self, *args: str) -> None:
+        proc.run(["ip", *args], timeout=10)
+
+    def setup(self, addresses: dict[str, str]) -> None:
+        """Create the bridge and one namespace per node with its address."""
+        self._ip("netns", "add", self.bridge)
+        self.created.append(self.bridge)
+        self._ip("-n", self.bridge, "link", "add", "br0", "type", "bridge")
+        self._ip("-n", self.bridge, "link", "set", "br0", "up")
+        for index, (node, address) in enumerate(addresses.items(), 1):
+            name = f"{self.prefix}n{index}"
+            self._ip("netns", "add", name)
+            self.created.append(name)
+            self.nodes[node] = name
+            port = f"v{name}"
+            self._ip("link", "add", "eth0", "netns", name, "type", "veth",
+                     "peer", "name", port, "netns", self.bridge)
+            self._ip("-n", self.bridge, "link", "set", port, "master", "br0")
+            self._ip("-n", self.bridge, "link", "set", port, "up")
+            self._ip("-n", name, "link", "set", "lo", "up")
+            self._ip("-n", name, "addr", "add",
+                     f"{address}/{PREFIX_LENGTH}", "dev", "eth0")
+            self._ip("-n", name, "link", "set", "eth0", "up")
+
+    def set_link(self, node: str, up: bool) -> None:
+        """Plug or unplug node's cable (its port on the bridge)."""
+        self._ip("-n", self.bridge, "link", "set", f"v{self.ns(node)}",
+                 "up" if up else "down")
+
+    def exec_argv(self, node: str, argv: list[str]) -> list[str]:
+        """argv run in node's network namespace only."""
+        return ["ip", "netns", "exec", self.ns(node), *argv]
+
+    def addresses(self, node: str, dev: str = "eth0") -> list[str]:
+        out = proc.run(["ip", "-n", self.ns(node), "-4", "-o", "addr",
+                        "show", "dev", dev], timeout=10).stdout
+        return [f.split("/")[0] for line in out.splitlines()
+                for f in line.split()[3:4]]
+
+    # Nodes with their own PID, mount and UTS namespaces.
+
+    def boot(self, node: str, hostname: str, setup: str = ":") -> None:
+        """Start node's PID 1; setup is shell run first (mounts, sysctl)."""
+        script = INIT_SCRIPT.format(hostname=shlex.quote(hostname),
+                                    setup=setup)
+        # --kill-child: when the test kills unshare, the node's PID 1 dies
+        # and the kernel kills everything else in that PID namespace.
+        self.daemons.start(f"{node}-init", self.exec_argv(node, [
+            "unshare", "--pid", "--mount", "--uts", "--fork",
+            "--kill-child", "--mount-proc", "bash", "-c", script]),
+            stop_signal=signal.SIGKILL)
+        proc.wait_for(lambda: self._ready(node), timeout=10,
+                      what=f"{node} PID namespace to start")
+
+    def _ready(self, node: str) -> bool:
+        pid = self.init_pid(node)
+        if pid is None:
+            return False
+        # PID 1 has reached its wait loop once its sleep child exists.
+        return any(Path(f"/proc/{c}/comm").read_text().strip() == "sleep"
+                   for c in children(pid) if proc.pid_alive(c))
+
+    def init_pid(self, node: str) -> int | None:
+        kids = children(self.daemons.pid(f"{node}-init"))
+        return kids[0] if kids else None
+
+    def enter_argv(self, node: str, argv: list[str]) -> list[str]:
+        """argv run inside all of node's namespaces (nsenter forks once)."""
+        return ["nsenter", "-t", str(self.init_pid(node)), "-n", "-p", "-m",
+                "-u", "--", *argv]
+
+    def run_in(self, node: str, argv: list[str], **kwargs):
+        return proc.run(self.enter_argv(node, argv), **kwargs)
+
+    def start_in(self, node: str, name: str, argv: list[str],
+                 env: dict[str, str] | None = None) -> None:
+        """Start a foreground daemon inside node, registered as name."""
+        self.daemons.start(name, self.enter_argv(node, argv), env=env)
+
+    def daemon_pid(self, name: str) -> int:
+        """Host PID of a daemon started with start_in (nsenter's child)."""
+        nsenter = self.daemons.pid(name)
+        proc.wait_for(lambda: children(nsenter), timeout=5,
+                      what=f"{name} to be forked by nsenter")
+        return children(nsenter)[0]
+
+    def close(self) -> None:
+        """Delete every namespace this lab made (veths go with them)."""
+        for name in reversed(self.created):
+            proc.run(["ip", "netns", "del", name], timeout=10, check=False)
+        self.created.clear()
