@@ -1,0 +1,51 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Printing the stored warnings, all of them, on every build."""
+
+from __future__ import annotations
+
+import os
+
+from sphinx.environment import BuildEnvironment
+
+from confcheck.sphinxext import store
+
+
+def _finding_warnings(env: BuildEnvironment, examples_dir: str):
+    shown_in: dict[tuple, set[str]] = {}
+    for docname, found in store.records(env, "confcheck_findings").items():
+        for record in found:
+            shown_in.setdefault(record, set()).add(docname)
+    for record in sorted(shown_in):
+        relpath, line, severity, code, message = record
+        path = store.display_path(os.path.join(examples_dir, relpath))
+        pages = ", ".join(sorted(shown_in[record]))
+        yield (f"{path}:{line}", code,
+               f"{message} ({severity}; shown in {pages})")
+
+
+def _order(warning: tuple[str, str, str]) -> tuple:
+    path, _, line = warning[0].rpartition(":")
+    return (path, int(line) if line.isdigit() else 0) + warning[1:]
+
+
+def emit_all(app, env: BuildEnvironment) -> list[str]:
+    """env-updated: print every stored problem and finding once."""
+    warnings = set()
+    for found in store.records(env, "confcheck_problems").values():
+        warnings.update(found)
+    examples_dir = env.config.confcheck_examples_dir
+    if env.config.confcheck_validate:
+        warnings.update(_finding_warnings(env, examples_dir))
+    for location, subtype, message in sorted(warnings, key=_order):
+        store.warn(location, subtype, message)
+    return []

@@ -1,0 +1,187 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The include-example directive: show a file of the example tree."""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx import addnodes
+from sphinx.directives.code import LiteralInclude
+from sphinx.util import logging
+
+import confcheck
+from confcheck import tree
+from confcheck.sphinxext import parts, store, validate
+
+logger = logging.getLogger(__name__)
+
+# Options that pick lines themselves and so cannot be combined with
+# :section:, which picks the lines of one section.
+SELECTORS = ("lines", "start-after", "end-before", "start-at", "end-at",
+             "pyobject", "diff")
+
+
+class ExampleError(Exception):
+    """The directive's input is wrong; str() says how, for the author."""
+
+
+def missing_checker(env, exc: ModuleNotFoundError) -> None:
+    """Log, once per build, that a checker module does not exist yet."""
+    # NOTE: transitional: checker modules land one by one; until a kind's
+    # module exists its files are shown but not validated.
+    if not (exc.name or "").startswith("confcheck.checks"):
+        raise exc
+    missing = env.temp_data.setdefault("confcheck_missing", set())
+    if exc.name not in missing:
+        missing.add(exc.name)
+        logger.info("confcheck: %s is not written yet; files that need it "
+                    "are shown but not validated", exc.name)
+
+
+def kind_of(env, path: str) -> str | None:
+    """The confcheck kind of path (raises confcheck.UnknownKind)."""
+    try:
+        return confcheck.resolve_kind(path)
+    except ModuleNotFoundError as exc:
+        missing_checker(env, exc)
+        return None
+
+
+def resolve(examples_dir: str, argument: str) -> tuple[str, str]:
+    """(absolute path, path relative to the tree) of an include argument;
+    raises ExampleError when it leaves the tree or names no file."""
+    root = os.path.realpath(examples_dir)
+    path = os.path.realpath(os.path.join(root, argument))
+    if os.path.commonpath([root, path]) != root:
+        raise ExampleError(
+            f"{argument!r} is outside the example tree {root}; give a "
+            f"path relative to it, such as "
+            f"'controller/etc/haproxy/haproxy.cfg'")
+    if not os.path.isfile(path):
+        raise ExampleError(f"no file {argument!r} in the example tree "
+                           f"{root}")
+    return path, os.path.relpath(path, root).replace(os.sep, "/")
+
+
+class IncludeExample(LiteralInclude):
+    """literalinclude for doc/examples: validated, captioned, downloadable.
+
+    The path is relative to ``confcheck_examples_dir``. ``:section:``
+    picks one section (ini ``[name]``, haproxy ``listen name``, a
+    keepalived or corosync block header); emphasize-lines count from the
+    first line shown.
+    """
+
+    option_spec: ClassVar[dict] = {
+        **LiteralInclude.option_spec,
+        "section": directives.unchanged_required,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        try:
+            relpath, kind, text = self._prepare()
+        except ExampleError as exc:
+            store.problem(self.env, self.get_location(), "include", str(exc))
+            return []
+        result = super().run()
+        for message in [n for n in result
+                        if isinstance(n, nodes.system_message)]:
+            # LiteralInclude reports bad options as a system message that
+            # is printed only when the page is read; store it instead.
+            store.problem(self.env, self.get_location(), "include",
+                          message.astext().strip())
+            result.remove(message)
+        if not result:
+            return result
+        if parts.language(kind, text) == "console":
+            for block in result[0].findall(nodes.literal_block):
+                shown = parts.commands_as_console(block.astext())
+                block.children = [nodes.Text(shown)]
+                block.rawsource = shown
+        return result + [self._download(relpath)]
+
+    def _prepare(self) -> tuple[str, str | None, str]:
+        examples_dir = self.config.confcheck_examples_dir
+        path, relpath = resolve(examples_dir, self.arguments[0])
+        try:
+            text = confcheck.read_text(path)
+        except confcheck.InputError as exc:
+            raise ExampleError(str(exc)) from None
+        store.add(self.env, "confcheck_includes", self.env.docname, relpath)
+        try:
+            kind = kind_of(self.env, path)
+        except confcheck.UnknownKind:
+            kind = None
+            store.problem(self.env, self.get_location(), "unknown-kind",
+                          f"{relpath}: confcheck has no checker for this "
+                          f"file name, so it is not validated")
+        if kind is not None and self.config.confcheck_validate:
+            self._validate(text, path, relpath, kind)
+        if "section" in self.options:
+            self._select_section(text, kind)
+        self.options.setdefault("language", parts.language(kind, text))
+        if not self.options.get("caption"):
+            self.options["caption"] = parts.caption(
+                relpath, kind, self._node(examples_dir, relpath))
+        # LiteralInclude resolves "/x" against the source directory.
+        self.arguments[0] = "/" + os.path.relpath(path, self.env.srcdir)
+        return relpath, kind, text
+
+    def _validate(self, text: str, path: str, relpath: str,
+                  kind: str) -> None:
+        try:
+            findings = validate.check(text, store.display_path(path), kind,
+                                      str(self.env.doctreedir))
+        except ModuleNotFoundError as exc:
+            missing_checker(self.env, exc)
+            return
+        for finding in findings:
+            store.add(self.env, "confcheck_findings", self.env.docname,
+                      (relpath, finding.line, finding.severity,
+                       finding.code, finding.message))
+
+    def _select_section(self, text: str, kind: str | None) -> None:
+        clash = [o for o in SELECTORS if o in self.options]
+        if clash:
+            raise ExampleError(
+                f":section: picks its own lines; it cannot be combined "
+                f"with :{clash[0]}:")
+        try:
+            first, last = parts.section_lines(
+                text, kind or "", self.options["section"])
+        except parts.UnknownSection as exc:
+            raise ExampleError(f"{self.arguments[0]}: {exc}") from None
+        self.options["lines"] = f"{first}-{last}"
+        if "lineno-match" not in self.options and "linenos" in self.options:
+            self.options.setdefault("lineno-start", first)
+
+    def _node(self, examples_dir: str, relpath: str) -> str | None:
+        try:
+            cluster = tree.load_cluster(examples_dir)
+        except tree.ClusterError:
+            return None  # reported once per build by the tree checks
+        return cluster.first_node(tree.role_of(relpath))
+
+    def _download(self, relpath: str) -> nodes.paragraph:
+        target = self.arguments[0]
+        name = os.path.basename(relpath)
+        ref = addnodes.download_reference(
+            "", "", nodes.literal(name, name), reftarget=target,
+            refdoc=self.env.docname, refexplicit=True, refwarn=False)
+        para = nodes.paragraph("", "", nodes.Text("Download "), ref)
+        para["classes"].append("confcheck-download")
+        self.set_source_info(para)
+        return para

@@ -1,0 +1,188 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""How an example is shown: sections, lexers, captions, command prompts.
+
+Pure functions (no Sphinx): the directive adapts them. Sections are found
+by a small line scanner per file family because each format only needs
+its headers recognised, not a full parse; the checkers do the parsing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+# kind -> Pygments lexer name. keepalived, corosync and xinetd lexers come
+# from confcheck.lexers (pygments.lexers entry points); haproxy from the
+# haproxy-pygments-lexer package.
+LEXERS = {
+    "oslo": "ini", "mysql": "ini", "sysctl": "ini", "memcached": "ini",
+    "rabbitmq": "ini", "rabbitmq-env": "bash", "shell": "bash",
+    "haproxy": "haproxy", "keepalived": "keepalived",
+    "corosync": "corosync", "xinetd": "xinetd", "hosts": "text",
+    "python": "python", "yaml": "yaml", "pcs": "console", "crm": "console",
+}
+# How sections are found, per kind: "ini" [name] headers, "haproxy"
+# unindented keyword headers, "braces" blocks with a header then { ... }.
+SECTION_STYLE = {
+    "oslo": "ini", "mysql": "ini", "rabbitmq": "ini",
+    "haproxy": "haproxy",
+    "keepalived": "braces", "corosync": "braces", "xinetd": "braces",
+}
+HAPROXY_SECTIONS = frozenset({
+    "global", "defaults", "frontend", "backend", "listen", "peers",
+    "resolvers", "userlist", "program", "mailers", "http-errors", "ring",
+    "cache", "log-forward", "fcgi-app"})
+COMMAND_CAPTIONS = {
+    "pcs": "pcs commands, run on one controller",
+    "crm": "crmsh commands, run on one controller",
+}
+ROOT_PROMPT = "# "
+INI_HEADER = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*(?:[#;].*)?$")
+COMMENT = re.compile(r"^\s*[#;]")
+
+
+class UnknownSection(LookupError):
+    """The requested section is not in the file; str() lists the known."""
+
+
+def _ini_headers(lines: list[str]) -> list[tuple[int, str]]:
+    return [(n, m["name"].strip()) for n, line in enumerate(lines)
+            if (m := INI_HEADER.match(line))]
+
+
+def _haproxy_headers(lines: list[str]) -> list[tuple[int, str]]:
+    headers = []
+    for n, line in enumerate(lines):
+        words = line.split("#", 1)[0].split()
+        if words and words[0] in HAPROXY_SECTIONS:
+            headers.append((n, " ".join(words[:2])))
+    return headers
+
+
+def _brace_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
+    """Top-level (start, end, header) blocks; end is the closing line."""
+    blocks, depth, start, header = [], 0, None, ""
+    for n, line in enumerate(lines):
+        code = line.split("#", 1)[0].split("!", 1)[0]
+        if depth == 0 and code.strip() and code.strip() != "{":
+            start, header = n, code.split("{", 1)[0].strip()
+        for char in code:
+            if char == "{":
+                depth += 1
+            elif char == "}" and depth:
+                depth -= 1
+                if depth == 0 and start is not None:
+                    blocks.append((start, n, " ".join(header.split())))
+                    start = None
+    return blocks
+
+
+def _trim(lines: list[str], start: int, end: int) -> int:
+    """Last line of a section running to end: drop the blank lines and the
+    comment block that belongs to the next header."""
+    last = end
+    while last > start and not lines[last].strip():
+        last -= 1
+    if end + 1 < len(lines) and last == end:
+        # The comment directly above the next header describes it.
+        while last > start and COMMENT.match(lines[last]):
+            last -= 1
+        while last > start and not lines[last].strip():
+            last -= 1
+    return last
+
+
+def sections(text: str, kind: str) -> dict[str, tuple[int, int]]:
+    """Section name -> (first, last) line, 1-based, inclusive."""
+    lines = text.splitlines()
+    style = SECTION_STYLE.get(kind)
+    found: dict[str, tuple[int, int]] = {}
+    if style == "braces":
+        for start, end, header in _brace_blocks(lines):
+            found.setdefault(header, (start + 1, end + 1))
+        return found
+    headers = (_ini_headers if style == "ini" else _haproxy_headers)(lines)
+    for index, (start, name) in enumerate(headers):
+        nxt = headers[index + 1][0] if index + 1 < len(headers) else None
+        end = _trim(lines, start, (nxt if nxt is not None
+                                   else len(lines)) - 1)
+        if nxt is None:
+            end = len(lines) - 1
+            while end > start and not lines[end].strip():
+                end -= 1
+        found.setdefault(name, (start + 1, end + 1))
+    return found
+
+
+def section_lines(text: str, kind: str, name: str) -> tuple[int, int]:
+    """(first, last) line of section name; raises UnknownSection."""
+    if kind not in SECTION_STYLE:
+        raise UnknownSection(f"files of kind {kind!r} have no sections")
+    found = sections(text, kind)
+    wanted = " ".join(name.split())
+    if wanted in found:
+        return found[wanted]
+    known = ", ".join(repr(s) for s in found) or "none"
+    raise UnknownSection(f"no section {wanted!r}; the file has: {known}")
+
+
+def lexer(kind: str | None) -> str:
+    return LEXERS.get(kind or "", "text")
+
+
+def caption(relpath: str, kind: str | None, node: str | None) -> str:
+    """Where the file lives: '/etc/haproxy/haproxy.cfg on controller1'."""
+    if kind in COMMAND_CAPTIONS:
+        return COMMAND_CAPTIONS[kind]
+    parts = relpath.replace(os.sep, "/").split("/", 1)
+    on_node = "/" + parts[-1]
+    return f"{on_node} on {node}" if node else on_node
+
+
+def commands_as_console(text: str) -> str:
+    """Command file -> console transcript: a root prompt per command.
+
+    Continuation lines (after a trailing backslash) keep no prompt, so the
+    block reads as typed. Comment lines get a prompt too: typed at a shell
+    they are comments, and the lexer shows them as such.
+    """
+    out, continued = [], False
+    for line in text.splitlines(keepends=True):
+        if continued or not line.strip():
+            out.append(line)
+        else:
+            out.append(ROOT_PROMPT + line)
+        continued = line.rstrip("\r\n").endswith("\\")
+    return "".join(out)
+
+
+def language(kind: str | None, text: str) -> str:
+    """The lexer for a file of kind with this text.
+
+    crmsh files hold either shell commands (``crm configure ...``) or bare
+    configure statements; only the former read as a console session.
+    """
+    if kind == "crm" and any(
+            line.strip() and not line.lstrip().startswith(("crm ", "#"))
+            for line in _command_starts(text)):
+        return "crmsh"
+    return lexer(kind)
+
+
+def _command_starts(text: str) -> list[str]:
+    starts, continued = [], False
+    for line in text.splitlines():
+        if not continued:
+            starts.append(line)
+        continued = line.endswith("\\")
+    return starts
