@@ -21,11 +21,31 @@ Config values:
 
 from __future__ import annotations
 
+from pygments.lexers import find_lexer_class_by_name
+from pygments.util import ClassNotFound
 from sphinx.application import Sphinx
 from sphinx.util.typing import ExtensionMetadata
 
 import confcheck
+from confcheck import lexers
 from confcheck.sphinxext import emit, include, store
+
+# Lexers this project publishes as pygments.lexers entry points.
+OWN_LEXERS = (lexers.KeepalivedLexer, lexers.CorosyncLexer,
+              lexers.XinetdLexer)
+
+
+def add_lexers(app: Sphinx) -> None:
+    """Register our lexers when the project is not pip-installed.
+
+    Installed (tox, pip install -e), Pygments finds them through the entry
+    points and so does doc8; from a bare checkout only Sphinx needs them.
+    """
+    for lexer in OWN_LEXERS:
+        try:
+            find_lexer_class_by_name(lexer.name)
+        except ClassNotFound:
+            app.add_lexer(lexer.name, lexer)
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
@@ -33,6 +53,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
                          types=frozenset({str}))
     app.add_config_value("confcheck_validate", True, "env",
                          types=frozenset({bool}))
+    add_lexers(app)
     app.add_directive("include-example", include.IncludeExample)
     app.connect("env-purge-doc", store.purge_doc)
     app.connect("env-merge-info", store.merge_info)
