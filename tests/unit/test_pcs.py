@@ -1,0 +1,128 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The pcs checker: replay on a scratch CIB, built-in stale-syntax lints."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+import realtools
+from confcheck import check_text
+from confcheck.checks import pcs
+
+SAMPLES = pathlib.Path(__file__).parent / "samples" / "pcs"
+
+
+def found(text: str) -> list[tuple[int, str]]:
+    return [(f.line, f.code) for f in check_text(text, "x.pcs", "pcs")]
+
+
+@pytest.fixture
+def builtin(monkeypatch):
+    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+
+
+@pytest.fixture(scope="module")
+def replayed():
+    """Each sample replayed once: pcs costs ~0.7 s a command."""
+    for binary in ("pcs", "cibadmin", "crm_verify"):
+        realtools.require(binary, "pcs" if binary == "pcs"
+                          else "pacemaker-cli-utils")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("CONFCHECK_EXTERNAL", raising=False)
+        return {p.name: check_text(p.read_text(), p.name, "pcs")
+                for p in SAMPLES.glob("*.pcs")}
+
+
+# (case, text, line, code) found without pcs; one command each.
+BUILTIN_CASES = [
+    ("clone_option", "pcs resource create h systemd:haproxy --clone\n",
+     1, "PCS101"),
+    ("params_keyword", "\n\npcs resource create vip ocf:heartbeat:IPaddr2"
+     " params ip=10.0.0.11\n", 3, "PCS102"),
+    ("cluster_auth", "pcs cluster auth controller1 -u hacluster\n",
+     1, "PCS103"),
+    ("setup_name", "pcs cluster setup --name openstack controller1\n",
+     1, "PCS104"),
+    ("lsb_agent", "pcs resource create h lsb:haproxy clone\n", 1, "PCS105"),
+    ("master_resource", "pcs resource master g-master g\n", 1, "PCS106"),
+    ("master_role", "pcs constraint colocation add master g-clone with "
+     "vip\n", 1, "PCS107"),
+    ("inverted_colocation", "# old guide\n"
+     "pcs constraint colocation add lb-haproxy-clone with vip\n",
+     2, "PCS108"),
+    ("stonith_disabled", "pcs property set stonith-enabled=false\n",
+     1, "PCS109"),
+    ("unknown_subcommand", "pcs resources create vip\n", 1, "PCS005"),
+    ("unclosed_quote", "pcs resource create w ocf:heartbeat:apache \\\n"
+     "  configfile='/etc/a.conf\n", 1, "PCS006"),
+    ("continuation_at_end", "pcs resource create w \\\n", 1, "PCS006"),
+]
+
+
+@pytest.mark.parametrize("text,line,code",
+                         [c[1:] for c in BUILTIN_CASES],
+                         ids=[c[0] for c in BUILTIN_CASES])
+def test_builtin_finds(builtin, text, line, code):
+    assert (line, code) in found(text)
+
+
+def test_builtin_good_sample_is_clean(builtin):
+    text = (SAMPLES / "vip-haproxy.pcs").read_text()
+    assert found(text) == []
+
+
+def test_builtin_accepts_the_current_syntax(builtin):
+    text = ("pcs host auth controller1 controller2 -u hacluster\n"
+            "pcs cluster setup openstack controller1 addr=10.0.0.12 "
+            "controller2 addr=10.0.0.13\n"
+            "pcs resource create g ocf:heartbeat:galera promotable\n"
+            "pcs constraint colocation add Promoted g-clone with vip\n")
+    assert found(text) == []
+
+
+def test_real_good_sample_is_clean(replayed):
+    """Includes systemd:haproxy, which pcs only takes with --force here."""
+    assert replayed["vip-haproxy.pcs"] == []
+
+
+# What pcs itself and the lints find in samples/pcs/stale-and-broken.pcs.
+BROKEN = {
+    (1, "PCS103"), (2, "PCS104"), (3, "PCS109"), (4, "PCS102"),
+    (5, "PCS101"), (5, "PCS105"), (6, "PCS001"), (7, "PCS108"),
+    (8, "PCS005"), (9, "PCS004"), (10, "PCS006"),
+}
+
+
+def test_real_broken_sample(replayed):
+    """Line 7 names resources whose creation failed: no second error."""
+    findings = replayed["stale-and-broken.pcs"]
+    assert {(f.line, f.code) for f in findings} == BROKEN
+    ipx = next(f for f in findings if f.code == "PCS001")
+    assert "invalid resource option 'ipx'" in ipx.message
+
+
+def test_real_missing_fencing_fails_crm_verify(replayed):
+    """A file that configures fencing but not for its resources' needs."""
+    text = ("pcs stonith create f1 fence_ipmilan ip=10.0.1.12 "
+            "username=admin password=P pcmk_host_list=controller1\n"
+            "pcs stonith delete f1\n"
+            "pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11\n")
+    findings = check_text(text, "x.pcs", "pcs")
+    assert ("PCS002" in {f.code for f in findings}), findings
+
+
+def test_codes_have_examples():
+    for code in pcs.CODES:
+        assert code.bad and code.good and code.code.startswith("PCS")

@@ -1,0 +1,131 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Shared by the pcs and crm checkers: scratch CIB files and crm_verify.
+
+Both checkers replay a file's commands against an empty CIB on disk (never
+a live cluster) and then run crm_verify on the result. Some complaints only
+say that this machine is not a cluster node (no systemd, no nodes, no
+quorum); ARTEFACTS lists them so they never become findings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+
+from confcheck import external
+
+TIMEOUT = 30.0
+
+# Messages that describe the scratch CIB or the build machine, not the file:
+# the CIB has no nodes and no quorum, and pcs/crm say so on every call.
+ARTEFACTS = tuple(re.compile(p) for p in (
+    r"Validation for node existence in the cluster will be skipped",
+    r"Defaults do not apply to resources which override",
+    r"lack of quorum",
+    r"Blind faith: not fencing unseen nodes",
+    r"referenced node \S+ does not exist",
+    r"commit forced",
+    r"^-V may provide more details",
+    r"Errors found during check: config not valid",
+    r"Either configure some or disable STONITH",
+    r"NOTE: Clusters with shared data need STONITH",
+))
+
+# Agent classes whose metadata comes from a running systemd (PID 1 here is
+# not systemd, so they can never be described on a build machine).
+MACHINE_CLASSES = ("systemd:", "service:")
+
+NO_METADATA = re.compile(
+    r"Agent '(?P<a>[^']+)' is not installed or does not provide valid "
+    r"metadata|(?P<b>\S+): (got no meta-data|no such resource agent)")
+
+STONITH_FALSE = re.compile(r"(?i)^stonith-enabled=(false|0|no|off|n)$")
+OLD_ROLE = re.compile(r"(?i)^(?:role=|[\w.-]+:)?(master|slave)$")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def is_artefact(message: str) -> bool:
+    return any(p.search(message) for p in ARTEFACTS)
+
+
+def missing_agent(message: str) -> str | None:
+    """The agent a message says has no metadata here, if it says so."""
+    match = NO_METADATA.search(message)
+    return (match.group("a") or match.group("b")) if match else None
+
+
+def machine_agent(agent: str) -> bool:
+    return agent.startswith(MACHINE_CLASSES)
+
+
+def binaries(*names: str) -> dict[str, str] | None:
+    """Paths of all the named tools, or None if one is missing/disabled."""
+    found = {n: external.available(n) for n in names}
+    return None if None in found.values() else found  # type: ignore
+
+
+def new_cib(directory: str, cibadmin: str, stonith_enabled: bool) -> str:
+    """Write an empty CIB (fencing off unless the file configures it)."""
+    proc = external.run([cibadmin, "--empty"], timeout=TIMEOUT)
+    if proc.returncode != 0:
+        raise external.ExternalToolError(
+            f"cibadmin --empty failed: {proc.stderr.strip()[:200]}")
+    xml = proc.stdout
+    if not stonith_enabled:
+        # A file without fencing devices is a fragment of a cluster whose
+        # fencing lives elsewhere; do not let the empty CIB's missing
+        # fencing make crm_verify fail on it.
+        xml = xml.replace(
+            "<crm_config/>",
+            '<crm_config><cluster_property_set id="cib-bootstrap-options">'
+            '<nvpair id="cib-bootstrap-options-stonith-enabled" '
+            'name="stonith-enabled" value="false"/>'
+            "</cluster_property_set></crm_config>")
+    path = os.path.join(directory, "cib.xml")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(xml)
+    return path
+
+
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="confcheck-cib-")
+
+
+def verify(crm_verify: str, cib: str) -> list[str]:
+    """crm_verify's error messages for cib (empty when it is valid)."""
+    proc = external.run([crm_verify, "-V", "-x", cib], timeout=TIMEOUT)
+    if proc.returncode == 0:
+        return []
+    messages = []
+    for raw in (proc.stdout + "\n" + proc.stderr).splitlines():
+        text = re.sub(r"^\(\w+\)\s*", "", raw.strip())
+        if text.startswith("error:"):
+            text = text.removeprefix("error:").strip()
+            if not is_artefact(text):
+                messages.append(text)
+    return messages or [f"crm_verify exited with status {proc.returncode}"]
+
+
+def line_of(message: str, ids: dict[str, int]) -> int:
+    """The line that created an id the message names (0 when none)."""
+    named = [line for ident, line in ids.items()
+             if re.search(rf"(?<![\w-]){re.escape(ident)}(?![\w-])",
+                          message)]
+    return min(named) if named else 0
+
+
+def clean(text: str) -> list[str]:
+    """Output lines without colour codes and blank lines."""
+    return [s for s in (ANSI.sub("", r).strip() for r in text.splitlines())
+            if s]

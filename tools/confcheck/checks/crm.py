@@ -1,0 +1,241 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""crmsh configure statements: replayed with crm on a scratch CIB."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+
+from confcheck import external
+from confcheck.checks import _pacemaker as pm
+from confcheck.checks._commands import read_commands
+from confcheck.findings import Code, CodeBook, Finding
+
+KIND = "crm"
+DESCRIPTION = ("crmsh configure statements: replayed with crm on a "
+               "scratch CIB, then crm_verify")
+
+# Statements that define part of the configuration (`crm configure help`,
+# crmsh 4.4.1); `ms` is accepted with a deprecation warning.
+STATEMENTS = frozenset({
+    "primitive", "clone", "ms", "master", "group", "colocation",
+    "collocation", "order", "location", "property", "rsc_defaults",
+    "op_defaults", "fencing_topology", "rsc_template", "rsc_ticket",
+    "tag", "bundle", "alert", "monitor", "node", "acl_target", "role",
+    "user"})
+
+# Statements that create an object whose id is the second word.
+CREATES = frozenset({"primitive", "clone", "ms", "master", "group",
+                     "rsc_template", "bundle", "tag"})
+
+MISSING_OBJECT = re.compile(r"missing object (\S+)")
+
+CODES = CodeBook(
+    Code("CRM001", "error", "crm rejects the statement",
+         bad="primitive vip ocf:heartbeat:IPaddr2 params ipx=10.0.0.11",
+         good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
+         lexer="text"),
+    Code("CRM002", "error", "crm_verify rejects the resulting CIB",
+         bad="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11\n"
+             "# no fencing device and fencing not disabled",
+         good="primitive fence-controller1 stonith:fence_ipmilan params "
+              "ip=10.0.1.12 \\\n  username=admin password=IPMI_PASS "
+              "lanplus=1 pcmk_host_list=controller1", lexer="text"),
+    Code("CRM003", "warning", "crm warns about the statement",
+         bad="location l-vip vip 100: controller1 # duplicate id later",
+         good="location l-vip vip 100: controller1", lexer="text"),
+    Code("CRM004", "warning",
+         "The resource agent is not installed here, so not validated",
+         bad="primitive keystone ocf:openstack:keystone",
+         good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
+         lexer="text"),
+    Code("CRM005", "error", "Unknown configure statement",
+         bad="resource vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
+         good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
+         lexer="text"),
+    Code("CRM006", "error", "The statement cannot be split into words",
+         bad="primitive web ocf:heartbeat:apache params "
+             "configfile='/etc/apache2.conf",
+         good="primitive web ocf:heartbeat:apache params "
+              "configfile=/etc/apache2/apache2.conf", lexer="text"),
+    Code("CRM007", "warning",
+         "crm could not be run; only the built-in checks were done",
+         bad="(crm timed out)", good="(crm answered)", lexer="text"),
+    Code("CRM101", "warning",
+         "Master/slave resources are promotable clones now",
+         bad="ms galera-master galera meta master-max=3",
+         good="clone galera-clone galera meta promotable=true "
+              "promoted-max=3", lexer="text"),
+    Code("CRM102", "warning", "LSB init scripts: use the systemd unit",
+         bad="primitive lb-haproxy lsb:haproxy",
+         good="primitive lb-haproxy systemd:haproxy", lexer="text"),
+    Code("CRM103", "warning",
+         "Roles are Promoted/Unpromoted since Pacemaker 2.1",
+         bad="colocation vip-with-galera inf: vip galera-clone:Master",
+         good="colocation vip-with-galera inf: vip galera-clone:Promoted",
+         lexer="text"),
+    Code("CRM104", "warning",
+         "Clone colocated with a single resource (inverted)",
+         bad="colocation haproxy-with-vip inf: lb-haproxy-clone vip",
+         good="colocation vip-with-haproxy inf: vip lb-haproxy-clone",
+         lexer="text"),
+    Code("CRM105", "warning", "Fencing disabled: mandatory in production",
+         bad="property stonith-enabled=false",
+         good="primitive fence-controller1 stonith:fence_ipmilan ...",
+         lexer="text"),
+)
+
+
+def check(text: str, path: str) -> list[Finding]:
+    findings: list[Finding] = []
+    replay: list[tuple[int, tuple[str, ...]]] = []
+    clones: set[str] = set()
+    for cmd in read_commands(text):
+        if cmd.error:
+            findings.append(CODES.finding(path, cmd.line, "CRM006",
+                                          cmd.error))
+            continue
+        words = _strip_crm(cmd.words)
+        if not words:
+            continue
+        if words[0] in ("clone", "ms", "master") and len(words) > 1:
+            clones.add(words[1])
+        static = _static(path, cmd.line, words, clones)
+        findings.extend(static)
+        if not any(f.severity == "error" for f in static):
+            replay.append((cmd.line, words))
+    tools = pm.binaries("crm", "cibadmin", "crm_verify")
+    if tools and replay:
+        findings.extend(_replay(path, replay, tools, findings))
+    return findings
+
+
+def _strip_crm(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop a leading 'crm [-F] configure' the author may have written."""
+    out = list(words)
+    if out[:1] == ["crm"]:
+        out = [w for w in out[1:] if w not in ("-F", "--force")]
+    if out[:1] == ["configure"]:
+        out = out[1:]
+    return tuple(out)
+
+
+def _static(path: str, line: int, words: tuple[str, ...],
+            clones: set[str]) -> list[Finding]:
+    """Stale syntax and risky settings, found without running crm."""
+    found = []
+
+    def add(code: str, message: str) -> None:
+        found.append(CODES.finding(path, line, code, message))
+
+    if words[0] not in STATEMENTS:
+        add("CRM005", f"unknown configure statement {words[0]!r} (known: "
+                      f"{', '.join(sorted(STATEMENTS))})")
+        return found
+    if words[0] in ("ms", "master"):
+        add("CRM101", "'ms' is deprecated: write 'clone ID RSC meta "
+                      "promotable=true'")
+    for word in words:
+        if word.startswith("lsb:"):
+            add("CRM102", f"{word}: distributions ship systemd units; use "
+                          f"systemd:{word[4:]}")
+    if words[0] in ("colocation", "collocation", "order", "location") and (
+            any(pm.OLD_ROLE.match(w) for w in words[2:])) or any(
+            re.match(r"(?i)role=(master|slave)$", w) for w in words):
+        add("CRM103", "Master/Slave roles are Promoted/Unpromoted since "
+                      "Pacemaker 2.1")
+    if any(pm.STONITH_FALSE.match(w) for w in words):
+        add("CRM105", "fencing is disabled: acceptable in a lab, but "
+                      "production clusters need a fencing device per node")
+    if words[0] in ("colocation", "collocation") and len(words) == 5:
+        dependent, anchor = (w.split(":")[0] for w in words[3:5])
+        # With a role (galera-clone:Promoted vip) one instance is meant.
+        if dependent in clones and anchor not in clones and (
+                ":" not in words[3]):
+            add("CRM104", f"'{words[3]} {words[4]}' places the clone where "
+                          f"{anchor} runs, so only one instance can start; "
+                          f"list {anchor} first")
+    return found
+
+
+def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
+            tools: dict[str, str],
+            static: list[Finding]) -> list[Finding]:
+    """Commit each statement to one scratch CIB, then crm_verify it."""
+    findings: list[Finding] = []
+    ids: dict[str, int] = {}
+    seen: set[str] = set()  # crm repeats old complaints on every commit
+    failed: set[str] = set()
+    linted = {f.line for f in static}
+    fencing = any(w[0] == "primitive" and len(w) > 2
+                  and w[2].startswith("stonith:") for _, w in replay)
+    try:
+        with pm.scratch_dir() as tmp:
+            cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
+            env = dict(os.environ, CIB_file=cib, TERM="dumb")
+            script = os.path.join(tmp, "statement.crm")
+            for line, words in replay:
+                if words[0] in CREATES and len(words) > 1:
+                    ids.setdefault(words[1], line)
+                with open(script, "w", encoding="utf-8") as fh:
+                    fh.write(f"configure\n{shlex.join(words)}\ncommit\n")
+                proc = external.run([tools["crm"], "-F", "-f", script],
+                                    timeout=pm.TIMEOUT, cwd=tmp, env=env)
+                ok = _judge(path, line, proc, seen, failed, line in linted,
+                            findings)
+                if not ok and words[0] in CREATES and len(words) > 1:
+                    failed.add(words[1])
+            for message in pm.verify(tools["crm_verify"], cib):
+                findings.append(CODES.finding(
+                    path, pm.line_of(message, ids), "CRM002",
+                    f"crm_verify: {message}"))
+    except external.ExternalToolError as exc:
+        findings.append(CODES.finding(path, 0, "CRM007", str(exc)))
+    return findings
+
+
+def _judge(path: str, line: int, proc, seen: set[str], failed: set[str],
+           linted: bool, findings: list[Finding]) -> bool:
+    """Turn one crm run into findings; False if crm refused it."""
+    errors = []
+    for text in pm.clean(proc.stdout + "\n" + proc.stderr):
+        level, _, message = text.partition(": ")
+        if level not in ("ERROR", "WARNING") or message in seen:
+            continue
+        seen.add(message)
+        message = message.strip()
+        if pm.is_artefact(message):
+            continue
+        agent = pm.missing_agent(message)
+        if agent:
+            if not pm.machine_agent(agent):
+                findings.append(CODES.finding(
+                    path, line, "CRM004", f"agent {agent} is not installed "
+                    "on this machine; its parameters were not checked"))
+            continue
+        missing = MISSING_OBJECT.search(message)
+        if missing and missing.group(1) in failed:
+            continue  # reported where that object was defined
+        if level == "ERROR":
+            errors.append(message)
+        elif not linted:
+            findings.append(CODES.finding(path, line, "CRM003", message))
+    if errors:
+        findings.append(CODES.finding(path, line, "CRM001",
+                                      "; ".join(errors)))
+    elif proc.returncode != 0:
+        findings.append(CODES.finding(
+            path, line, "CRM001",
+            f"crm exited with status {proc.returncode}"))
+    return proc.returncode == 0 and not errors

@@ -1,0 +1,317 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""pcs command files: replayed with ``pcs -f`` on a scratch CIB."""
+
+from __future__ import annotations
+
+import re
+
+from confcheck import external
+from confcheck.checks import _pacemaker as pm
+from confcheck.checks._commands import read_commands
+from confcheck.findings import Code, CodeBook, Finding
+
+KIND = "pcs"
+DESCRIPTION = ("pcs commands, one per line: replayed with pcs -f on a "
+               "scratch CIB, then crm_verify")
+
+# `pcs --help` of pcs 0.11.5 (Debian 12).
+SUBCOMMANDS = frozenset({
+    "cluster", "resource", "stonith", "constraint", "property", "acl",
+    "qdevice", "quorum", "booth", "status", "config", "pcsd", "host",
+    "node", "alert", "client", "dr", "tag"})
+
+# Subcommands that edit the CIB and so can be replayed on a file; the
+# others (host auth, cluster setup, status) need a live cluster.
+REPLAYABLE = frozenset({"resource", "stonith", "constraint", "property",
+                        "acl", "alert", "tag", "node"})
+
+# pcs's own answers when a command cannot work on a CIB file at all.
+NOT_ON_A_FILE = re.compile(
+    r"option '-f' is not supported|options .*'-f'.* are not supported|"
+    r"When '-f' is specified")
+MISSING_RESOURCE = re.compile(r"Resource '([^']+)' does not exist")
+
+ROLE_WORDS = frozenset({"promoted", "unpromoted", "started", "stopped",
+                        "master", "slave"})
+
+CODES = CodeBook(
+    Code("PCS001", "error", "pcs rejects the command",
+         bad="pcs resource create vip ocf:heartbeat:IPaddr2 ipx=10.0.0.11",
+         good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11",
+         lexer="shell"),
+    Code("PCS002", "error", "crm_verify rejects the resulting CIB",
+         bad="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11\n"
+             "# no fencing device and fencing not disabled",
+         good="pcs stonith create fence-controller1 fence_ipmilan "
+              "ip=10.0.1.12 \\\n  username=admin password=IPMI_PASS "
+              "lanplus=1 pcmk_host_list=controller1",
+         lexer="shell"),
+    Code("PCS003", "warning", "pcs warns about the command",
+         bad="pcs stonith create fence1 fence_ipmilan ipaddr=10.0.1.12 ...",
+         good="pcs stonith create fence1 fence_ipmilan ip=10.0.1.12 ...",
+         lexer="shell"),
+    Code("PCS004", "warning",
+         "The resource agent is not installed here, so not validated",
+         bad="pcs resource create keystone ocf:openstack:keystone",
+         good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11",
+         lexer="shell"),
+    Code("PCS005", "error", "Unknown pcs subcommand",
+         bad="pcs resources create vip ...",
+         good="pcs resource create vip ...", lexer="shell"),
+    Code("PCS006", "error", "The command cannot be split into words",
+         bad="pcs resource create web ocf:heartbeat:apache "
+             "configfile='/etc/apache2.conf",
+         good="pcs resource create web ocf:heartbeat:apache "
+              "configfile=/etc/apache2/apache2.conf",
+         lexer="shell"),
+    Code("PCS007", "warning",
+         "pcs could not be run; only the built-in checks were done",
+         bad="(pcs timed out)", good="(pcs answered)", lexer="text"),
+    Code("PCS101", "error", "--clone was replaced by the clone keyword",
+         bad="pcs resource create lb-haproxy systemd:haproxy --clone",
+         good="pcs resource create lb-haproxy systemd:haproxy clone "
+              "interleave=true", lexer="shell"),
+    Code("PCS102", "error", "pcs takes agent options without 'params'",
+         bad="pcs resource create vip ocf:heartbeat:IPaddr2 params "
+             "ip=10.0.0.11",
+         good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11",
+         lexer="shell"),
+    Code("PCS103", "error", "'pcs cluster auth' became 'pcs host auth'",
+         bad="pcs cluster auth controller1 controller2 -u hacluster",
+         good="pcs host auth controller1 controller2 -u hacluster",
+         lexer="shell"),
+    Code("PCS104", "error", "'pcs cluster setup' takes the name first",
+         bad="pcs cluster setup --name openstack controller1 controller2",
+         good="pcs cluster setup openstack controller1 addr=10.0.0.12 "
+              "controller2 addr=10.0.0.13", lexer="shell"),
+    Code("PCS105", "warning", "LSB init scripts: use the systemd unit",
+         bad="pcs resource create lb-haproxy lsb:haproxy clone",
+         good="pcs resource create lb-haproxy systemd:haproxy clone",
+         lexer="shell"),
+    Code("PCS106", "error",
+         "Master/slave resources are promotable clones now",
+         bad="pcs resource master galera-master galera",
+         good="pcs resource promotable galera", lexer="shell"),
+    Code("PCS107", "warning", "Roles are Promoted/Unpromoted since "
+         "Pacemaker 2.1",
+         bad="pcs constraint colocation add master galera-clone with vip",
+         good="pcs constraint colocation add Promoted galera-clone "
+              "with vip", lexer="shell"),
+    Code("PCS108", "warning",
+         "Clone colocated with a single resource (inverted)",
+         bad="pcs constraint colocation add lb-haproxy-clone with vip",
+         good="pcs constraint colocation add vip with lb-haproxy-clone",
+         lexer="shell"),
+    Code("PCS109", "warning",
+         "Fencing disabled: mandatory in production",
+         bad="pcs property set stonith-enabled=false",
+         good="pcs stonith create fence-controller1 fence_ipmilan ...",
+         lexer="shell"),
+)
+
+
+def check(text: str, path: str) -> list[Finding]:
+    commands = read_commands(text)
+    findings: list[Finding] = []
+    replay: list[tuple[int, tuple[str, ...]]] = []
+    clones: set[str] = set()
+    skipped: set[str] = set()  # created by commands already in error
+    for cmd in commands:
+        if cmd.error:
+            findings.append(CODES.finding(path, cmd.line, "PCS006",
+                                          cmd.error))
+            continue
+        words = _strip_pcs(cmd.words)
+        if not words:
+            continue
+        clones.update(_clones(words))
+        static = _static(path, cmd.line, words, clones)
+        findings.extend(static)
+        if any(f.severity == "error" for f in static):
+            skipped.update(_created(words))
+        elif words[0] in REPLAYABLE:
+            replay.append((cmd.line, words))
+    tools = pm.binaries("pcs", "cibadmin", "crm_verify")
+    if tools and replay:
+        findings.extend(_replay(path, replay, tools, skipped))
+    return findings
+
+
+def _strip_pcs(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop a leading 'pcs' and any '-f FILE' the author wrote."""
+    out = list(words[1:] if words and words[0] == "pcs" else words)
+    while len(out) >= 2 and out[0] == "-f":
+        del out[:2]
+    return tuple(out)
+
+
+def _created(words: tuple[str, ...]) -> list[str]:
+    """Ids a command creates (resource, fence device, group, clone)."""
+    if len(words) >= 3 and words[1] == "create" and words[0] in (
+            "resource", "stonith"):
+        return [words[2], *_clones(words)]
+    if words[:3] == ("resource", "group", "add") and len(words) > 3:
+        return [words[3]]
+    return list(_clones(words))
+
+
+def _clones(words: tuple[str, ...]) -> list[str]:
+    if words[:2] in (("resource", "clone"), ("resource", "promotable")):
+        return [words[2] + "-clone"] if len(words) > 2 else []
+    if words[:2] == ("resource", "create") and len(words) > 2 and (
+            {"clone", "--clone", "promotable"} & set(words)):
+        return [words[2] + "-clone"]
+    return []
+
+
+def _static(path: str, line: int, words: tuple[str, ...],
+            clones: set[str]) -> list[Finding]:
+    """Stale syntax and risky settings, found without running pcs."""
+    found = []
+
+    def add(code: str, message: str) -> None:
+        found.append(CODES.finding(path, line, code, message))
+
+    if words[0] not in SUBCOMMANDS:
+        add("PCS005", f"unknown pcs subcommand {words[0]!r} (known: "
+                      f"{', '.join(sorted(SUBCOMMANDS))})")
+        return found
+    if "--clone" in words:
+        add("PCS101", "pcs 0.10 and later reject --clone; put the "
+                      "positional keyword 'clone' after the options")
+    if words[1:2] == ("create",) and "params" in words:
+        add("PCS102", "'params' is crmsh syntax; pcs takes NAME=VALUE "
+                      "options straight after the agent")
+    if words[:2] == ("cluster", "auth"):
+        add("PCS103", "'pcs cluster auth' was removed in pcs 0.10; use "
+                      "'pcs host auth NODE... -u hacluster'")
+    if words[:2] == ("cluster", "setup") and "--name" in words:
+        add("PCS104", "pcs 0.10 and later take 'pcs cluster setup NAME "
+                      "NODE [addr=IP]...' without --name")
+    for word in words:
+        if word.startswith("lsb:"):
+            add("PCS105", f"{word}: distributions ship systemd units; use "
+                          f"systemd:{word[4:]}")
+    if words[:2] == ("resource", "master") or "--master" in words:
+        add("PCS106", "master/slave resources became promotable clones: "
+                      "'pcs resource promotable' or 'promotable' on "
+                      "create")
+    elif any(re.match(r"(?i)role=(master|slave)$", w) for w in words) or (
+            words[0] == "constraint"
+            and any(pm.OLD_ROLE.match(w) for w in words[1:])):
+        add("PCS107", "Master/Slave roles are Promoted/Unpromoted since "
+                      "Pacemaker 2.1")
+    if any(pm.STONITH_FALSE.match(w) for w in words):
+        add("PCS109", "fencing is disabled: acceptable in a lab, but "
+                      "production clusters need a fencing device per node")
+    inverted = _inverted_colocation(words, clones)
+    if inverted:
+        add("PCS108", inverted)
+    return found
+
+
+def _inverted_colocation(words: tuple[str, ...],
+                         clones: set[str]) -> str | None:
+    if words[:3] != ("constraint", "colocation", "add"):
+        return None
+    rest = list(words[3:])
+    # With a role (Promoted galera-clone with vip) one instance is meant.
+    if "with" not in rest or rest.index("with") != 1 or len(rest) < 3 or (
+            rest[0].lower() in ROLE_WORDS):
+        return None
+    rest = [w for w in rest if w.lower() not in ROLE_WORDS]
+    dependent, anchor = rest[0], rest[2]
+
+    def is_clone(ident: str) -> bool:
+        return ident in clones or ident.endswith("-clone")
+
+    if is_clone(dependent) and not is_clone(anchor):
+        return (f"'{dependent} with {anchor}' places the clone where "
+                f"{anchor} runs, so only one instance can start; write "
+                f"'{anchor} with {dependent}'")
+    return None
+
+
+def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
+            tools: dict[str, str], skipped: set[str]) -> list[Finding]:
+    """Run each command against one scratch CIB, then crm_verify it."""
+    findings: list[Finding] = []
+    ids: dict[str, int] = {}
+    failed = set(skipped)
+    fencing = any(w[:2] == ("stonith", "create") for _, w in replay)
+    try:
+        with pm.scratch_dir() as tmp:
+            cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
+            for line, words in replay:
+                created = _created(words)
+                for ident in created:
+                    ids.setdefault(ident, line)
+                ok = _run_one(path, line, words, tools["pcs"], cib, tmp,
+                              failed, findings)
+                if not ok:
+                    failed.update(created)
+            for message in pm.verify(tools["crm_verify"], cib):
+                findings.append(CODES.finding(
+                    path, pm.line_of(message, ids), "PCS002",
+                    f"crm_verify: {message}"))
+    except external.ExternalToolError as exc:
+        findings.append(CODES.finding(path, 0, "PCS007", str(exc)))
+    return findings
+
+
+def _run_one(path: str, line: int, words: tuple[str, ...], pcs: str,
+             cib: str, tmp: str, failed: set[str],
+             findings: list[Finding]) -> bool:
+    """Replay one command; append its findings; False if pcs refused."""
+    proc = external.run([pcs, "-f", cib, *words], timeout=pm.TIMEOUT,
+                        cwd=tmp)
+    errors, warnings = _messages(proc.stderr)
+    if proc.returncode != 0 and any(NOT_ON_A_FILE.search(e)
+                                    for e in errors):
+        return True
+    agent = next(filter(None, map(pm.missing_agent, errors)), None)
+    if proc.returncode != 0 and agent:
+        if not pm.machine_agent(agent):
+            findings.append(CODES.finding(
+                path, line, "PCS004", f"agent {agent} is not installed on "
+                "this machine; its options were not checked"))
+        proc = external.run([pcs, "-f", cib, *words, "--force"],
+                            timeout=pm.TIMEOUT, cwd=tmp)
+        errors, warnings = _messages(proc.stderr)
+        warnings = [w for w in warnings if not pm.missing_agent(w)]
+    for warning in warnings:
+        findings.append(CODES.finding(path, line, "PCS003", warning))
+    if proc.returncode == 0:
+        return True
+    missing = {m.group(1) for e in errors
+               for m in [MISSING_RESOURCE.search(e)] if m}
+    if missing and missing <= failed and len(missing) == len(errors):
+        return False  # already reported where that resource was created
+    message = errors[0] if errors else (
+        f"pcs exited with status {proc.returncode} (usage error)")
+    findings.append(CODES.finding(path, line, "PCS001", message))
+    return False
+
+
+def _messages(stderr: str) -> tuple[list[str], list[str]]:
+    """pcs's errors and warnings without its boilerplate."""
+    errors, warnings = [], []
+    for text in pm.clean(stderr):
+        if text.startswith("Error: "):
+            text = text.removeprefix("Error: ")
+            if "unable to continue" not in text:
+                errors.append(text.removesuffix(
+                    ", use --force to override"))
+        elif "Warning: " in text and not pm.is_artefact(text):
+            warnings.append(text.split("Warning: ", 1)[1])
+    return errors, warnings
