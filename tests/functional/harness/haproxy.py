@@ -1,0 +1,95 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""HAProxy from the tree's haproxy.cfg: selected proxies, admin socket."""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+from harness import proc, tree
+
+SECTION_KEYWORDS = ("global", "defaults", "frontend", "backend", "listen",
+                    "peers", "resolvers", "userlist", "program")
+HAPROXY_CFG = "controller/etc/haproxy/haproxy.cfg"
+# Binds on the public VIP carry TLS and an address that exists neither on
+# loopback nor in the lab; the tests reach the proxies on the internal VIP.
+PUBLIC_BIND = re.compile(r"^\s*bind\s+203\.0\.113\.\d+:\d+.*\n", re.M)
+CHECK_PARAMS = re.compile(r"\b(inter|rise|fall)\s+(\d+)")
+# haproxy.cfg's maxconn needs twice as many file descriptors; test hosts
+# (containers) may cap the hard limit lower than root can raise it, so the
+# command line lowers the connection limit instead of editing the file.
+TEST_MAXCONN = "4000"
+# "show stat" CSV columns (0-based): proxy, server, status.
+PXNAME, SVNAME, STATUS = 0, 1, 17
+
+
+def config(proxies: tuple[str, ...], substitutions: dict[str, str], *,
+           to_loopback: bool, text: str | None = None) -> str:
+    """global + defaults + the named proxies of haproxy.cfg, rewritten."""
+    found = tree.sections(text or tree.example(HAPROXY_CFG),
+                          SECTION_KEYWORDS)
+    keep = ["global", "defaults", *(f"listen {p}" for p in proxies)]
+    missing = [k for k in keep if k not in found]
+    assert not missing, f"haproxy.cfg has no section {missing}"
+    selected = "\n".join(found[k].rstrip() + "\n" for k in keep)
+    selected = PUBLIC_BIND.sub("", selected)
+    return tree.rewrite(selected, substitutions, to_loopback=to_loopback)
+
+
+def check_params(cfg: str, proxy: str) -> dict[str, int]:
+    """inter (ms), rise and fall of the proxy's servers, as configured."""
+    section = tree.sections(cfg, SECTION_KEYWORDS)[f"listen {proxy}"]
+    params = {"inter": 2000, "rise": 2, "fall": 3}   # HAProxy's defaults
+    for line in section.splitlines():
+        words = line.split()
+        if words[:1] in (["server"], ["default-server"]):
+            params.update((k, int(v)) for k, v in CHECK_PARAMS.findall(line))
+    return params
+
+
+def stats(sock: Path) -> dict[tuple[str, str], str]:
+    """{(proxy, server): status} from the admin socket's 'show stat'."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(5)
+        conn.connect(str(sock))
+        conn.sendall(b"show stat\n")
+        chunks = []
+        for _ in range(1000):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    rows = b"".join(chunks).decode().splitlines()
+    return {(r[PXNAME], r[SVNAME]): r[STATUS]
+            for r in (line.split(",") for line in rows[1:] if line)
+            if len(r) > STATUS}
+
+
+def status_is(sock: Path, proxy: str, server: str, wanted: str) -> bool:
+    try:
+        return stats(sock).get((proxy, server)) == wanted
+    except OSError:
+        return False
+
+
+def argv(cfg: Path, pidfile: Path) -> list[str]:
+    """haproxy in the foreground (-db) on cfg, as the tests run it."""
+    return ["haproxy", "-db", "-n", TEST_MAXCONN, "-f", str(cfg),
+            "-p", str(pidfile)]
+
+
+def check_config(path: Path, argv_prefix: tuple[str, ...] = ()) -> None:
+    """haproxy -c on the rewritten file: it must still be valid."""
+    proc.run([*argv_prefix, "haproxy", "-c", "-q", "-f", str(path)],
+             timeout=30)

@@ -1,0 +1,162 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""HAProxy in front of three API servers: a server dies under load."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import haproxy, proc, requirements
+
+pytestmark = pytest.mark.functional
+
+PROXY = "glance_api"
+# One request every 50 ms, as a busy but not saturating API client.
+REQUEST_INTERVAL = 0.05
+REQUEST_TIMEOUT = 5.0
+# Scheduling and check-timing jitter allowed on top of fall x inter and
+# rise x inter (the check itself fails at once: connection refused).
+SLACK = 2.0
+BACKEND = Path(__file__).parent / "harness" / "httpbackend.py"
+SERVER_LINE = re.compile(r"^\s*server\s+(\S+)\s+([\d.]+):(\d+)", re.M)
+
+
+class Load(threading.Thread):
+    """A client sending one GET per interval and counting the outcomes."""
+
+    def __init__(self, host: str, port: int):
+        super().__init__(daemon=True)
+        self.host, self.port = host, port
+        self.stopping = threading.Event()
+        self.answers: list[tuple[float, str]] = []
+        self.errors: list[tuple[float, str]] = []
+
+    def run(self) -> None:
+        # Bounded: the test stops it, and it gives up after 120 s anyway.
+        deadline = time.monotonic() + 120
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            now = time.monotonic()
+            conn = http.client.HTTPConnection(self.host, self.port,
+                                              timeout=REQUEST_TIMEOUT)
+            try:
+                conn.request("GET", "/")
+                response = conn.getresponse()
+                body = response.read().decode().strip()
+                if response.status == 200:
+                    self.answers.append((now, body))
+                else:
+                    self.errors.append((now, f"HTTP {response.status}"))
+            except (OSError, http.client.HTTPException) as exc:
+                self.errors.append((now, repr(exc)))
+            finally:
+                conn.close()
+            self.stopping.wait(REQUEST_INTERVAL)
+
+    def served_by(self, name: str, since: float) -> int:
+        return sum(1 for t, body in self.answers if t >= since and
+                   body == name)
+
+
+@pytest.fixture(scope="module")
+def lb(workdir, daemons):
+    """haproxy.cfg's glance_api proxy on loopback, three stand-in APIs."""
+    requirements.require(binaries=("haproxy",))
+    cfg = haproxy.config((PROXY,), {
+        "/run/haproxy/admin.sock": f"{workdir}/admin.sock"},
+        to_loopback=True)
+    path = workdir / "haproxy.cfg"
+    path.write_text(cfg)
+    haproxy.check_config(path)
+    servers = SERVER_LINE.findall(cfg)
+    assert len(servers) == 3, servers
+    for name, address, port in servers:
+        daemons.start(name, [sys.executable, str(BACKEND), address, port,
+                             name])
+    daemons.start("haproxy", haproxy.argv(path, workdir / "haproxy.pid"))
+    sock = workdir / "admin.sock"
+    proc.wait_for(lambda: all(
+        haproxy.status_is(sock, PROXY, name, "UP") for name, *_ in servers),
+        timeout=15, what="haproxy with three servers UP")
+    return {"cfg": cfg, "sock": sock, "servers": servers,
+            "bind": re.search(r"bind\s+([\d.]+):(\d+)", cfg).groups(),
+            "params": haproxy.check_params(cfg, PROXY)}
+
+
+def test_haproxy_server_killed_under_load(lb, daemons, measurements):
+    """A server SIGKILLed under load: no client error, DOWN, then UP.
+
+    The glance_api proxy of the tree's haproxy.cfg (global and defaults
+    included; public TLS bind dropped, addresses on loopback) balances
+    three stand-in API servers. A client sends one request every 50 ms.
+    controller2's server is SIGKILLed: with roundrobin, option redispatch
+    and retries 3, a request routed to it is retried on another server,
+    so the client sees no error; HAProxy marks it DOWN after fall
+    failed checks, and UP again rise checks after it returns.
+    """
+    params = lb["params"]
+    inter = params["inter"] / 1000
+    result = measurements.scenario(
+        "haproxy", title="HAProxy: API server killed under load",
+        description=(
+            f"Proxy {PROXY} from haproxy.cfg balances three API servers; "
+            "a client sends one request every 50 ms; controller2's server "
+            "is SIGKILLed, then restarted."),
+        test="test_haproxy_server_killed_under_load")
+    host, port = lb["bind"]
+    load = Load(host, int(port))
+    load.start()
+    try:
+        time.sleep(2)
+        killed_at = time.monotonic()
+        daemons.kill("controller2")
+        down = proc.wait_for(
+            lambda: haproxy.status_is(lb["sock"], PROXY, "controller2",
+                                      "DOWN"),
+            timeout=params["fall"] * inter + 3 * SLACK,
+            what="controller2 marked DOWN")
+        time.sleep(1)
+        name, address, server_port = lb["servers"][1]
+        restarted_at = time.monotonic()
+        daemons.start(name, [sys.executable, str(BACKEND), address,
+                             server_port, name])
+        up = proc.wait_for(
+            lambda: haproxy.status_is(lb["sock"], PROXY, "controller2",
+                                      "UP"),
+            timeout=params["rise"] * inter + 3 * SLACK,
+            what="controller2 marked UP again")
+        time.sleep(2)
+    finally:
+        load.stopping.set()
+        load.join(REQUEST_TIMEOUT + 1)
+    result.measure("check settings (inter ms / rise / fall)",
+                   f"{params['inter']} / {params['rise']} / "
+                   f"{params['fall']}", "")
+    result.measure("server marked DOWN after", down, "s",
+                   bound=("<=", params["fall"] * inter + SLACK))
+    result.measure("server marked UP after restart", up, "s",
+                   bound=("<=", params["rise"] * inter + SLACK))
+    total = len(load.answers) + len(load.errors)
+    result.measure("client requests sent", total, "requests",
+                   bound=(">=", 100))
+    result.measure("client errors", len(load.errors), "requests",
+                   bound=("==", 0))
+    assert load.served_by("controller2", killed_at + 0.5) == (
+        load.served_by("controller2", restarted_at))
+    # Back in the rotation: it serves again after it is UP.
+    assert load.served_by("controller2", restarted_at) > 0
