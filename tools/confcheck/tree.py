@@ -13,13 +13,14 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import re
 
 import yaml
 
-from confcheck.findings import Code, CodeBook
+from confcheck.findings import Code, CodeBook, Finding
 from confcheck.sources import InputError, read_text
 
 CLUSTER_FILE = "cluster.yaml"
@@ -42,6 +43,11 @@ GCOMM = re.compile(r"^\s*wsrep[_-]cluster[_-]address\s*=\s*['\"]?"
                    r"gcomm://(?P<value>[^'\"\s]*)")
 # Files that are data about the tree rather than part of it.
 NOT_INCLUDED = frozenset({CLUSTER_FILE})
+# variants/<name>/... holds alternative files for nodes of one role.
+VARIANTS_DIR = "variants"
+VARIANT_ROLE = "controller"
+HORIZON_SETTINGS = "local_settings.py"
+VIRTUAL_IPADDRESS = re.compile(r"^\s*virtual_ipaddress\s*\{")
 
 CODES = CodeBook(
     Code("TRE001", "error", "cluster.yaml cannot be read or is malformed",
@@ -83,6 +89,15 @@ CODES = CodeBook(
              "    - my_ip = {adress}\n",
          good="per_node:\n  controller/etc/nova/nova.conf:\n"
               "    - my_ip = {address}\n", lexer="yaml"),
+    Code("TRE009", "error",
+         "A service with one writer has more than one active server",
+         bad="listen galera\n"
+             "    server controller1 10.0.0.12:3306 check\n"
+             "    server controller2 10.0.0.13:3306 check\n",
+         good="listen galera\n"
+              "    server controller1 10.0.0.12:3306 check\n"
+              "    server controller2 10.0.0.13:3306 check backup\n",
+         lexer="haproxy"),
     Code("TRE008", "warning",
          "A file of the example tree is not included by any page",
          bad="doc/examples/controller/etc/nova/nova.conf  (no page)",
@@ -192,9 +207,26 @@ def load_cluster(examples_dir: str) -> Cluster:
     return cluster
 
 
+def _split(relpath: str) -> tuple[str, str, str | None]:
+    parts = relpath.replace(os.sep, "/").split("/")
+    if parts[0] == VARIANTS_DIR and len(parts) > 2:
+        return VARIANT_ROLE, "/" + "/".join(parts[2:]), parts[1]
+    return parts[0], "/" + "/".join(parts[1:]), None
+
+
 def role_of(relpath: str) -> str:
-    """The role directory a tree path belongs to (controller, pacemaker)."""
-    return relpath.replace(os.sep, "/").split("/", 1)[0]
+    """The role whose nodes hold a tree file (controller, pacemaker)."""
+    return _split(relpath)[0]
+
+
+def path_on_node(relpath: str) -> str:
+    """Where a tree file lives on its node: /etc/haproxy/haproxy.cfg."""
+    return _split(relpath)[1]
+
+
+def variant_of(relpath: str) -> str | None:
+    """The variant name of variants/<name>/... files, else None."""
+    return _split(relpath)[2]
 
 
 def _fill(cluster: Cluster, template: str, node: str) -> str:
@@ -207,30 +239,34 @@ def _fill(cluster: Cluster, template: str, node: str) -> str:
             f"{node}: {exc!r}") from None
 
 
-def per_node_lines(cluster: Cluster, relpath: str,
-                   text: str) -> list[tuple[int, dict[str, str]]]:
-    """For each template of relpath: (line number, {node: line on node}).
+def match_template(cluster: Cluster, relpath: str, text: str,
+                   template: str) -> tuple[int, dict[str, str]]:
+    """(line number, {node: line on node}) of one per_node template.
 
-    Raises ClusterError when a template, filled in for the file's own
+    Raises ClusterError when the template, filled in for the file's own
     node, does not match exactly one line (blanks at both ends ignored).
     """
     role = role_of(relpath)
     nodes = cluster.nodes(role)
-    stripped = [line.strip() for line in text.splitlines()]
-    result = []
-    for template in cluster.templates(relpath):
-        if not nodes:
-            raise ClusterError(f"no host has role {role!r}")
-        own = _fill(cluster, template, nodes[0])
-        matches = [n for n, line in enumerate(stripped, 1) if line == own]
-        if len(matches) != 1:
-            raise ClusterError(
-                f"per_node template {template!r} for {relpath} gives "
-                f"{own!r} on {nodes[0]}, which matches {len(matches)} "
-                f"lines of the file instead of exactly one")
-        result.append((matches[0], {node: _fill(cluster, template, node)
-                                    for node in nodes}))
-    return result
+    if not nodes:
+        raise ClusterError(f"per_node {relpath}: no host has role {role!r}")
+    own = _fill(cluster, template, nodes[0])
+    matches = [n for n, line in enumerate(text.splitlines(), 1)
+               if line.strip() == own]
+    if len(matches) != 1:
+        raise ClusterError(
+            f"per_node template {template!r} gives {own!r} on {nodes[0]}, "
+            f"which matches {len(matches)} lines of {relpath} instead of "
+            f"exactly one")
+    return matches[0], {node: _fill(cluster, template, node)
+                        for node in nodes}
+
+
+def per_node_lines(cluster: Cluster, relpath: str,
+                   text: str) -> list[tuple[int, dict[str, str]]]:
+    """match_template for every template of relpath, in order."""
+    return [match_template(cluster, relpath, text, template)
+            for template in cluster.templates(relpath)]
 
 
 def derive_node_file(cluster: Cluster, relpath: str, node: str) -> str:
@@ -249,3 +285,295 @@ def derive_node_file(cluster: Cluster, relpath: str, node: str) -> str:
         ending = old[len(old.rstrip("\r\n")):]
         lines[number - 1] = indent + values[node] + ending
     return "".join(lines)
+
+
+# -- whole-tree consistency -------------------------------------------------
+
+def tree_files(examples_dir: str) -> list[str]:
+    """Every file of the tree, relative, sorted (cluster.yaml included)."""
+    found = []
+    for top, dirs, files in os.walk(examples_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if not name.startswith("."):
+                rel = os.path.relpath(os.path.join(top, name), examples_dir)
+                found.append(rel.replace(os.sep, "/"))
+    return sorted(found)
+
+
+@dataclasses.dataclass
+class Proxy:
+    """One section of haproxy.cfg, as far as the tree checks need it."""
+
+    kind: str
+    name: str
+    line: int
+    binds: list = dataclasses.field(default_factory=list)
+    servers: list = dataclasses.field(default_factory=list)
+    default_backend: str | None = None
+
+
+def _host_port(spec: str) -> tuple[str, str]:
+    spec = spec.split("@", 1)[-1]          # ipv4@, unix@ prefixes
+    if spec.startswith("["):
+        host, _, rest = spec[1:].partition("]")
+        return host, rest.lstrip(":")
+    host, _, port = spec.rpartition(":")
+    return (host, port) if host else (spec, "")
+
+
+def parse_haproxy(text: str) -> dict[tuple[str, str], Proxy]:
+    """(kind, name) -> Proxy for the proxy sections of haproxy.cfg.
+
+    A line scanner, not a parser: haproxy -c in the haproxy checker is the
+    judge of syntax; here only section headers, bind, server and
+    default_backend lines matter.
+    """
+    proxies: dict[tuple[str, str], Proxy] = {}
+    current = None
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if words[0] in HAPROXY_SECTIONS:
+            name = words[1] if len(words) > 1 else ""
+            current = Proxy(words[0], name, number)
+            proxies.setdefault((words[0], name), current)
+        elif current is None or len(words) < 2:
+            continue
+        elif words[0] == "bind":
+            for spec in words[1].split(","):
+                current.binds.append((*_host_port(spec), number))
+        elif words[0] == "server" and len(words) > 2:
+            host, port = _host_port(words[2])
+            current.servers.append(
+                (words[1], host, port, "backup" in words[3:], number))
+        elif words[0] == "default_backend":
+            current.default_backend = words[1]
+    return proxies
+
+
+def _hosts_problem(entries: list[str], cluster: Cluster) -> str | None:
+    """Why a host list is not exactly the controllers, or None."""
+    wanted = {}
+    for node in cluster.nodes("controller"):
+        wanted[cluster.hosts[node]["address"]] = node
+        wanted[node] = node
+    named = [wanted.get(_host_port(e.strip())[0]
+                        if ":" in e else e.strip()) for e in entries]
+    unknown = [e.strip()
+               for e, n in zip(entries, named, strict=True) if n is None]
+    missing = [n for n in cluster.nodes("controller") if n not in named]
+    twice = sorted({n for n in named if n and named.count(n) > 1})
+    reasons = ([f"not a controller: {', '.join(unknown)}"] * bool(unknown)
+               + [f"missing {', '.join(missing)}"] * bool(missing)
+               + [f"listed twice: {', '.join(twice)}"] * bool(twice))
+    return "; ".join(reasons) or None
+
+
+def _url_hosts(url: str) -> list[str]:
+    body = url.split("://", 1)[-1].split("?", 1)[0]
+    hosts = body.rpartition("/")[0] if "/" in body else body
+    return [entry.rpartition("@")[2] for entry in hosts.split(",")]
+
+
+def _memcache_hosts(value: str) -> list[str]:
+    entries = re.split(r"[,;]", value)
+    return [e.strip().removeprefix("inet:").removeprefix("inet6:")
+            for e in entries if e.strip()]
+
+
+def _line_lists(text: str) -> list[tuple[int, str, list[str]]]:
+    """(line, what, host entries) of every option that lists the nodes."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if m := TRANSPORT_URL.match(line):
+            found.append((number, "transport_url", _url_hosts(m["value"])))
+        elif m := MEMCACHE_OPTION.match(line):
+            found.append((number, line.split("=", 1)[0].strip(),
+                          _memcache_hosts(m["value"])))
+        elif m := GCOMM.match(line):
+            found.append((number, "wsrep_cluster_address",
+                          [e for e in m["value"].split(",") if e]))
+    return found
+
+
+def _horizon_lists(text: str) -> list[tuple[int, str, list[str]]]:
+    """(line, what, hosts) of CACHES LOCATION in Horizon's settings."""
+    try:
+        module = ast.parse(text)
+    except SyntaxError:
+        return []  # the python checker reports it at its line
+    found = []
+    for node in ast.walk(module):
+        if not isinstance(node, ast.Dict):
+            continue
+        for key, value in zip(node.keys, node.values, strict=True):
+            if (isinstance(key, ast.Constant) and key.value == "LOCATION"
+                    and value is not None):
+                try:
+                    location = ast.literal_eval(value)
+                except ValueError:
+                    continue
+                if isinstance(location, str):
+                    location = _memcache_hosts(location)
+                found.append((value.lineno, "CACHES LOCATION",
+                              [str(e) for e in location]))
+    return found
+
+
+class TreeCheck:
+    """The checks of one tree against its cluster.yaml."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.findings: list[Finding] = []
+
+    def report(self, relpath: str, line: int, code: str, message: str):
+        path = os.path.join(self.cluster.examples_dir, relpath)
+        self.findings.append(CODES.finding(path, line, code, message))
+
+    def read(self, relpath: str) -> str | None:
+        try:
+            return read_text(os.path.join(self.cluster.examples_dir,
+                                          relpath))
+        except InputError:
+            return None  # the file's own check reports unreadable input
+
+    def haproxy(self) -> None:
+        balanced = [(i, s) for i, s in enumerate(self.cluster.data[
+            "services"]) if s.get("strategy") in HAPROXY_STRATEGIES]
+        text = self.read(HAPROXY_CFG) if balanced else None
+        proxies = parse_haproxy(text) if text is not None else {}
+        for index, service in balanced:
+            self.haproxy_service(index, service, proxies, text is not None)
+
+    def haproxy_service(self, index, service, proxies, have_cfg) -> None:
+        cluster, name = self.cluster, service.get("haproxy")
+        where = cluster.line("services", index)
+        if not have_cfg or not name:
+            self.report(CLUSTER_FILE, where, "TRE002", (
+                f"service {service['name']!r} has strategy "
+                f"{service['strategy']!r} but "
+                + (f"the tree has no {HAPROXY_CFG}" if not have_cfg
+                   else "no 'haproxy' key naming its proxy section")))
+            return
+        front = back = proxies.get(("listen", name))
+        if front is None:
+            front = proxies.get(("frontend", name))
+            back = proxies.get(("backend", front.default_backend if front
+                                and front.default_backend else name))
+            if front is None and back is not None:
+                front = next((p for p in proxies.values()
+                              if p.default_backend == name), None)
+        if front is None or back is None:
+            self.report(CLUSTER_FILE, where, "TRE002", (
+                f"service {service['name']!r}: {HAPROXY_CFG} has no "
+                f"'listen {name}' (nor a frontend and backend {name})"))
+            return
+        vip = cluster.data["vips"].get("internal", {}).get("address")
+        port = str(service.get("port", ""))
+        if port and not any(h == vip and p == port
+                            for h, p, _ in front.binds):
+            self.report(HAPROXY_CFG, front.line, "TRE003", (
+                f"'{front.kind} {name}' does not bind the internal VIP "
+                f"at {vip}:{port} (service {service['name']!r} in "
+                f"{CLUSTER_FILE})"))
+        problem = _hosts_problem([s[1] for s in back.servers], cluster)
+        if problem:
+            known = {cluster.hosts[n]["address"]
+                     for n in cluster.nodes("controller")}
+            line = next((s[4] for s in back.servers if s[1] not in known),
+                        back.line)
+            self.report(HAPROXY_CFG, line, "TRE004", (
+                f"servers of '{back.kind} {back.name}' are not one per "
+                f"controller at its address: {problem}"))
+        active = [s for s in back.servers if not s[3]]
+        if service["strategy"] == "haproxy-backup" and len(active) > 1:
+            self.report(HAPROXY_CFG, active[1][4], "TRE009", (
+                f"service {service['name']!r} has strategy haproxy-backup "
+                f"(one writer) but '{back.kind} {back.name}' has "
+                f"{len(active)} servers without 'backup'"))
+
+    def keepalived(self) -> None:
+        text = self.read(KEEPALIVED_CONF)
+        if text is None:
+            return  # VRRP may be left to Pacemaker; nothing to compare
+        vips = {v["address"]: n for n, v in self.cluster.data["vips"].items()}
+        seen, first, inside = set(), 0, False
+        for number, line in enumerate(text.splitlines(), 1):
+            code = line.split("#", 1)[0].split("!", 1)[0]
+            if VIRTUAL_IPADDRESS.match(code):
+                inside, first = True, first or number
+                continue
+            if inside and "}" in code:
+                inside = False
+            elif inside and code.strip():
+                address = code.split()[0].split("/", 1)[0]
+                seen.add(address)
+                if address not in vips:
+                    self.report(KEEPALIVED_CONF, number, "TRE005", (
+                        f"virtual address {address} is not a VIP of "
+                        f"{CLUSTER_FILE} ({', '.join(sorted(vips))})"))
+        for address in sorted(set(vips) - seen):
+            self.report(KEEPALIVED_CONF, first, "TRE005", (
+                f"VIP {address} ({vips[address]}) of {CLUSTER_FILE} is in "
+                f"no virtual_ipaddress block"))
+
+    def host_lists(self, relpaths: list[str]) -> None:
+        for relpath in relpaths:
+            if relpath == CLUSTER_FILE:
+                continue
+            text = self.read(relpath)
+            if text is None:
+                continue
+            lists = (_horizon_lists(text)
+                     if relpath.endswith(HORIZON_SETTINGS)
+                     else _line_lists(text))
+            for line, what, hosts in lists:
+                problem = _hosts_problem(hosts, self.cluster)
+                if problem:
+                    self.report(relpath, line, "TRE006", (
+                        f"{what} must name exactly the controllers: "
+                        f"{problem}"))
+
+    def per_node(self, relpaths: list[str]) -> None:
+        cluster = self.cluster
+        for relpath, templates in cluster.data["per_node"].items():
+            if relpath not in relpaths:
+                self.report(CLUSTER_FILE, cluster.line("per_node", relpath),
+                            "TRE007", f"per_node names {relpath!r}, which "
+                                      f"is not a file of the tree")
+                continue
+            text = self.read(relpath) or ""
+            for index, template in enumerate(templates or []):
+                try:
+                    match_template(cluster, relpath, text, template)
+                except ClusterError as exc:
+                    self.report(CLUSTER_FILE, cluster.line(
+                        "per_node", relpath, index), "TRE007", str(exc))
+
+
+def check_tree(examples_dir: str) -> list[Finding]:
+    """Consistency of the tree with cluster.yaml (not the files' syntax)."""
+    try:
+        cluster = load_cluster(examples_dir)
+    except ClusterError as exc:
+        path = os.path.join(examples_dir, CLUSTER_FILE)
+        return [CODES.finding(path, exc.line, "TRE001", str(exc))]
+    relpaths = tree_files(examples_dir)
+    check = TreeCheck(cluster)
+    check.haproxy()
+    check.keepalived()
+    check.host_lists(relpaths)
+    check.per_node(relpaths)
+    return sorted(check.findings)
+
+
+def not_included(examples_dir: str, included: set[str]) -> list[Finding]:
+    """TRE008 for every tree file (but cluster.yaml) no page includes."""
+    return [CODES.finding(os.path.join(examples_dir, rel), 0, "TRE008",
+                          f"no page includes this file; show it with "
+                          f"'.. include-example:: {rel}' or remove it")
+            for rel in tree_files(examples_dir)
+            if rel not in included and rel not in NOT_INCLUDED]

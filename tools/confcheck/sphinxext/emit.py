@@ -17,6 +17,7 @@ import os
 
 from sphinx.environment import BuildEnvironment
 
+from confcheck import tree
 from confcheck.sphinxext import store
 
 
@@ -33,6 +34,18 @@ def _finding_warnings(env: BuildEnvironment, examples_dir: str):
                f"{message} ({severity}; shown in {pages})")
 
 
+def _tree_warnings(env: BuildEnvironment, examples_dir: str):
+    included = set()
+    for found in store.records(env, "confcheck_includes").values():
+        included.update(found)
+    findings = tree.check_tree(examples_dir)
+    if os.path.isdir(examples_dir):
+        findings += tree.not_included(examples_dir, included)
+    for f in findings:
+        yield (f"{store.display_path(f.path)}:{f.line}", f.code,
+               f"{f.message} ({f.severity})")
+
+
 def _order(warning: tuple[str, str, str]) -> tuple:
     path, _, line = warning[0].rpartition(":")
     return (path, int(line) if line.isdigit() else 0) + warning[1:]
@@ -46,6 +59,8 @@ def emit_all(app, env: BuildEnvironment) -> list[str]:
     examples_dir = env.config.confcheck_examples_dir
     if env.config.confcheck_validate:
         warnings.update(_finding_warnings(env, examples_dir))
+        # Once per build, after the parallel readers' data is merged.
+        warnings.update(_tree_warnings(env, examples_dir))
     for location, subtype, message in sorted(warnings, key=_order):
         store.warn(location, subtype, message)
     return []
