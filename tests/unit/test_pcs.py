@@ -113,8 +113,9 @@ def test_real_broken_sample(replayed):
     assert "invalid resource option 'ipx'" in ipx.message
 
 
-def test_real_missing_fencing_fails_crm_verify(replayed):
-    """A file that configures fencing but not for its resources' needs."""
+def test_real_missing_fencing_fails_crm_verify(replayed, monkeypatch):
+    """Fencing configured, then removed: no device left for crm_verify."""
+    monkeypatch.delenv("CONFCHECK_EXTERNAL", raising=False)
     text = ("pcs stonith create f1 fence_ipmilan ip=10.0.1.12 "
             "username=admin password=P pcmk_host_list=controller1\n"
             "pcs stonith delete f1\n"

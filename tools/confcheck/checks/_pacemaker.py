@@ -55,6 +55,19 @@ OLD_ROLE = re.compile(r"(?i)^(?:role=|[\w.-]+:)?(master|slave)$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def shared_lints(words: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(rule, message) for risks pcs and crm files share: ``lsb`` agents,
+    ``stonith`` disabled; each checker maps the rule to its own code."""
+    found = [("lsb", f"{w}: distributions ship systemd units; use "
+                     f"systemd:{w[4:]}")
+             for w in words if w.startswith("lsb:")]
+    if any(STONITH_FALSE.match(w) for w in words):
+        found.append(("stonith", "fencing is disabled: acceptable in a lab, "
+                                 "but production clusters need a fencing "
+                                 "device per node"))
+    return found
+
+
 def is_artefact(message: str) -> bool:
     return any(p.search(message) for p in ARTEFACTS)
 

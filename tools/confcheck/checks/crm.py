@@ -146,18 +146,14 @@ def _static(path: str, line: int, words: tuple[str, ...],
     if words[0] in ("ms", "master"):
         add("CRM101", "'ms' is deprecated: write 'clone ID RSC meta "
                       "promotable=true'")
-    for word in words:
-        if word.startswith("lsb:"):
-            add("CRM102", f"{word}: distributions ship systemd units; use "
-                          f"systemd:{word[4:]}")
     if words[0] in ("colocation", "collocation", "order", "location") and (
             any(pm.OLD_ROLE.match(w) for w in words[2:])) or any(
             re.match(r"(?i)role=(master|slave)$", w) for w in words):
         add("CRM103", "Master/Slave roles are Promoted/Unpromoted since "
                       "Pacemaker 2.1")
-    if any(pm.STONITH_FALSE.match(w) for w in words):
-        add("CRM105", "fencing is disabled: acceptable in a lab, but "
-                      "production clusters need a fencing device per node")
+    rules = {"lsb": "CRM102", "stonith": "CRM105"}
+    for rule, message in pm.shared_lints(words):
+        add(rules[rule], message)
     if words[0] in ("colocation", "collocation") and len(words) == 5:
         dependent, anchor = (w.split(":")[0] for w in words[3:5])
         # With a role (galera-clone:Promoted vip) one instance is meant.

@@ -198,10 +198,6 @@ def _static(path: str, line: int, words: tuple[str, ...],
     if words[:2] == ("cluster", "setup") and "--name" in words:
         add("PCS104", "pcs 0.10 and later take 'pcs cluster setup NAME "
                       "NODE [addr=IP]...' without --name")
-    for word in words:
-        if word.startswith("lsb:"):
-            add("PCS105", f"{word}: distributions ship systemd units; use "
-                          f"systemd:{word[4:]}")
     if words[:2] == ("resource", "master") or "--master" in words:
         add("PCS106", "master/slave resources became promotable clones: "
                       "'pcs resource promotable' or 'promotable' on "
@@ -211,9 +207,9 @@ def _static(path: str, line: int, words: tuple[str, ...],
             and any(pm.OLD_ROLE.match(w) for w in words[1:])):
         add("PCS107", "Master/Slave roles are Promoted/Unpromoted since "
                       "Pacemaker 2.1")
-    if any(pm.STONITH_FALSE.match(w) for w in words):
-        add("PCS109", "fencing is disabled: acceptable in a lab, but "
-                      "production clusters need a fencing device per node")
+    rules = {"lsb": "PCS105", "stonith": "PCS109"}
+    for rule, message in pm.shared_lints(words):
+        add(rules[rule], message)
     inverted = _inverted_colocation(words, clones)
     if inverted:
         add("PCS108", inverted)
