@@ -42,7 +42,8 @@ def test_lab_is_isolated_and_removed(daemons):
     links, spaces = _root_links(), _namespaces()
     lab = netns.Lab("ht", daemons)
     try:
-        lab.setup({"controller1": "10.0.0.12", "controller2": "10.0.0.13"})
+        lab.setup({"controller1": {"eth0": "10.0.0.12"},
+                   "controller2": {"eth0": "10.0.0.13"}})
         assert _root_links() == links
         ping = proc.run(lab.exec_argv("controller1", [
             "ping", "-c", "1", "-W", "2", "10.0.0.13"]), check=False)

@@ -73,30 +73,45 @@ class Lab:
     def _ip(self, *args: str) -> None:
         proc.run(["ip", *args], timeout=10)
 
-    def setup(self, addresses: dict[str, str]) -> None:
-        """Create the bridge and one namespace per node with its address."""
+    def setup(self, nodes: dict[str, dict[str, str]]) -> None:
+        """Create the nodes: {node: {interface: address}}.
+
+        Each interface name is a network: one bridge per name in the
+        bridge namespace, a veth from each node's interface to it.
+        """
         self._ip("netns", "add", self.bridge)
         self.created.append(self.bridge)
-        self._ip("-n", self.bridge, "link", "add", "br0", "type", "bridge")
-        self._ip("-n", self.bridge, "link", "set", "br0", "up")
-        for index, (node, address) in enumerate(addresses.items(), 1):
+        bridges: list[str] = []
+        for index, (node, interfaces) in enumerate(nodes.items(), 1):
             name = f"{self.prefix}n{index}"
             self._ip("netns", "add", name)
             self.created.append(name)
             self.nodes[node] = name
-            port = f"v{name}"
-            self._ip("link", "add", "eth0", "netns", name, "type", "veth",
-                     "peer", "name", port, "netns", self.bridge)
-            self._ip("-n", self.bridge, "link", "set", port, "master", "br0")
-            self._ip("-n", self.bridge, "link", "set", port, "up")
             self._ip("-n", name, "link", "set", "lo", "up")
-            self._ip("-n", name, "addr", "add",
-                     f"{address}/{PREFIX_LENGTH}", "dev", "eth0")
-            self._ip("-n", name, "link", "set", "eth0", "up")
+            for dev, address in interfaces.items():
+                if dev not in bridges:
+                    bridges.append(dev)
+                    self._ip("-n", self.bridge, "link", "add",
+                             f"br-{dev}", "type", "bridge")
+                    self._ip("-n", self.bridge, "link", "set",
+                             f"br-{dev}", "up")
+                port = self.port(node, dev)
+                self._ip("link", "add", dev, "netns", name, "type", "veth",
+                         "peer", "name", port, "netns", self.bridge)
+                self._ip("-n", self.bridge, "link", "set", port, "master",
+                         f"br-{dev}")
+                self._ip("-n", self.bridge, "link", "set", port, "up")
+                self._ip("-n", name, "addr", "add",
+                         f"{address}/{PREFIX_LENGTH}", "dev", dev)
+                self._ip("-n", name, "link", "set", dev, "up")
 
-    def set_link(self, node: str, up: bool) -> None:
+    def port(self, node: str, dev: str = "eth0") -> str:
+        """Name of node's port on the bridge of dev (15 bytes at most)."""
+        return f"v{self.ns(node)}{dev[0]}{dev[-1]}"
+
+    def set_link(self, node: str, up: bool, dev: str = "eth0") -> None:
         """Plug or unplug node's cable (its port on the bridge)."""
-        self._ip("-n", self.bridge, "link", "set", f"v{self.ns(node)}",
+        self._ip("-n", self.bridge, "link", "set", self.port(node, dev),
                  "up" if up else "down")
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
@@ -155,6 +170,21 @@ class Lab:
         proc.wait_for(lambda: children(nsenter), timeout=5,
                       what=f"{name} to be forked by nsenter")
         return children(nsenter)[0]
+
+    def kill(self, name: str, sig: int = signal.SIGKILL, *,
+             with_children: bool = False) -> None:
+        """Signal a daemon started with start_in, by its host PID.
+
+        nsenter does not forward signals, so the signal goes to its child.
+        with_children signals the daemon's own children first (keepalived's
+        VRRP process), as a crash of the whole daemon would.
+        """
+        pid = self.daemon_pid(name)
+        victims = [*children(pid), pid] if with_children else [pid]
+        for victim in victims:
+            os.kill(victim, sig)
+        # nsenter exits once its child has; reap it.
+        self.daemons.procs[name].wait(proc.STOP_GRACE)
 
     def close(self) -> None:
         """Delete every namespace this lab made (veths go with them)."""

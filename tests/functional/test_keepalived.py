@@ -1,0 +1,259 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""keepalived moves the internal VIP between three controllers."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import haproxy, netns, proc, requirements, tree
+
+pytestmark = pytest.mark.functional
+
+KEEPALIVED_CONF = "controller/etc/keepalived/keepalived.conf"
+CHECK_SCRIPT = "controller/etc/keepalived/check_haproxy.sh"
+SYSCTL = "controller/etc/sysctl.d/60-ha.conf"
+# The API the client asks through the VIP (any proxied service would do).
+SERVICE = "keystone"
+BACKEND = Path(__file__).parent / "harness" / "httpbackend.py"
+# Time allowed on top of the VRRP figures below for scheduling on a busy
+# two-core host.
+SLACK = 2.0
+# Each node's private /run (haproxy's admin socket, pid files), /etc/
+# keepalived (the check script, root-owned as script security demands)
+# and /etc/haproxy (a throwaway certificate for the public TLS binds).
+# unshare --mount makes these mounts invisible to the host.
+NODE_SETUP = """\
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/haproxy
+mount -t tmpfs -o mode=755 tmpfs /etc/keepalived
+install -m 0755 {workdir}/check_haproxy.sh /etc/keepalived/
+mount -t tmpfs -o mode=755 tmpfs /etc/haproxy
+mkdir /etc/haproxy/certs
+install -m 0600 {workdir}/public.pem /etc/haproxy/certs/
+sysctl -q -p {workdir}/60-ha.conf
+"""
+
+
+def _public(node: str) -> str:
+    return tree.cluster()["hosts"][node]["public_address"]
+
+
+class VrrpLab:
+    """Three controllers running the tree's haproxy.cfg and keepalived."""
+
+    def __init__(self, workdir: Path, daemons: proc.Daemons):
+        self.workdir = workdir
+        self.daemons = daemons
+        self.lab = netns.Lab("ka", daemons)
+        self.vip = tree.vip()
+        self.port = next(s["port"] for s in tree.cluster()["services"]
+                         if s["name"] == SERVICE)
+
+    def start(self) -> None:
+        nodes = {n: {"eth0": tree.address(n), "eth1": _public(n)}
+                 for n in tree.CONTROLLERS}
+        nodes["client"] = {"eth0": netns.CLIENT_ADDRESS}
+        self.lab.setup(nodes)
+        for relpath in (CHECK_SCRIPT, SYSCTL):
+            (self.workdir / Path(relpath).name).write_text(
+                tree.example(relpath))
+        self._certificate()
+        for node in tree.CONTROLLERS:
+            nodedir = self.workdir / node
+            nodedir.mkdir()
+            (nodedir / "haproxy.cfg").write_text(
+                tree.node_file(haproxy.HAPROXY_CFG, node))
+            (nodedir / "keepalived.conf").write_text(
+                tree.node_file(KEEPALIVED_CONF, node))
+            self.lab.boot(node, node, NODE_SETUP.format(workdir=self.workdir))
+            self.lab.start_in(node, f"{node}-api", [
+                sys.executable, str(BACKEND), tree.address(node),
+                str(self.port), node])
+            self.start_haproxy(node)
+            self.start_keepalived(node)
+
+    def _certificate(self) -> None:
+        key, cert = self.workdir / "key.pem", self.workdir / "cert.pem"
+        proc.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                  "-nodes", "-days", "1", "-subj", "/CN=public.example.org",
+                  "-keyout", str(key), "-out", str(cert)])
+        (self.workdir / "public.pem").write_text(
+            cert.read_text() + key.read_text())
+
+    def start_haproxy(self, node: str) -> None:
+        self.lab.start_in(node, f"{node}-haproxy", haproxy.argv(
+            self.workdir / node / "haproxy.cfg", Path("/run/haproxy.pid")))
+
+    def start_keepalived(self, node: str) -> None:
+        self.lab.start_in(node, f"{node}-keepalived", [
+            "keepalived", "-n", "-l", "-D", "-f",
+            str(self.workdir / node / "keepalived.conf")])
+
+    def holders(self) -> list[str]:
+        return [n for n in tree.CONTROLLERS
+                if self.vip in self.lab.addresses(n)]
+
+    def settled(self) -> str:
+        """Wait until exactly one controller holds the VIP; return it."""
+        proc.wait_for(lambda: len(self.holders()) == 1, timeout=15,
+                      what="exactly one controller holding the VIP")
+        return self.holders()[0]
+
+    def client_answer(self) -> str | None:
+        """Ask the API through the VIP from the client namespace."""
+        try:
+            done = subprocess.run(self.lab.exec_argv("client", [
+                "curl", "-s", "-m", "1", f"http://{self.vip}:{self.port}/"]),
+                capture_output=True, text=True, timeout=5, check=False)
+        except subprocess.TimeoutExpired:
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    def logged(self, node: str, text: str) -> int:
+        return self.daemons.log(f"{node}-keepalived").count(text)
+
+    def rejoined(self, node: str, since: int) -> None:
+        """Wait for node's keepalived to enter BACKUP again."""
+        proc.wait_for(
+            lambda: self.logged(node, "Entering BACKUP STATE") > since,
+            timeout=20, what=f"{node} back in BACKUP state")
+
+
+@pytest.fixture(scope="module")
+def vrrp(workdir, daemons):
+    requirements.require(binaries=("keepalived", "haproxy", "socat", "ip",
+                                   "unshare", "nsenter", "curl", "openssl"))
+    lab = VrrpLab(workdir, daemons)
+    try:
+        lab.start()
+        started = time.monotonic()
+        lab.first_owner = lab.settled()
+        lab.first_election = time.monotonic() - started
+        yield lab
+    finally:
+        daemons.stop_all()
+        lab.lab.close()
+
+
+def _scenario(measurements):
+    return measurements.scenario(
+        "keepalived", title="keepalived: the internal VIP moves",
+        description=(
+            "Three controllers in network namespaces run the tree's "
+            "haproxy.cfg and keepalived.conf (derived per node) with "
+            "check_haproxy.sh; the master's keepalived or HAProxy is "
+            "stopped or killed, a client asks the API through the VIP."),
+        test="test_keepalived")
+
+
+def _fail_over(vrrp, result, label, inject, bound):
+    """Inject a failure on the master; measure the VIP's move."""
+    old = vrrp.settled()
+    assert vrrp.client_answer() is not None
+    started = time.monotonic()
+    inject(old)
+    proc.wait_for(
+        lambda: any(n != old for n in vrrp.holders()), timeout=30,
+        what=f"VIP on a controller other than {old} ({label})")
+    moved = time.monotonic() - started
+    proc.wait_for(
+        lambda: vrrp.client_answer() is not None, timeout=10,
+        what=f"the API answering through the VIP ({label})")
+    answered = time.monotonic() - started
+    survivors = [n for n in vrrp.holders() if n != old]
+    assert len(survivors) == 1, survivors
+    result.measure(f"{label}: VIP on the new master after", moved, "s",
+                   bound=("<=", bound))
+    result.measure(f"{label}: API answers through the VIP after",
+                   answered, "s", bound=("<=", bound + SLACK))
+    return old, survivors[0]
+
+
+def test_keepalived_master_stopped(vrrp, measurements):
+    """SIGTERM: keepalived says goodbye (priority 0), a backup takes over.
+
+    With nopreempt the VIP stays on the new master when the old one
+    returns, so the restart must not move it.
+    """
+    result = _scenario(measurements)
+    result.measure("first election (all nodes start as BACKUP)",
+                   vrrp.first_election, "s")
+    before = {}
+
+    def stop(node):
+        before[node] = vrrp.logged(node, "Entering BACKUP STATE")
+        vrrp.lab.kill(f"{node}-keepalived", signal.SIGTERM)
+
+    old, new = _fail_over(vrrp, result, "keepalived stopped (SIGTERM)",
+                          stop, bound=1 + SLACK)
+    assert vrrp.holders() == [new]
+    vrrp.start_keepalived(old)
+    vrrp.rejoined(old, before[old])
+    assert vrrp.holders() == [new]
+
+
+def test_keepalived_haproxy_killed(vrrp, measurements):
+    """HAProxy dies on the master: the track script moves the VIP.
+
+    check_haproxy.sh asks HAProxy's admin socket every 2 s; after fall 2
+    failures the instance goes to FAULT and releases the VIP, so the
+    bound is interval x (fall + 1) plus slack. HAProxy restarted, the
+    node returns as a backup and the VIP stays where it is (nopreempt).
+    """
+    result = _scenario(measurements)
+    before = {}
+
+    def kill_haproxy(node):
+        before[node] = vrrp.logged(node, "Entering BACKUP STATE")
+        vrrp.lab.kill(f"{node}-haproxy", signal.SIGKILL)
+
+    old, new = _fail_over(vrrp, result, "HAProxy killed (track script)",
+                          kill_haproxy, bound=2 * 3 + SLACK)
+    assert vrrp.logged(old, "Entering FAULT STATE") > 0
+    vrrp.start_haproxy(old)
+    vrrp.rejoined(old, before[old])
+    assert vrrp.holders() == [new]
+
+
+def test_keepalived_master_killed(vrrp, measurements):
+    """SIGKILL of keepalived (VRRP child and parent): a crash, no goodbye.
+
+    The backups notice the missing adverts after the master-down
+    interval (3 x advert_int plus skew, about 3.6 s) and one takes over.
+    The killed node cannot remove the VIP from its interface: the address
+    stays there, a duplicate that only the gratuitous ARPs of the new
+    master keep harmless, until keepalived starts again and removes it.
+    """
+    result = _scenario(measurements)
+    before = {}
+
+    def crash(node):
+        before[node] = vrrp.logged(node, "Entering BACKUP STATE")
+        vrrp.lab.kill(f"{node}-keepalived", signal.SIGKILL,
+                      with_children=True)
+
+    old, new = _fail_over(vrrp, result, "keepalived killed (SIGKILL)",
+                          crash, bound=3.6 + SLACK)
+    stale = vrrp.vip in vrrp.lab.addresses(old)
+    result.measure("killed master still holds the VIP (duplicate)",
+                   "yes" if stale else "no", "")
+    vrrp.start_keepalived(old)
+    vrrp.rejoined(old, before[old])
+    proc.wait_for(lambda: vrrp.holders() == [new], timeout=10,
+                  what="restarted keepalived removing the stale VIP")
