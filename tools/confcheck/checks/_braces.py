@@ -1,0 +1,84 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Brace-block trees for keepalived.conf and corosync.conf, with lines.
+
+Neither format has a Python parser that keeps line numbers and survives
+broken input (keepalived-config accepts stray braces and unknown words),
+so each checker turns its lines into open/item/close events and this
+module builds the tree and reports brace errors by line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+
+@dataclasses.dataclass
+class Node:
+    """A keyword with its arguments; ``children`` is None for a plain item."""
+
+    name: str
+    args: list[str]
+    line: int
+    children: list[Node] | None = None
+    end_line: int = 0
+
+    def items(self, name: str | None = None) -> list[Node]:
+        """Direct children, optionally only those called name."""
+        return [c for c in self.children or ()
+                if name is None or c.name == name]
+
+    def first(self, name: str) -> Node | None:
+        found = self.items(name)
+        return found[0] if found else None
+
+
+# Event kinds the tokenizers produce.
+OPEN, ITEM, CLOSE = "open", "item", "close"
+
+
+@dataclasses.dataclass
+class BraceError:
+    line: int
+    message: str
+
+
+def build(events: Iterable[tuple[str, int, str, list[str]]]
+          ) -> tuple[Node, list[BraceError]]:
+    """Fold (kind, line, name, args) events into a tree under a root node."""
+    root = Node("", [], 0, [])
+    stack = [root]
+    errors: list[BraceError] = []
+    for kind, line, name, args in events:
+        if kind == CLOSE:
+            if len(stack) == 1:
+                errors.append(BraceError(line, "'}' without a matching '{'"))
+            else:
+                stack.pop().end_line = line
+        elif kind == OPEN:
+            node = Node(name, args, line, [])
+            stack[-1].children.append(node)
+            stack.append(node)
+        else:
+            stack[-1].children.append(Node(name, args, line))
+    for node in stack[1:]:
+        errors.append(BraceError(
+            node.line, f"'{node.name} {{' is never closed with '}}'"))
+    return root, errors
+
+
+def walk(node: Node) -> Iterable[Node]:
+    """Every node below node, depth first, in file order."""
+    for child in node.children or ():
+        yield child
+        yield from walk(child)
