@@ -15,11 +15,14 @@ Config values:
 
 ``confcheck_examples_dir``
     The example tree (doc/examples); include paths are relative to it.
+    A relative value is taken from the directory of conf.py.
 ``confcheck_validate``
     False turns the checks off (to measure their cost); includes work.
 """
 
 from __future__ import annotations
+
+import os
 
 from pygments.lexers import find_lexer_class_by_name
 from pygments.util import ClassNotFound
@@ -28,7 +31,7 @@ from sphinx.util.typing import ExtensionMetadata
 
 import confcheck
 from confcheck import lexers
-from confcheck.sphinxext import emit, include, store
+from confcheck.sphinxext import emit, include, snippets, store, tables
 
 # Lexers this project publishes as pygments.lexers entry points.
 OWN_LEXERS = (lexers.KeepalivedLexer, lexers.CorosyncLexer,
@@ -48,13 +51,24 @@ def add_lexers(app: Sphinx) -> None:
             app.add_lexer(lexer.name, lexer)
 
 
+def absolute_examples_dir(app: Sphinx, config) -> None:
+    """config-inited: anchor a relative examples dir at conf.py's dir."""
+    config.confcheck_examples_dir = os.path.join(
+        app.confdir, config.confcheck_examples_dir)
+
+
 def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_config_value("confcheck_examples_dir", "", "env",
                          types=frozenset({str}))
     app.add_config_value("confcheck_validate", True, "env",
                          types=frozenset({bool}))
+    app.connect("config-inited", absolute_examples_dir)
     add_lexers(app)
     app.add_directive("include-example", include.IncludeExample)
+    app.add_directive("service-table", tables.ServiceTable)
+    app.add_directive("per-node-lines", tables.PerNodeLines)
+    app.add_directive("confcheck-codes", tables.ConfcheckCodes)
+    app.connect("doctree-read", snippets.lint_doctree)
     app.connect("env-purge-doc", store.purge_doc)
     app.connect("env-merge-info", store.merge_info)
     app.connect("env-updated", emit.emit_all)

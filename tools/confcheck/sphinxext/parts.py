@@ -18,8 +18,9 @@ its headers recognised, not a full parse; the checkers do the parsing.
 
 from __future__ import annotations
 
-import os
 import re
+
+from confcheck import tree
 
 # kind -> Pygments lexer name. keepalived, corosync and xinetd lexers come
 # from confcheck.lexers (pygments.lexers entry points); haproxy from the
@@ -45,6 +46,9 @@ HAPROXY_SECTIONS = frozenset({
 COMMAND_CAPTIONS = {
     "pcs": "pcs commands, run on one controller",
     "crm": "crmsh commands, run on one controller",
+    # crm files of bare statements, for "crm configure load update FILE"
+    "crmsh": "crmsh configuration, load on one controller with "
+             "crm configure",
 }
 ROOT_PROMPT = "# "
 INI_HEADER = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*(?:[#;].*)?$")
@@ -140,13 +144,17 @@ def lexer(kind: str | None) -> str:
     return LEXERS.get(kind or "", "text")
 
 
-def caption(relpath: str, kind: str | None, node: str | None) -> str:
+def caption(relpath: str, kind: str | None, node: str | None,
+            text: str = "") -> str:
     """Where the file lives: '/etc/haproxy/haproxy.cfg on controller1'."""
     if kind in COMMAND_CAPTIONS:
-        return COMMAND_CAPTIONS[kind]
-    parts = relpath.replace(os.sep, "/").split("/", 1)
-    on_node = "/" + parts[-1]
-    return f"{on_node} on {node}" if node else on_node
+        shown_as = language(kind, text)
+        return COMMAND_CAPTIONS.get(shown_as, COMMAND_CAPTIONS[kind])
+    shown = tree.path_on_node(relpath)
+    if node:
+        shown += f" on {node}"
+    variant = tree.variant_of(relpath)
+    return f"{shown} (variant: {variant})" if variant else shown
 
 
 def commands_as_console(text: str) -> str:

@@ -1,0 +1,171 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Directives that render tables from cluster.yaml and confcheck's codes."""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from pygments.lexers import find_lexer_class_by_name
+from pygments.util import ClassNotFound
+from sphinx.util.docutils import SphinxDirective
+
+import confcheck
+from confcheck import tree
+from confcheck.sphinxext import include, store
+
+# service-table columns: (heading, cluster.yaml key, relative width).
+SERVICE_COLUMNS = (
+    ("Service", "name", 16), ("Process", "process", 20),
+    ("Mode", "mode", 16), ("HA strategy", "strategy", 12),
+    ("Port", "port", 7), ("Health check", "health", 22),
+)
+
+
+def table(headings: list[str], rows: list[list[nodes.Node]],
+          widths: list[int]) -> nodes.table:
+    """A docutils table; each cell holds one inline node or text."""
+    group = nodes.tgroup(cols=len(headings))
+    group += [nodes.colspec(colwidth=w) for w in widths]
+
+    def row(cells) -> nodes.row:
+        result = nodes.row()
+        for cell in cells:
+            if isinstance(cell, str):
+                cell = nodes.Text(cell)
+            result += nodes.entry("", nodes.paragraph("", "", cell))
+        return result
+
+    group += nodes.thead("", row(headings))
+    group += nodes.tbody("", *[row(r) for r in rows])
+    return nodes.table("", group)
+
+
+class ClusterDirective(SphinxDirective):
+    """Shared by the directives that read cluster.yaml."""
+
+    def cluster(self) -> tree.Cluster | None:
+        examples_dir = self.config.confcheck_examples_dir
+        self.env.note_dependency(os.path.join(examples_dir,
+                                              tree.CLUSTER_FILE))
+        try:
+            return tree.load_cluster(examples_dir)
+        except tree.ClusterError as exc:
+            self.problem(f"cannot read {tree.CLUSTER_FILE}: {exc}")
+            return None
+
+    def problem(self, message: str) -> list[nodes.Node]:
+        store.problem(self.env, self.get_location(), self.name, message)
+        return []
+
+
+class ServiceTable(ClusterDirective):
+    """The services of cluster.yaml: how each one is made available.
+
+    ``:strategy:`` limits the rows to some strategies (comma-separated).
+    """
+
+    option_spec: ClassVar[dict] = {"strategy": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        cluster = self.cluster()
+        if cluster is None:
+            return []
+        wanted = {s.strip() for s in self.options.get(
+            "strategy", "").split(",") if s.strip()}
+        rows = [[str(service.get(key, "")) for _, key, _ in SERVICE_COLUMNS]
+                for service in cluster.data["services"]
+                if not wanted or service.get("strategy") in wanted]
+        if not rows:
+            return self.problem(f"no service has strategy "
+                                f"{', '.join(sorted(wanted))}")
+        result = table([h for h, _, _ in SERVICE_COLUMNS], rows,
+                       [w for _, _, w in SERVICE_COLUMNS])
+        result["classes"].append("confcheck-services")
+        return [result]
+
+
+class PerNodeLines(ClusterDirective):
+    """The lines of one example file that differ from node to node."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        cluster = self.cluster()
+        if cluster is None:
+            return []
+        try:
+            path, relpath = include.resolve(cluster.examples_dir,
+                                            self.arguments[0])
+            text = confcheck.read_text(path)
+        except (include.ExampleError, confcheck.InputError) as exc:
+            return self.problem(str(exc))
+        self.env.note_dependency(path)
+        try:
+            lines = tree.per_node_lines(cluster, relpath, text)
+        except tree.ClusterError as exc:
+            return self.problem(str(exc))
+        if not lines:
+            return self.problem(f"{tree.CLUSTER_FILE} declares no per_node "
+                                f"lines for {relpath}")
+        nodenames = list(lines[0][1])
+        rows = [[str(number)] + [nodes.literal(v[n], v[n])
+                                 for n in nodenames]
+                for number, v in lines]
+        result = table(["Line"] + nodenames, rows,
+                       [6] + [30] * len(nodenames))
+        result["classes"].append("confcheck-per-node")
+        return [result]
+
+
+def known_lexer(name: str) -> bool:
+    try:
+        find_lexer_class_by_name(name)
+    except ClassNotFound:
+        return False
+    return True
+
+
+class ConfcheckCodes(SphinxDirective):
+    """Every confcheck code with its bad and good example (appendix)."""
+
+    def run(self) -> list[nodes.Node]:
+        try:
+            codes = confcheck.all_codes() + list(tree.CODES)
+        except ModuleNotFoundError as exc:
+            include.missing_checker(self.env, exc)
+            return []
+        result = []
+        for code in codes:
+            result += self.code(code)
+        return result
+
+    def code(self, code) -> list[nodes.Node]:
+        title = f"{code.code} ({code.severity}): {code.title}"
+        rubric = nodes.rubric(title, title,
+                              ids=[f"confcheck-{code.code.lower()}"])
+        lexer = code.lexer if known_lexer(code.lexer) else "text"
+        if lexer != code.lexer:
+            store.problem(self.env, self.get_location(), "codes",
+                          f"{code.code}: no Pygments lexer {code.lexer!r}")
+        shown = [rubric]
+        for label, example in (("Bad:", code.bad), ("Good:", code.good)):
+            shown.append(nodes.paragraph(label, label))
+            text = example if example.strip() else "(an empty file)"
+            block = nodes.literal_block(text, text, language=lexer)
+            # Bad examples are broken on purpose; never fail on them.
+            block["force"] = True
+            shown.append(block)
+        return shown
