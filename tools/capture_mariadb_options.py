@@ -1,0 +1,84 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Capture MariaDB's option names for confcheck's *.cnf checker.
+
+Runs the installed ``mariadbd --no-defaults --verbose --help`` (the server,
+built with wsrep, so Galera's wsrep_* options are included), ``mariadb
+--verbose --help`` (the [client] options), ``mysqld_safe --help`` and reads
+the option names the wsrep SST scripts look up in the [sst] group; writes
+tools/confcheck/data/mariadb-options.json with the version it came from.
+
+Usage: ``python tools/capture_mariadb_options.py``
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+
+import capture_common as cc
+
+# An option line of --help: "  --name", "  -u, --user=name", "  --x[=#]".
+OPTION = re.compile(
+    r"^  (?:-\S, )?--(?P<name>[A-Za-z0-9_-]+)(?P<arg>\[=|=)?")
+# Where the option list ends and the table of current values begins.
+TABLE = "Variables (--variable-name=value)"
+# parse_cnf GROUPS 'name' in the wsrep_sst_* scripts.
+SST_KEY = re.compile(r"parse_cnf\s+\S+\s+'?([a-z][a-z0-9-]*)")
+
+
+def options(help_text: str) -> dict[str, str]:
+    """name -> "r" (value required), "o" (optional) or "n" (no value)."""
+    found = {}
+    for line in help_text.split(TABLE, 1)[0].splitlines():
+        match = OPTION.match(line)
+        if match:
+            name = match.group("name").replace("-", "_").lower()
+            found[name] = {"=": "r", "[=": "o"}.get(match.group("arg"), "n")
+    return found
+
+
+def sst_keys() -> list[str]:
+    keys = set()
+    for script in glob.glob("/usr/bin/wsrep_sst_*"):
+        with open(script, encoding="utf-8", errors="replace") as fh:
+            keys.update(k.replace("-", "_") for k in SST_KEY.findall(
+                fh.read()))
+    return sorted(keys)
+
+
+def main() -> None:
+    server = cc.find("mariadbd")
+    version = cc.output([server, "--version"]).strip()
+    series = re.search(r"Ver (\d+\.\d+)", version)
+    data = {
+        "source": "mariadbd --no-defaults --verbose --help; mariadb "
+                  "--no-defaults --verbose --help; mysqld_safe --help; "
+                  "parse_cnf names in /usr/bin/wsrep_sst_*",
+        "version": version,
+        "series": series.group(1) if series else "unknown",
+        "packages": {p: cc.package_version(p) for p in (
+            "mariadb-server", "galera-4", "mariadb-client")},
+        "server": options(cc.output([server, "--no-defaults", "--verbose",
+                                     "--help"])),
+        "client": options(cc.output([cc.find("mariadb"), "--no-defaults",
+                                     "--verbose", "--help"])),
+        # mysqld_safe prints its usage and exits 1.
+        "mysqld_safe": sorted(options(cc.output(
+            [cc.find("mysqld_safe"), "--help"], ok=(0, 1)))),
+        "sst": sst_keys(),
+    }
+    cc.write("mariadb-options.json", data)
+
+
+if __name__ == "__main__":
+    main()
