@@ -72,8 +72,9 @@ def build(events: Iterable[tuple[str, int, str, list[str]]]
         else:
             stack[-1].children.append(Node(name, args, line))
     for node in stack[1:]:
+        opening = " ".join([node.name, *node.args, "{"]).strip()
         errors.append(BraceError(
-            node.line, f"'{node.name} {{' is never closed with '}}'"))
+            node.line, f"'{opening}' is never closed with '}}'"))
     return root, errors
 
 

@@ -1,0 +1,469 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""keepalived.conf: ``keepalived -t`` in a throwaway namespace, plus lints.
+
+The built-in check parses the brace blocks itself (see _braces) because
+keepalived-config, the only Python parser, accepts unknown keywords and
+stray braces. keepalived -t is the source of truth for syntax when it can
+run (root and ip(8): it needs the configured interfaces to exist); the
+keyword tables stand in otherwise. Lints it cannot know always run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tempfile
+
+from confcheck import external
+from confcheck.checks import _braces, _netns
+from confcheck.findings import Code, CodeBook, Finding
+
+KIND = "keepalived"
+DESCRIPTION = ("keepalived VRRP configuration: keepalived -t in a throwaway "
+               "namespace, structure and VRRP lints")
+
+# Blocks whose items are values (addresses, names), not keywords.
+LISTS = frozenset({
+    "virtual_ipaddress", "virtual_ipaddress_excluded", "unicast_peer",
+    "track_script", "track_interface", "track_file", "track_process",
+    "track_bfd", "virtual_routes", "virtual_rules", "group",
+    "static_ipaddress", "static_routes", "static_rules",
+    "notification_email"})
+# Blocks left to keepalived -t (load balancing is outside the guide).
+OPAQUE = frozenset({"virtual_server", "virtual_server_group",
+                    "vrrp_track_process", "track_process", "bfd_instance",
+                    "garp_group", "vrrp_track_file", "net_namespace"})
+KEYWORDS = {
+    "": {"global_defs", "vrrp_script", "vrrp_instance", "vrrp_sync_group",
+         "virtual_server", "virtual_server_group", "static_ipaddress",
+         "static_routes", "static_rules", "include", "vrrp_track_file",
+         "track_file", "vrrp_track_process", "track_process",
+         "bfd_instance", "garp_group", "net_namespace",
+         "linkbeat_use_polling", "instance", "use_pid_dir"},
+    "global_defs": {
+        "router_id", "enable_script_security", "script_user",
+        "notification_email", "notification_email_from", "smtp_server",
+        "smtp_connect_timeout", "smtp_helo_name", "smtp_alert",
+        "max_auto_priority", "default_interface", "dynamic_interfaces",
+        "process_names", "process_name", "umask", "startup_script",
+        "startup_script_timeout", "shutdown_script",
+        "shutdown_script_timeout", "no_email_faults", "enable_traps",
+        "enable_dbus", "child_wait_time", "script_timeout",
+        "random_seed", "reload_check_config", "reload_time_file",
+        "instance", "use_pid_dir", "linkbeat_use_polling"},
+    "vrrp_script": {"script", "interval", "timeout", "weight", "rise",
+                    "fall", "user", "init_fail"},
+    "vrrp_instance": {
+        "state", "interface", "virtual_router_id", "priority",
+        "advert_int", "nopreempt", "preempt", "preempt_delay",
+        "virtual_ipaddress", "virtual_ipaddress_excluded",
+        "virtual_routes", "virtual_rules", "unicast_src_ip",
+        "unicast_peer", "unicast_fault_no_peer", "unicast_ttl",
+        "authentication", "track_script", "track_interface", "track_file",
+        "track_process", "track_bfd", "track_src_ip", "notify_master",
+        "notify_backup", "notify_fault", "notify_stop", "notify",
+        "notify_deleted", "notify_master_rx_lower_pri", "smtp_alert",
+        "dont_track_primary", "use_vmac", "vmac_xmit_base", "native_ipv6",
+        "accept", "no_accept", "garp_master_delay", "garp_master_repeat",
+        "garp_master_refresh", "garp_master_refresh_repeat",
+        "garp_lower_prio_delay", "garp_lower_prio_repeat",
+        "lower_prio_no_advert", "higher_prio_send_advert", "debug",
+        "mcast_src_ip", "version", "strict_mode", "skip_check_adv_addr",
+        "check_unicast_src", "kernel_rx_buf_size", "linkbeat_use_polling",
+        "lvs_sync_daemon_interface", "old_unicast_checksum",
+        "down_timer_adverts", "garp_extra_if"},
+    "authentication": {"auth_type", "auth_pass"},
+    "vrrp_sync_group": {"group", "notify_master", "notify_backup",
+                        "notify_fault", "notify_stop", "notify",
+                        "smtp_alert", "track_script", "track_interface",
+                        "track_file", "track_process", "track_bfd",
+                        "global_tracking", "sync_group_tracking_weight"},
+}
+# global_defs keyword families accepted by prefix.
+GLOBAL_PREFIXES = ("vrrp_", "lvs_", "smtp_", "snmp_", "enable_snmp",
+                   "notify_fifo", "nftables", "checker_", "bfd_",
+                   "notification_")
+SCRIPT_KEYS = frozenset({"notify_master", "notify_backup", "notify_fault",
+                         "notify_stop", "notify", "notify_deleted",
+                         "notify_master_rx_lower_pri"})
+STATES = ("MASTER", "BACKUP")
+# advert_int above this slows failover past what the guide promises.
+ADVERT_SLOW = 5.0
+KEEPALIVED_TIMEOUT = 20.0
+IFNAME = re.compile(r"[A-Za-z0-9_.:@-]{1,15}\Z")
+_TOKEN = re.compile(r'"[^"]*"?|[{}]|[^\s{}"]+')
+
+_INSTANCE = ("vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n"
+             "  virtual_router_id 51\n  priority 100\n")
+_VIPS = "  virtual_ipaddress {\n    10.0.0.11\n  }\n}\n"
+
+CODES = CodeBook(
+    Code("KAL001", "error", "keepalived -t rejects the configuration",
+         bad=_INSTANCE + "  advert_int 1 2 3\n" + _VIPS,
+         good=_INSTANCE + "  advert_int 1\n" + _VIPS, lexer="text"),
+    Code("KAL002", "warning", "keepalived -t warns about the configuration",
+         bad=_INSTANCE + "  track_interface {\n    eth9\n  }\n" + _VIPS,
+         good=_INSTANCE + "  track_interface {\n    eth0\n  }\n" + _VIPS),
+    Code("KAL003", "warning", "keepalived -t could not be run to a result",
+         bad="include /etc/keepalived/missing.conf\n",
+         good="global_defs {\n  router_id controller1\n}\n"),
+    Code("KAL010", "error", "Unbalanced braces",
+         bad="global_defs {\n  router_id controller1\n}}\n",
+         good="global_defs {\n  router_id controller1\n}\n"),
+    Code("KAL011", "error", "Unknown keyword in this block",
+         bad=_INSTANCE + "  advert_intt 1\n" + _VIPS,
+         good=_INSTANCE + "  advert_int 1\n" + _VIPS),
+    Code("KAL012", "error", "virtual_router_id outside 1-255",
+         bad=_INSTANCE.replace("51", "300") + _VIPS,
+         good=_INSTANCE + _VIPS),
+    Code("KAL013", "error", "priority outside 1-255",
+         bad=_INSTANCE.replace("100", "0") + _VIPS,
+         good=_INSTANCE + _VIPS),
+    Code("KAL014", "warning", "priority 255 on a floating address",
+         bad=_INSTANCE.replace("100", "255") + _VIPS,
+         good=_INSTANCE.replace("100", "101") + _VIPS),
+    Code("KAL015", "error", "vrrp_instance without interface or router id",
+         bad="vrrp_instance VI_1 {\n  priority 100\n" + _VIPS,
+         good=_INSTANCE + _VIPS),
+    Code("KAL016", "error", "state MASTER together with nopreempt",
+         bad=_INSTANCE.replace("BACKUP", "MASTER") + "  nopreempt\n"
+         + _VIPS,
+         good=_INSTANCE + "  nopreempt\n" + _VIPS),
+    Code("KAL017", "error", "Scripts without enable_script_security",
+         bad="vrrp_script chk {\n  script \"/usr/bin/killall -0 haproxy\"\n"
+             "}\n",
+         good="global_defs {\n  enable_script_security\n  script_user root"
+              "\n}\nvrrp_script chk {\n  script \"/usr/bin/killall -0 "
+              "haproxy\"\n}\n"),
+    Code("KAL018", "warning", "Scripts without script_user",
+         bad="global_defs {\n  enable_script_security\n}\n",
+         good="global_defs {\n  enable_script_security\n  script_user root"
+              "\n}\n"),
+    Code("KAL019", "error", "track_script names no vrrp_script",
+         bad=_INSTANCE + "  track_script {\n    chk_haproxy\n  }\n" + _VIPS,
+         good="vrrp_script chk_haproxy {\n  script \"/usr/bin/killall -0 "
+              "haproxy\"\n}\n" + _INSTANCE
+              + "  track_script {\n    chk_haproxy\n  }\n" + _VIPS),
+    Code("KAL020", "warning", "advert_int out of the sane range",
+         bad=_INSTANCE + "  advert_int 0.5\n" + _VIPS,
+         good=_INSTANCE + "  advert_int 1\n" + _VIPS),
+    Code("KAL021", "error", "vrrp_version other than 2 or 3",
+         bad="global_defs {\n  vrrp_version 4\n}\n",
+         good="global_defs {\n  vrrp_version 2\n}\n"),
+    Code("KAL022", "error", "Two instances share a router id on one link",
+         bad=_INSTANCE + _VIPS + _INSTANCE.replace("VI_1", "VI_2") + _VIPS,
+         good=_INSTANCE + _VIPS + _INSTANCE.replace("VI_1", "VI_2")
+         .replace("51", "52") + _VIPS),
+    Code("KAL023", "error", "Bad value (state, address, number)",
+         bad=_INSTANCE.replace("BACKUP", "SLAVE") + _VIPS,
+         good=_INSTANCE + _VIPS),
+    Code("KAL024", "error", "vrrp_instance without virtual_ipaddress",
+         bad=_INSTANCE + "}\n", good=_INSTANCE + _VIPS),
+)
+# Codes that stand in for keepalived -t when it cannot run.
+STRUCTURAL = frozenset({"KAL010", "KAL011", "KAL012", "KAL013", "KAL015",
+                        "KAL016", "KAL017", "KAL018", "KAL019", "KAL021",
+                        "KAL023"})
+
+
+def _events(text: str):
+    """Brace events from keepalived's word syntax ('#' and '!' comment)."""
+    for number, raw in enumerate(text.splitlines(), 1):
+        words = []
+        for tok in _TOKEN.findall(raw):
+            if tok[0] in "#!":
+                break
+            words.append(tok)
+        current: list[str] = []
+        for tok in words + [None]:
+            if tok in ("{", "}", None):
+                if current and tok == "{":
+                    yield _braces.OPEN, number, current[0], current[1:]
+                elif current:
+                    yield _braces.ITEM, number, current[0], current[1:]
+                elif tok == "{":
+                    yield _braces.OPEN, number, "", []
+                if tok == "}":
+                    yield _braces.CLOSE, number, "", []
+                current = []
+            else:
+                current.append(tok)
+
+
+def _unquote(word: str) -> str:
+    return word.strip('"')
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+class _Checker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.out: list[Finding] = []
+
+    def add(self, line: int, code: str, message: str) -> None:
+        self.out.append(CODES.finding(self.path, line, code, message))
+
+    def keywords(self, node: _braces.Node, block: str) -> None:
+        for child in node.items():
+            if block in LISTS or block in OPAQUE:
+                continue
+            allowed = KEYWORDS.get(block)
+            if allowed is not None and child.name not in allowed and not (
+                    block == "global_defs"
+                    and child.name.startswith(GLOBAL_PREFIXES)):
+                where = f"in {block}" if block else "at the top level"
+                self.add(child.line, "KAL011",
+                         f"unknown keyword '{child.name}' {where}")
+            if child.children is not None:
+                self.keywords(child, child.name)
+
+    def instance(self, node: _braces.Node) -> None:
+        name = node.args[0] if node.args else "?"
+        for key in ("interface", "virtual_router_id"):
+            if node.first(key) is None:
+                self.add(node.line, "KAL015",
+                         f"vrrp_instance {name} has no '{key}'")
+        vips = node.first("virtual_ipaddress")
+        if vips is None or not vips.items():
+            self.add(node.line, "KAL024",
+                     f"vrrp_instance {name} has no virtual_ipaddress: "
+                     f"there is nothing to fail over")
+        vrid = node.first("virtual_router_id")
+        if vrid is not None:
+            value = _number(vrid.args[0]) if vrid.args else None
+            if value is None or value != int(value) or not 1 <= value <= 255:
+                self.add(vrid.line, "KAL012",
+                         f"virtual_router_id {' '.join(vrid.args)!r} must be "
+                         f"a whole number from 1 to 255")
+        prio = node.first("priority")
+        if prio is not None:
+            value = _number(prio.args[0]) if prio.args else None
+            if value is None or value != int(value) or not 1 <= value <= 255:
+                self.add(prio.line, "KAL013",
+                         f"priority {' '.join(prio.args)!r} must be a whole "
+                         f"number from 1 to 255")
+            elif value == 255:
+                self.add(prio.line, "KAL014",
+                         "priority 255 is reserved for the router that owns "
+                         "the address; a floating VIP wants 1-254")
+        state = node.first("state")
+        if state is not None and (not state.args
+                                  or state.args[0] not in STATES):
+            self.add(state.line, "KAL023",
+                     f"state must be MASTER or BACKUP, not "
+                     f"{' '.join(state.args)!r}")
+        nopreempt = node.first("nopreempt")
+        if nopreempt is not None and state is not None and \
+                state.args[:1] == ["MASTER"]:
+            self.add(nopreempt.line, "KAL016",
+                     f"nopreempt needs 'state BACKUP' (line {state.line} "
+                     f"says MASTER; keepalived clears nopreempt)")
+        advert = node.first("advert_int")
+        if advert is not None:
+            self.advert(advert)
+        for block in ("virtual_ipaddress", "unicast_peer"):
+            for item in (node.first(block) or _braces.Node("", [], 0)
+                         ).items():
+                self.address(item, block)
+        src = node.first("unicast_src_ip")
+        if src is not None:
+            self.address(_braces.Node(" ".join(src.args), [], src.line),
+                         "unicast_src_ip")
+
+    def advert(self, advert: _braces.Node) -> None:
+        value = _number(advert.args[0]) if advert.args else None
+        if value is None or value <= 0:
+            self.add(advert.line, "KAL023",
+                     f"advert_int {' '.join(advert.args)!r} is not a "
+                     f"positive number of seconds")
+        elif value < 1 or value > ADVERT_SLOW:
+            self.add(advert.line, "KAL020",
+                     f"advert_int {advert.args[0]}: below 1 s needs VRRP "
+                     f"version 3 and loads the link; above {ADVERT_SLOW:g} s "
+                     f"delays failover (3 x advert_int)")
+
+    def address(self, item: _braces.Node, block: str) -> None:
+        text = item.name.split("/")[0]
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            self.add(item.line, "KAL023",
+                     f"{block}: {item.name!r} is not an IP address")
+
+    def scripts(self, root: _braces.Node) -> None:
+        # keepalived resolves track_script while reading, so a script
+        # defined below its first use is "not found".
+        defined = {n.args[0]: n.line for n in root.items("vrrp_script")
+                   if n.args}
+        users = [n for n in _braces.walk(root)
+                 if n.name == "vrrp_script" or n.name in SCRIPT_KEYS]
+        glob = [n for n in root.items("global_defs")]
+        keys = {c.name for g in glob for c in g.items()}
+        if users and "enable_script_security" not in keys:
+            self.add(users[0].line, "KAL017",
+                     "scripts are configured but global_defs lacks "
+                     "enable_script_security; keepalived -t fails with "
+                     "a SECURITY VIOLATION")
+        elif users and "script_user" not in keys:
+            self.add(glob[0].line, "KAL018",
+                     "scripts run as 'keepalived_script', which usually "
+                     "does not exist; set script_user (e.g. root)")
+        for node in _braces.walk(root):
+            if node.name == "track_script":
+                for item in node.items():
+                    if item.name not in defined:
+                        self.add(item.line, "KAL019",
+                                 f"track_script {item.name!r}: no "
+                                 f"vrrp_script of that name")
+                    elif defined[item.name] > item.line:
+                        self.add(item.line, "KAL019",
+                                 f"track_script {item.name!r}: vrrp_script "
+                                 f"is defined later (line "
+                                 f"{defined[item.name]}); keepalived only "
+                                 f"finds scripts defined above their use")
+            if node.name == "vrrp_version":
+                if node.args[:1] not in (["2"], ["3"]):
+                    self.add(node.line, "KAL021",
+                             f"vrrp_version {' '.join(node.args)!r}: "
+                             f"use 2 or 3")
+
+    def shared_vrids(self, root: _braces.Node) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        for node in root.items("vrrp_instance"):
+            iface, vrid = node.first("interface"), node.first(
+                "virtual_router_id")
+            if iface is None or vrid is None or not iface.args \
+                    or not vrid.args:
+                continue
+            key = (iface.args[0], vrid.args[0])
+            if key in seen:
+                self.add(vrid.line, "KAL022",
+                         f"virtual_router_id {key[1]} on {key[0]} is also "
+                         f"used at line {seen[key]}; each VRRP router on a "
+                         f"link needs its own id")
+            seen.setdefault(key, vrid.line)
+
+
+def builtin(text: str, path: str) -> tuple[_braces.Node, list[Finding]]:
+    root, errors = _braces.build(_events(text))
+    checker = _Checker(path)
+    for err in errors:
+        checker.add(err.line, "KAL010", err.message)
+    checker.keywords(root, "")
+    for node in root.items("vrrp_instance"):
+        checker.instance(node)
+    checker.scripts(root)
+    checker.shared_vrids(root)
+    return root, checker.out
+
+
+def interfaces(root: _braces.Node) -> list[str]:
+    """Interface names the configuration refers to, in file order."""
+    names: list[str] = []
+    for node in _braces.walk(root):
+        found = []
+        if node.name in ("interface", "lvs_sync_daemon_interface",
+                         "default_interface") and node.args:
+            found.append(node.args[0])
+        if "dev" in node.args[:-1]:
+            found.append(node.args[node.args.index("dev") + 1])
+        parent_items = node.items() if node.name == "track_interface" else ()
+        found.extend(i.name for i in parent_items)
+        names.extend(n for n in found
+                     if IFNAME.match(n) and n != "lo" and n not in names)
+    return names
+
+
+_MESSAGE = re.compile(r"^\((?:(.*?): )?Line (\d+)\)\s*(.*)$")
+_NAMED = re.compile(r"^\(([^)]+)\)")
+_UNLINED = {
+    "SECURITY VIOLATION": "vrrp_script",
+}
+
+
+def run_keepalived(text: str, path: str, root: _braces.Node
+                   ) -> list[Finding] | None:
+    """Findings from keepalived -t in a namespace, or None if not run."""
+    binary = external.available("keepalived")
+    if binary is None or _netns.usable() is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="confcheck-ka-") as tmp:
+        copy = os.path.join(tmp, "keepalived.conf")
+        with open(copy, "w", encoding="utf-8") as f:
+            f.write(text)
+        try:
+            with _netns.namespace("cckeepalived") as ns:
+                for index, name in enumerate(interfaces(root)):
+                    _netns.add_veth(ns, name, index)
+                # keepalived -t exits 0 for a missing file: make sure.
+                if not os.path.isfile(copy):
+                    raise external.ExternalToolError("copy vanished")
+                proc = _netns.run_in(ns, [binary, "-t", "-f", copy],
+                                     timeout=KEEPALIVED_TIMEOUT)
+        except external.ExternalToolError as exc:
+            return [CODES.finding(path, 0, "KAL003",
+                                  f"keepalived -t could not run: {exc}")]
+    return _messages(proc.stdout + proc.stderr, proc.returncode, copy,
+                     path, text)
+
+
+def _messages(output, returncode, copy, path, text) -> list[Finding]:
+    root, brace_errors = _braces.build(_events(text))
+    code = "KAL001" if returncode != 0 else "KAL002"
+    names = {n.args[0]: n.line for n in _braces.walk(root)
+             if n.children is not None and n.args}
+    seen: set[tuple[int, str]] = set()
+    out = []
+    for raw in output.splitlines():
+        raw = raw.strip()
+        if not raw:
+            continue
+        match = _MESSAGE.match(raw)
+        if match:
+            line, message = int(match.group(2)), match.group(3)
+        else:
+            line, message = 0, raw
+            named = _NAMED.match(raw)
+            if named:
+                line = names.get(named.group(1), 0)
+            for needle, block in _UNLINED.items():
+                if needle in raw:
+                    line = next((n.line for n in root.items(block)), 0)
+            if "missing '}'" in raw:
+                line = next((e.line for e in brace_errors), 0)
+        message = message.replace(copy, path)
+        if (line, message) in seen:
+            continue  # keepalived prints some messages twice
+        seen.add((line, message))
+        out.append(CODES.finding(path, line, code,
+                                 f"keepalived -t: {message}"))
+    if returncode != 0 and not out:
+        out.append(CODES.finding(path, 0, "KAL001",
+                                 f"keepalived -t exited with status "
+                                 f"{returncode} and no message"))
+    return out
+
+
+def check(text: str, path: str) -> list[Finding]:
+    root, findings = builtin(text, path)
+    real = run_keepalived(text, path, root)
+    if real is None or any(f.code == "KAL003" for f in real):
+        return findings + (real or [])
+    return [f for f in findings if f.code not in STRUCTURAL] + real
