@@ -371,6 +371,16 @@ def _hosts_problem(entries: list[str], cluster: Cluster) -> str | None:
     return "; ".join(reasons) or None
 
 
+def _first_stray(servers: list, cluster: Cluster) -> int | None:
+    """Line of the first server that is no controller or a repeat."""
+    left = {cluster.hosts[n]["address"] for n in cluster.nodes("controller")}
+    for _name, host, _port, _backup, line in servers:
+        if host not in left:
+            return line
+        left.discard(host)
+    return None
+
+
 def _url_hosts(url: str) -> list[str]:
     body = url.split("://", 1)[-1].split("?", 1)[0]
     hosts = body.rpartition("/")[0] if "/" in body else body
@@ -481,10 +491,7 @@ class TreeCheck:
                 f"{CLUSTER_FILE})"))
         problem = _hosts_problem([s[1] for s in back.servers], cluster)
         if problem:
-            known = {cluster.hosts[n]["address"]
-                     for n in cluster.nodes("controller")}
-            line = next((s[4] for s in back.servers if s[1] not in known),
-                        back.line)
+            line = _first_stray(back.servers, cluster) or back.line
             self.report(HAPROXY_CFG, line, "TRE004", (
                 f"servers of '{back.kind} {back.name}' are not one per "
                 f"controller at its address: {problem}"))

@@ -97,15 +97,8 @@ class IncludeExample(LiteralInclude):
             store.problem(self.env, self.get_location(), "include", str(exc))
             return []
         result = super().run()
-        for message in [n for n in result
-                        if isinstance(n, nodes.system_message)]:
-            # LiteralInclude reports bad options as a system message that
-            # is printed only when the page is read; store it instead.
-            store.problem(self.env, self.get_location(), "include",
-                          message.astext().strip())
-            result.remove(message)
-        if not result:
-            return result
+        if any(isinstance(n, nodes.system_message) for n in result):
+            return result  # LiteralInclude has reported a bad option
         if parts.language(kind, text) == "console":
             for block in result[0].findall(nodes.literal_block):
                 shown = parts.commands_as_console(block.astext())
@@ -172,6 +165,9 @@ class IncludeExample(LiteralInclude):
             self.options.setdefault("lineno-start", first)
 
     def _node(self, examples_dir: str, relpath: str) -> str | None:
+        # The caption names a host of cluster.yaml.
+        self.env.note_dependency(os.path.join(examples_dir,
+                                              tree.CLUSTER_FILE))
         try:
             cluster = tree.load_cluster(examples_dir)
         except tree.ClusterError:
