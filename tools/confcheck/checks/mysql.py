@@ -27,6 +27,7 @@ import json
 import os
 import re
 
+from confcheck.checks._lines import meaningful
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "mysql"
@@ -184,10 +185,7 @@ def check(text: str, path: str) -> list[Finding]:
 def _parse(text: str, path: str, findings: list[Finding]) -> list[Setting]:
     settings = []
     group = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
+    for number, line in meaningful(text, "#;"):
         if line.startswith("["):
             match = re.fullmatch(r"\[\s*([^\]\s]+)\s*\]\s*(?:[#;].*)?", line)
             if not match:

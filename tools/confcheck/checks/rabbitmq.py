@@ -27,6 +27,7 @@ import re
 
 from confcheck import external
 from confcheck.checks import _cuttlefish
+from confcheck.checks._lines import meaningful
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "rabbitmq"
@@ -110,10 +111,7 @@ def check(text: str, path: str) -> list[Finding]:
     def add(line: int, code: str, message: str) -> None:
         findings.append(CODES.finding(path, line, code, message))
 
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+    for number, line in meaningful(text):
         key, eq, value = (p.strip() for p in line.partition("="))
         if not eq or not key or " " in key:
             add(number, "RMQ002", f"{line!r} is not 'key = value'")

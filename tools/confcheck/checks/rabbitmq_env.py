@@ -27,6 +27,7 @@ import re
 import shlex
 
 from confcheck.checks import rabbitmq
+from confcheck.checks._lines import meaningful
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "rabbitmq-env"
@@ -72,10 +73,7 @@ def check(text: str, path: str) -> list[Finding]:
     def add(line: int, code: str, message: str) -> None:
         findings.append(CODES.finding(path, line, code, message))
 
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+    for number, line in meaningful(text):
         match = ASSIGNMENT.match(line)
         if not match:
             add(number, "RME002", f"{line!r} is not NAME=value (no blanks "

@@ -1,0 +1,25 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Line iteration shared by the line-based checkers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+
+def meaningful(text: str, comments: str = "#") -> Iterator[tuple[int, str]]:
+    """(1-based number, stripped line) for lines that are not blank or a
+    whole-line comment starting with one of the characters in comments."""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line and line[0] not in comments:
+            yield number, line
