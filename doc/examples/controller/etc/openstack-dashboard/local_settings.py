@@ -10,7 +10,8 @@ from openstack_dashboard.settings import HORIZON_CONFIG
 
 DEBUG = False
 
-WEBROOT = "/horizon/"
+# Served at the root of the site; HAProxy checks /auth/login/.
+WEBROOT = "/"
 
 # The internal VIP: horizon talks to keystone through HAProxy.
 OPENSTACK_HOST = "10.0.0.11"
@@ -26,6 +27,9 @@ OPENSTACK_API_VERSIONS = {
 
 ALLOWED_HOSTS = ["public.example.org", "203.0.113.11", "controller",
                  "10.0.0.11"]
+
+# HAProxy terminates TLS and says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Sessions live in memcached, not in a cookie or on one node's disk: any
 # controller can serve any request of a logged-in user.
