@@ -107,6 +107,8 @@ def test_good_three_nodes_builtin(builtin):
 
 def test_good_three_nodes_real(real):
     """keepalived -t accepts it once eth0 exists (in the namespace)."""
+    root, _ = keepalived.builtin(GOOD, "keepalived.conf")
+    assert keepalived.run_keepalived(GOOD, "keepalived.conf", root) == []
     assert codes(GOOD) == []
 
 
