@@ -152,6 +152,27 @@ def test_real_loopback_refused(real):
     assert "KAL001" in [c for _, c in found]
 
 
+def test_real_node_script_and_user_are_not_errors(real):
+    """The script lives on the node and script_user is a service user.
+
+    keepalived -t alone says "not found/accessible" for the script and
+    dies of SIGTERM for a non-root script_user; neither is a config error.
+    """
+    text = GOOD.replace("/usr/bin/killall -0 haproxy",
+                        "/etc/keepalived/no-such-check.sh").replace(
+        "script_user root", "script_user nobody")
+    assert codes(text) == []
+
+
+def test_safe_copy_keeps_lines_and_arguments():
+    text = ('global_defs {\n  script_user haproxy haproxy\n}\n'
+            'vrrp_script c {\n  script "/etc/keepalived/x.sh --fast"\n}\n')
+    copy = keepalived.safe_copy(text).splitlines()
+    assert len(copy) == 6
+    assert copy[1] == "  script_user root"
+    assert copy[4] == '  script "/bin/true --fast"'
+
+
 def test_real_leaves_no_namespace(real):
     codes(GOOD)
     listing = subprocess.run(["ip", "netns", "list"], capture_output=True,
