@@ -1,0 +1,84 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The real example tree: every file clean, consistent, and shown.
+
+These run the checkers with the real tools where installed (haproxy -c,
+keepalived -t, pcs ...), as the docs build does.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+import confcheck
+from confcheck import tree
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "doc" / "examples"
+SOURCE = REPO / "doc" / "source"
+# Directives whose argument is a file of the tree.
+TREE_DIRECTIVE = re.compile(
+    r"^\s*\.\.\s+(include-example|per-node-lines)::\s*(\S+)\s*$", re.M)
+FILES = [rel for rel in tree.tree_files(str(EXAMPLES))
+         if rel not in tree.NOT_INCLUDED]
+
+
+def tree_references() -> list[tuple[str, int, str]]:
+    """(page, line, target) of every tree file a page names."""
+    found = []
+    for page in sorted(SOURCE.rglob("*.rst")):
+        text = page.read_text(encoding="utf-8")
+        for m in TREE_DIRECTIVE.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            found.append((str(page.relative_to(REPO)), line, m[2]))
+    return found
+
+
+@pytest.mark.parametrize("relpath", FILES)
+def test_file_checks_clean(relpath):
+    findings = confcheck.check_file(str(EXAMPLES / relpath))
+    assert [f.format() for f in findings] == []
+
+
+def test_tree_consistent_with_cluster_yaml():
+    findings = tree.check_tree(str(EXAMPLES))
+    assert [f.format() for f in findings] == []
+
+
+def test_every_reference_names_a_file():
+    missing = [f"{page}:{line}: {target}"
+               for page, line, target in tree_references()
+               if not (EXAMPLES / target).is_file()]
+    assert missing == []
+
+
+def test_every_file_is_included():
+    included = {target for _page, _line, target in tree_references()}
+    assert [rel for rel in FILES if rel not in included] == []
+
+
+@pytest.mark.parametrize("relpath", sorted(
+    tree.load_cluster(str(EXAMPLES)).data["per_node"]))
+def test_other_nodes_differ_only_in_the_declared_lines(relpath):
+    """derive_node_file puts each node's value on the template lines and
+    touches no other line (a value may equal controller1's)."""
+    cluster = tree.load_cluster(str(EXAMPLES))
+    text = (EXAMPLES / relpath).read_text(encoding="utf-8")
+    declared = tree.per_node_lines(cluster, relpath, text)
+    for node in cluster.nodes(tree.role_of(relpath))[1:]:
+        derived = tree.derive_node_file(cluster, relpath, node).splitlines()
+        changed = {n for n, (a, b) in enumerate(
+            zip(text.splitlines(), derived, strict=True), 1) if a != b}
+        assert changed <= {number for number, _values in declared}
+        for number, values in declared:
+            assert derived[number - 1].strip() == values[node]

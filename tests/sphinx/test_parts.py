@@ -1,0 +1,151 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""How examples are cut and shown, without a Sphinx build."""
+
+import pytest
+
+from confcheck.sphinxext import parts
+
+INI = """\
+# nova.conf
+[DEFAULT]
+debug = false
+
+# The database, through the VIP.
+[database]
+connection = mysql+pymysql://nova:NOVA_DBPASS@10.0.0.11/nova
+
+[cache]
+enabled = true
+
+"""
+
+HAPROXY = """\
+global
+    daemon
+
+# API
+listen keystone_api 10.0.0.11:5000
+    server controller1 10.0.0.12:5000 check
+
+listen galera
+    server controller1 10.0.0.12:3306 check
+"""
+
+KEEPALIVED = """\
+! keepalived
+global_defs {
+    router_id controller1
+}
+
+vrrp_instance VI_INTERNAL {
+    virtual_ipaddress {
+        10.0.0.11/24 dev eth0
+    }
+}
+"""
+
+XINETD = """\
+service mysqlchk
+{
+    port = 9200
+}
+"""
+
+
+@pytest.mark.parametrize("name, first, last", [
+    ("DEFAULT", 2, 3),          # stops before the next section's comment
+    ("database", 6, 7),
+    ("cache", 9, 10),           # trailing blank lines dropped
+])
+def test_ini_sections(name, first, last):
+    assert parts.section_lines(INI, "oslo", name) == (first, last)
+
+
+@pytest.mark.parametrize("name, first, last", [
+    ("global", 1, 2),
+    ("listen keystone_api", 5, 6),   # address after the name is allowed
+    ("listen  galera", 8, 9),        # blanks in the request normalised
+])
+def test_haproxy_sections(name, first, last):
+    assert parts.section_lines(HAPROXY, "haproxy", name) == (first, last)
+
+
+def test_brace_blocks():
+    assert parts.section_lines(KEEPALIVED, "keepalived",
+                               "global_defs") == (2, 4)
+    assert parts.section_lines(KEEPALIVED, "keepalived",
+                               "vrrp_instance VI_INTERNAL") == (6, 10)
+
+
+def test_brace_on_its_own_line():
+    """xinetd puts the opening brace on the line after the header."""
+    assert parts.section_lines(XINETD, "xinetd",
+                               "service mysqlchk") == (1, 4)
+
+
+def test_unknown_section_lists_the_known_ones():
+    with pytest.raises(parts.UnknownSection,
+                       match=r"no section 'listen nova'.*'listen galera'"):
+        parts.section_lines(HAPROXY, "haproxy", "listen nova")
+
+
+def test_kind_without_sections():
+    with pytest.raises(parts.UnknownSection, match="have no sections"):
+        parts.section_lines("-m 64\n", "memcached", "x")
+
+
+def test_commands_get_one_prompt_each():
+    text = ("# Fencing first.\n"
+            "pcs stonith create f1 fence_ipmilan \\\n"
+            "    ip=10.0.1.12\n"
+            "\n"
+            "pcs property set stonith-enabled=true\n")
+    assert parts.commands_as_console(text) == (
+        "# # Fencing first.\n"
+        "# pcs stonith create f1 fence_ipmilan \\\n"
+        "    ip=10.0.1.12\n"
+        "\n"
+        "# pcs property set stonith-enabled=true\n")
+
+
+@pytest.mark.parametrize("relpath, kind, node, caption", [
+    ("controller/etc/haproxy/haproxy.cfg", "haproxy", "controller1",
+     "/etc/haproxy/haproxy.cfg on controller1"),
+    ("network/etc/neutron/l3_agent.ini", "oslo", "network1",
+     "/etc/neutron/l3_agent.ini on network1"),
+    ("variants/cinder-active-passive/etc/cinder/cinder.conf", "oslo",
+     "controller1",
+     "/etc/cinder/cinder.conf on controller1 (variant: "
+     "cinder-active-passive)"),
+    ("pacemaker/vip-haproxy.pcs", "pcs", None,
+     "pcs commands, run on one controller"),
+])
+def test_captions(relpath, kind, node, caption):
+    assert parts.caption(relpath, kind, node) == caption
+
+
+def test_crm_statements_keep_the_crmsh_lexer():
+    statements = "primitive vip ocf:heartbeat:IPaddr2 \\\n    ip=10.0.0.11\n"
+    commands = "crm configure property stonith-enabled=true\n"
+    assert parts.language("crm", statements) == "crmsh"
+    assert parts.caption("pacemaker/x.crm", "crm", None, statements) == (
+        "crmsh configuration, load on one controller with crm configure")
+    assert parts.language("crm", commands) == "console"
+
+
+@pytest.mark.parametrize("kind, lexer", [
+    ("oslo", "ini"), ("mysql", "ini"), ("haproxy", "haproxy"),
+    ("keepalived", "keepalived"), ("corosync", "corosync"),
+    ("pcs", "console"), ("yaml", "yaml"), (None, "text")])
+def test_lexer_per_kind(kind, lexer):
+    assert parts.lexer(kind) == lexer
