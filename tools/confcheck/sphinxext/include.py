@@ -99,8 +99,9 @@ class IncludeExample(LiteralInclude):
         result = super().run()
         if any(isinstance(n, nodes.system_message) for n in result):
             return result  # LiteralInclude has reported a bad option
-        if parts.language(kind, text) == "console":
-            for block in result[0].findall(nodes.literal_block):
+        for block in result[0].findall(nodes.literal_block):
+            block["classes"].append("confcheck-example")
+            if parts.language(kind, text) == "console":
                 shown = parts.commands_as_console(block.astext())
                 block.children = [nodes.Text(shown)]
                 block.rawsource = shown

@@ -14,7 +14,6 @@ doc/examples, where it is validated, not pasted inline."""
 
 from __future__ import annotations
 
-import os
 import re
 
 from docutils import nodes
@@ -26,6 +25,9 @@ from confcheck.sphinxext import store
 LINTED_LANGUAGES = frozenset({
     None, "ini", "cfg", "dosini", "haproxy", "keepalived", "corosync",
     "xinetd", "mysql", "pcs", "crmsh", "pcmk", "none", "text", "default"})
+# Classes of the blocks this extension generates (from the tree or from
+# confcheck's code book): not pasted by an author.
+GENERATED = frozenset({"confcheck-example", "confcheck-code"})
 # What makes a block configuration rather than output or prose.
 CONFIG_SIGNS = (
     ("an ini section header",
@@ -55,20 +57,13 @@ def looks_like_config(text: str) -> str | None:
     return None
 
 
-def _from_examples(block: nodes.literal_block, examples_dir: str) -> bool:
-    source = block.get("source") or ""
-    root = os.path.realpath(examples_dir) + os.sep
-    return bool(source) and os.path.realpath(source).startswith(root)
-
-
 def lint_doctree(app: Sphinx, doctree: nodes.document) -> None:
     """doctree-read: store a problem for every inline config block."""
     env = app.env
-    examples_dir = env.config.confcheck_examples_dir
     for block in doctree.findall(nodes.literal_block):
         language = block.get("language")
         if (language not in LINTED_LANGUAGES
-                or _from_examples(block, examples_dir)):
+                or GENERATED.intersection(block["classes"])):
             continue
         what = looks_like_config(block.astext())
         if what is None:

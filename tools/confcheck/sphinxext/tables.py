@@ -164,7 +164,8 @@ class ConfcheckCodes(SphinxDirective):
         for label, example in (("Bad:", code.bad), ("Good:", code.good)):
             shown.append(nodes.paragraph(label, label))
             text = example if example.strip() else "(an empty file)"
-            block = nodes.literal_block(text, text, language=lexer)
+            block = nodes.literal_block(text, text, language=lexer,
+                                        classes=["confcheck-code"])
             # Bad examples are broken on purpose; never fail on them.
             block["force"] = True
             shown.append(block)
