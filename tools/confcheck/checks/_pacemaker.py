@@ -46,6 +46,11 @@ ARTEFACTS = tuple(re.compile(p) for p in (
 # not systemd, so they can never be described on a build machine).
 MACHINE_CLASSES = ("systemd:", "service:")
 
+# What pcs says about a forced systemd resource: without metadata it
+# cannot know the agent's operations either.
+FORCED_NOISE = re.compile(r"is not a valid operation name value|"
+                          r"is not installed or does not provide valid")
+
 NO_METADATA = re.compile(
     r"Agent '(?P<a>[^']+)' is not installed or does not provide valid "
     r"metadata|(?P<b>\S+): (got no meta-data|no such resource agent)")

@@ -284,7 +284,7 @@ def _run_one(path: str, line: int, words: tuple[str, ...], pcs: str,
         proc = external.run([pcs, "-f", cib, *words, "--force"],
                             timeout=pm.TIMEOUT, cwd=tmp)
         errors, warnings = _messages(proc.stderr)
-        warnings = [w for w in warnings if not pm.missing_agent(w)]
+        warnings = [w for w in warnings if not pm.FORCED_NOISE.search(w)]
     for warning in warnings:
         findings.append(CODES.finding(path, line, "PCS003", warning))
     if proc.returncode == 0:
