@@ -672,7 +672,12 @@ def _is_ip(host: str) -> bool:
 
 
 def safe_copy(text: str) -> str:
-    """text with node-specific names and files replaced, lines kept."""
+    """text with node-specific names and files replaced, lines kept.
+
+    chroot, pidfile and stats socket paths stay: haproxy -c never opens
+    them. Users, groups, server names, certificates, CA files and error
+    files are what it does look up on the machine it runs on.
+    """
     files = _throwaway_files()
     bases: dict[str, str] = {}
     section = ""
