@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import subprocess
 
@@ -128,7 +129,7 @@ def test_real_leaves_no_namespace(real):
     codes(GOOD)
     listing = subprocess.run(["ip", "netns", "list"], capture_output=True,
                              text=True, timeout=10, check=True).stdout
-    assert "cccorosync" not in listing
+    assert f"cccorosync-{os.getpid()}-" not in listing
 
 
 def test_host_names_skip_the_real_run():

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import subprocess
 
@@ -177,7 +178,7 @@ def test_real_leaves_no_namespace(real):
     codes(GOOD)
     listing = subprocess.run(["ip", "netns", "list"], capture_output=True,
                              text=True, timeout=10, check=True).stdout
-    assert "cckeepalived" not in listing
+    assert f"cckeepalived-{os.getpid()}-" not in listing
 
 
 def test_real_timeout_falls_back_and_cleans_up(real, monkeypatch):
@@ -187,7 +188,7 @@ def test_real_timeout_falls_back_and_cleans_up(real, monkeypatch):
     assert (0, "KAL003") in found and (20, "KAL013") in found
     listing = subprocess.run(["ip", "netns", "list"], capture_output=True,
                              text=True, timeout=10, check=True).stdout
-    assert "cckeepalived" not in listing
+    assert f"cckeepalived-{os.getpid()}-" not in listing
 
 
 def test_interfaces_found_in_file_order():

@@ -120,9 +120,11 @@ CODES = CodeBook(
          good="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n"
               "    name: controller1\n    nodeid: 1\n  }\n}\n"),
     Code("COR003", "warning", "corosync -t warns about the configuration",
-         bad="totem {\n  interface {\n    bindnetaddr: 10.0.0.0\n  }\n}\n"
-             "nodelist {\n" + _NODES + "}\n",
-         good="nodelist {\n" + _NODES + "}\n"),
+         bad="totem {\n  version: 2\n  transport: udpu\n  interface {\n"
+             "    bindnetaddr: 10.0.0.0\n  }\n}\nnodelist {\n" + _NODES
+             + "}\n",
+         good="totem {\n  version: 2\n  transport: udpu\n}\nnodelist {\n"
+              + _NODES + "}\n"),
     Code("COR010", "error", "Line that is no section, key or closing brace",
          bad="totem {\n  version 2\n}\n", good="totem {\n  version: 2\n}\n"),
     Code("COR011", "warning", "Key corosync does not read here",
@@ -172,7 +174,7 @@ _PARSER = re.compile(r"^parser error: (.*?):(\d+): (.*)$")
 _LOG = re.compile(r"^\w{3} +\d+ [\d:.]+ (\w+) +\[[^\]]*\] *(.*)$")
 _NODEID_TWICE = re.compile(r"Nodeid (\d+) appears twice")
 # Unlined corosync -t messages -> the key whose line they are about.
-_ABOUT = {"bindnetaddr": "bindnetaddr",
+_ABOUT = {"bindnetaddr": "bindnetaddr", "token timeout": "token",
           "migrate config file to nodelist": "bindnetaddr"}
 # corosync -t messages that only say how it ends.
 _SKIP = re.compile(r"Corosync Cluster Engine exiting")

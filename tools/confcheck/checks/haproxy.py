@@ -196,9 +196,10 @@ CODES = CodeBook(
          good="frontend f\n  bind 10.0.0.11:80\n", lexer="haproxy"),
     Code("HAP003", "warning",
          "haproxy -c could not check part of the file on this machine",
-         bad="listen api\n  errorfile 503 /etc/haproxy/errors/503.http\n",
-         good="listen api\n  http-error status 503 content-type "
-              "text/plain string down\n", lexer="haproxy"),
+         bad="frontend f\n  bind 10.0.0.11:443 ssl crt /etc/haproxy/site.pem "
+             "crl-file /etc/haproxy/crl.pem\n",
+         good="frontend f\n  bind 10.0.0.11:443 ssl crt "
+              "/etc/haproxy/site.pem\n", lexer="haproxy"),
     Code("HAP010", "error", "Unknown keyword",
          bad="listen api\n  balanse roundrobin\n",
          good="listen api\n  balance roundrobin\n", lexer="haproxy"),
@@ -563,9 +564,10 @@ _SKIP = re.compile(r"Error\(s\) found in configuration file|Fatal errors "
                    r"|Configuration file is valid")
 # What only this machine lacks: the target node has these files and users.
 _ARTEFACT = re.compile(r"cannot find (user|group) id|could not resolve "
-                       r"address|unable to stat SSL|unable to load SSL|"
-                       r"No such file or directory|cannot open|unable to "
-                       r"load file")
+                       r"address|unable to stat SSL|unable to load|"
+                       r"No such file or directory|cannot open|"
+                       r"[Cc]ouldn't open")
+_QUOTED_PATH = re.compile(r"'(/[^']+)'|\s(/\S+)$")
 _HOSTNAME = re.compile(r"^((?:ipv4@|ipv6@)?)([A-Za-z][A-Za-z0-9_.-]*)(:.*)?$")
 _FILE_OPTIONS = {"crt": "pem", "ca-file": "cert", "crt-list": "list",
                  "ca-verify-file": "cert"}
@@ -721,12 +723,24 @@ def run_haproxy(text: str, path: str, sections: list[Section]
         except external.ExternalToolError as exc:
             return [CODES.finding(path, 0, "HAP003",
                                   f"haproxy -c could not run: {exc}")]
-    return _messages(proc.stdout + proc.stderr, copy, path, sections)
+    return _messages(proc.stdout + proc.stderr, copy, path, sections,
+                     text.splitlines())
 
 
-def _messages(output: str, copy: str, path: str,
-              sections: list[Section]) -> list[Finding]:
+def _path_line(message: str, lines: list[str]) -> int:
+    """The first line naming the file a message quotes, or 0."""
+    for match in _QUOTED_PATH.finditer(message):
+        quoted = match.group(1) or match.group(2)
+        for number, raw in enumerate(lines, 1):
+            if quoted in raw:
+                return number
+    return 0
+
+
+def _messages(output: str, copy: str, path: str, sections: list[Section],
+              text_lines: list[str]) -> list[Finding]:
     lines = _name_lines(sections)
+    artefact_lines: set[int] = set()
     out = []
     for raw in output.splitlines():
         match = _MSG.match(raw.strip())
@@ -745,8 +759,12 @@ def _messages(output: str, copy: str, path: str,
                 line = lines.get(name[0] or name[1], line)
                 if line:
                     break
+            line = line or _path_line(message, text_lines)
         message = message.replace(copy, path).strip()
         if _ARTEFACT.search(message):
+            if line in artefact_lines:
+                continue  # one file missing here is one finding
+            artefact_lines.add(line)
             code = "HAP003"
             message = f"not checkable on this machine: {message}"
         else:

@@ -100,6 +100,8 @@ SCRIPT_KEYS = frozenset({"notify_master", "notify_backup", "notify_fault",
 STATES = ("MASTER", "BACKUP")
 # advert_int above this slows failover past what the guide promises.
 ADVERT_SLOW = 5.0
+# keepalived refuses advert_int above this (seconds).
+MAX_ADVERT = 255
 KEEPALIVED_TIMEOUT = 20.0
 IFNAME = re.compile(r"[A-Za-z0-9_.:@-]{1,15}\Z")
 _TOKEN = re.compile(r'"[^"]*"?|[{}]|[^\s{}"]+')
@@ -110,11 +112,11 @@ _VIPS = "  virtual_ipaddress {\n    10.0.0.11\n  }\n}\n"
 
 CODES = CodeBook(
     Code("KAL001", "error", "keepalived -t rejects the configuration",
-         bad=_INSTANCE + "  advert_int 1 2 3\n" + _VIPS,
-         good=_INSTANCE + "  advert_int 1\n" + _VIPS, lexer="text"),
+         bad=_INSTANCE + "  preempt_delay 2000\n" + _VIPS,
+         good=_INSTANCE + "  preempt_delay 30\n" + _VIPS),
     Code("KAL002", "warning", "keepalived -t warns about the configuration",
-         bad=_INSTANCE + "  track_interface {\n    eth9\n  }\n" + _VIPS,
-         good=_INSTANCE + "  track_interface {\n    eth0\n  }\n" + _VIPS),
+         bad="include /etc/keepalived/conf.d/missing.conf\n" + _INSTANCE
+             + _VIPS, good=_INSTANCE + _VIPS),
     Code("KAL003", "warning", "keepalived -t could not be run to a result",
          bad="include /etc/keepalived/missing.conf\n",
          good="global_defs {\n  router_id controller1\n}\n"),
@@ -141,19 +143,22 @@ CODES = CodeBook(
          + _VIPS,
          good=_INSTANCE + "  nopreempt\n" + _VIPS),
     Code("KAL017", "error", "Scripts without enable_script_security",
-         bad="vrrp_script chk {\n  script \"/usr/bin/killall -0 haproxy\"\n"
-             "}\n",
+         bad=_INSTANCE + "  notify_master /etc/keepalived/master.sh\n"
+             + _VIPS,
          good="global_defs {\n  enable_script_security\n  script_user root"
-              "\n}\nvrrp_script chk {\n  script \"/usr/bin/killall -0 "
-              "haproxy\"\n}\n"),
+              "\n}\n" + _INSTANCE
+              + "  notify_master /etc/keepalived/master.sh\n" + _VIPS),
     Code("KAL018", "warning", "Scripts without script_user",
-         bad="global_defs {\n  enable_script_security\n}\n",
+         bad="global_defs {\n  enable_script_security\n}\n" + _INSTANCE
+             + "  notify_master /etc/keepalived/master.sh\n" + _VIPS,
          good="global_defs {\n  enable_script_security\n  script_user root"
-              "\n}\n"),
+              "\n}\n" + _INSTANCE
+              + "  notify_master /etc/keepalived/master.sh\n" + _VIPS),
     Code("KAL019", "error", "track_script names no vrrp_script",
          bad=_INSTANCE + "  track_script {\n    chk_haproxy\n  }\n" + _VIPS,
-         good="vrrp_script chk_haproxy {\n  script \"/usr/bin/killall -0 "
-              "haproxy\"\n}\n" + _INSTANCE
+         good="global_defs {\n  enable_script_security\n  script_user root"
+              "\n}\nvrrp_script chk_haproxy {\n  script \"/usr/bin/killall "
+              "-0 haproxy\"\n}\n" + _INSTANCE
               + "  track_script {\n    chk_haproxy\n  }\n" + _VIPS),
     Code("KAL020", "warning", "advert_int out of the sane range",
          bad=_INSTANCE + "  advert_int 0.5\n" + _VIPS,
@@ -289,10 +294,10 @@ class _Checker:
 
     def advert(self, advert: _braces.Node) -> None:
         value = _number(advert.args[0]) if advert.args else None
-        if value is None or value <= 0:
+        if value is None or not 0 < value <= MAX_ADVERT:
             self.add(advert.line, "KAL023",
                      f"advert_int {' '.join(advert.args)!r} is not a "
-                     f"positive number of seconds")
+                     f"number of seconds from 0.01 to {MAX_ADVERT}")
         elif value < 1 or value > ADVERT_SLOW:
             self.add(advert.line, "KAL020",
                      f"advert_int {advert.args[0]}: below 1 s needs VRRP "

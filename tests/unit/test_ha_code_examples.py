@@ -1,0 +1,63 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Each documented bad example of the HA checkers shows its code.
+
+The guide's appendix renders every code's bad and good example, so each
+bad one must produce the code and the good one must not. Codes that
+report what the real tool says are shown with the tool; the built-in
+ones with CONFCHECK_EXTERNAL=0, since the tool speaks for them otherwise.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import realtools
+from confcheck import check_text
+from confcheck.checks import corosync, haproxy, hosts, keepalived, shell
+from confcheck.checks import sysctl
+
+MODULES = (haproxy, keepalived, corosync, sysctl, hosts, shell)
+# code -> (binary, Debian package, needs a namespace)
+FROM_TOOL = {
+    "HAP001": ("haproxy", "haproxy", False),
+    "HAP002": ("haproxy", "haproxy", False),
+    "HAP003": ("haproxy", "haproxy", False),
+    "KAL001": ("keepalived", "keepalived", True),
+    "KAL002": ("keepalived", "keepalived", True),
+    "COR001": ("corosync", "corosync", True),
+    "COR003": ("corosync", "corosync", True),
+    "SHL001": ("bash", "bash", False),
+    "SHL002": ("bash", "bash", False),
+}
+# Codes about the machine, not the file (the tool could not run): no file
+# content can show them.
+ABOUT_THE_MACHINE = {"KAL003", "COR002", "SHL006"}
+CASES = [(m.KIND, c) for m in MODULES for c in m.CODES
+         if c.code not in ABOUT_THE_MACHINE]
+
+
+@pytest.mark.parametrize("kind,code", CASES,
+                         ids=[c.code for _, c in CASES])
+def test_bad_example_shows_code_and_good_does_not(monkeypatch, kind, code):
+    tool = FROM_TOOL.get(code.code)
+    if tool:
+        monkeypatch.delenv("CONFCHECK_EXTERNAL", raising=False)
+        realtools.require(tool[0], tool[1])
+        if tool[2]:
+            realtools.require_netns()
+    else:
+        monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+    bad = {f.code for f in check_text(code.bad, "example", kind)}
+    good = {f.code for f in check_text(code.good, "example", kind)}
+    assert code.code in bad
+    assert code.code not in good
