@@ -74,6 +74,7 @@ BUILTIN_CASES = [
     ("track_script_defined_below", GLOBAL + instance(
         "track_script {", "  chk", "}") + SCRIPT, 11, "KAL019"),
     ("vrrp_version_4", "global_defs {\n  vrrp_version 4\n}\n", 2, "KAL021"),
+    ("instance_version_1", instance("version 1"), 6, "KAL021"),
     ("state_slave", instance().replace("BACKUP", "SLAVE"), 2, "KAL023"),
     ("vip_not_an_address", instance(vips="    controller\n"), 7, "KAL023"),
 ]

@@ -343,7 +343,9 @@ class _Checker:
                                  f"is defined later (line "
                                  f"{defined[item.name]}); keepalived only "
                                  f"finds scripts defined above their use")
-            if node.name == "vrrp_version":
+            # vrrp_version in global_defs, version in an instance.
+            if node.name == "vrrp_version" or (
+                    node.name == "version" and node.children is None):
                 if node.args[:1] not in (["2"], ["3"]):
                     self.add(node.line, "KAL021",
                              f"vrrp_version {' '.join(node.args)!r}: "
