@@ -217,6 +217,14 @@ def _number(text: str) -> float | None:
         return None
 
 
+def _byte(node: _braces.Node) -> int | None:
+    """The node's value if it is a whole number from 1 to 255."""
+    value = _number(node.args[0]) if len(node.args) == 1 else None
+    if value is None or value != int(value) or not 1 <= value <= 255:
+        return None
+    return int(value)
+
+
 class _Checker:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -251,16 +259,14 @@ class _Checker:
                      f"vrrp_instance {name} has no virtual_ipaddress: "
                      f"there is nothing to fail over")
         vrid = node.first("virtual_router_id")
-        if vrid is not None:
-            value = _number(vrid.args[0]) if vrid.args else None
-            if value is None or value != int(value) or not 1 <= value <= 255:
-                self.add(vrid.line, "KAL012",
-                         f"virtual_router_id {' '.join(vrid.args)!r} must be "
-                         f"a whole number from 1 to 255")
+        if vrid is not None and _byte(vrid) is None:
+            self.add(vrid.line, "KAL012",
+                     f"virtual_router_id {' '.join(vrid.args)!r} must be "
+                     f"a whole number from 1 to 255")
         prio = node.first("priority")
         if prio is not None:
-            value = _number(prio.args[0]) if prio.args else None
-            if value is None or value != int(value) or not 1 <= value <= 255:
+            value = _byte(prio)
+            if value is None:
                 self.add(prio.line, "KAL013",
                          f"priority {' '.join(prio.args)!r} must be a whole "
                          f"number from 1 to 255")
