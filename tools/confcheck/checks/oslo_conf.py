@@ -1,0 +1,602 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""OpenStack service files checked against the real services' option data.
+
+Parsing uses oslo.config's own ``iniparser.BaseParser`` (the parser the
+services use), so what it accepts is exactly what a service accepts; the
+subclass only records line numbers and turns its errors into findings.
+Options come from ``oslo-config-generator`` output committed under
+``data/oslo`` (see tools/genoptdata.py); values are checked with
+``oslo_config.types``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import typing
+
+from oslo_config import iniparser
+
+from confcheck.checks import oslo_data
+from confcheck.findings import Code, CodeBook, Finding
+
+KIND = "oslo"
+DESCRIPTION = ("OpenStack service files (nova.conf, l3_agent.ini, ...) "
+               "against oslo-config-generator data of the real services")
+
+CODES = CodeBook(
+    Code("OSL001", "error", "line oslo.config cannot parse",
+         "[DEFAULT]\ndebug true\n", "[DEFAULT]\ndebug = true\n", "ini"),
+    Code("OSL002", "error", "option before any section header",
+         "debug = true\n[DEFAULT]\n", "[DEFAULT]\ndebug = true\n", "ini"),
+    Code("OSL003", "error", "section the service does not know",
+         "[default]\ndebug = true\n", "[DEFAULT]\ndebug = true\n", "ini"),
+    Code("OSL004", "error", "option the section does not have",
+         "[DEFAULT]\nconnection = mysql+pymysql://nova:NOVA_DBPASS@"
+         "controller/nova\n",
+         "[database]\nconnection = mysql+pymysql://nova:NOVA_DBPASS@"
+         "controller/nova\n", "ini"),
+    Code("OSL005", "error", "option removed from the service",
+         "[oslo_messaging_rabbit]\nrabbit_hosts = 10.0.0.12,10.0.0.13\n",
+         "[DEFAULT]\ntransport_url = rabbit://openstack:RABBIT_PASS@"
+         "10.0.0.12:5672,openstack:RABBIT_PASS@10.0.0.13:5672/\n", "ini"),
+    Code("OSL006", "warning", "deprecated option name",
+         "[keystone_authtoken]\nmemcache_servers = 10.0.0.12:11211\n",
+         "[keystone_authtoken]\nmemcached_servers = 10.0.0.12:11211\n",
+         "ini"),
+    Code("OSL007", "warning", "option deprecated for removal",
+         "[glance]\napi_servers = http://10.0.0.11:9292\n",
+         "[glance]\nvalid_interfaces = internal\n", "ini"),
+    Code("OSL008", "error", "value the option's type rejects",
+         "[DEFAULT]\ndebug = maybe\n", "[DEFAULT]\ndebug = false\n", "ini"),
+    Code("OSL009", "error", "option set twice in a section",
+         "[DEFAULT]\ndebug = true\ndebug = false\n",
+         "[DEFAULT]\ndebug = false\n", "ini"),
+    Code("OSL010", "warning", "option that no longer has an effect",
+         "[oslo_messaging_rabbit]\nrabbit_ha_queues = true\n",
+         "[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\n", "ini"),
+    Code("OSL011", "error", "class path where an entry-point name is due",
+         "[catalog]\ndriver = keystone.catalog.backends.sql.Catalog\n",
+         "[catalog]\ndriver = sql\n", "ini"),
+    Code("OSL012", "error", "$ reference to no option",
+         "[database]\nconnection = mysql+pymysql://nova:pa$word@"
+         "controller/nova\n",
+         "[database]\nconnection = mysql+pymysql://nova:pa$$word@"
+         "controller/nova\n", "ini"),
+    Code("OSL013", "warning", "unbalanced quote kept in the value",
+         "[database]\nconnection = \"mysql+pymysql://nova@controller/nova\n",
+         "[database]\nconnection = mysql+pymysql://nova@controller/nova\n",
+         "ini"),
+    Code("OSL014", "warning", "no option data for this file name",
+         "# checked as --kind oslo: my-service.conf\n[DEFAULT]\n",
+         "# nova.conf\n[DEFAULT]\ndebug = false\n", "ini"),
+)
+
+
+class Removed(typing.NamedTuple):
+    """A curated fact the generator data cannot tell: an option's history.
+
+    ``files`` and ``sections`` are globs ("*" = any); ``option`` is a glob
+    too. ``status`` "removed" applies only when the option is not in the
+    current data (a stale entry never flags a live option); "inert" and
+    "deprecated" apply always and are warnings.
+    """
+
+    option: str
+    sections: str
+    files: str
+    status: str
+    release: str
+    replacement: str
+    source: str
+
+
+OSLO_MESSAGING_9 = ("oslo.messaging 9.0.0",
+                    "oslo.messaging releasenotes/notes/"
+                    "removal-deprecated-options-6d4c5db90525c52d.yaml")
+TRANSPORT_URL = ("[DEFAULT] transport_url = rabbit://openstack:RABBIT_PASS@"
+                 "10.0.0.12:5672,openstack:RABBIT_PASS@10.0.0.13:5672,"
+                 "openstack:RABBIT_PASS@10.0.0.14:5672/")
+AUTHTOKEN_13 = ("keystonemiddleware 13.0.0",
+                "keystonemiddleware releasenotes/notes/"
+                "remove-AuthTokenPlugin-cd773e3f1caba9ba.yaml")
+KEYSTONE_BIND = ("keystone 10.0.0 (Newton)",
+                 "bind in the WSGI server (Apache mod_wsgi or uWSGI)",
+                 "keystone releasenotes/notes/"
+                 "removed-as-of-newton-721c06b5dcb1b34a.yaml")
+GLANCE_REGISTRY = ("glance 21.0.0 (Victoria)",
+                   "nothing: glance-registry is gone, glance-api talks to "
+                   "the database itself",
+                   "glance releasenotes/notes/"
+                   "cleanout_registry_data-api-9d91368aed83497e.yaml")
+
+# First match wins, so specific entries come before patterns.
+REMOVED: tuple[Removed, ...] = (
+    *(Removed(name, "*", "*", "removed", OSLO_MESSAGING_9[0],
+              TRANSPORT_URL, OSLO_MESSAGING_9[1])
+      for name in ("rabbit_hosts", "rabbit_host", "rabbit_port",
+                   "rabbit_userid", "rabbit_password",
+                   "rabbit_virtual_host")),
+    Removed("rabbit_max_retries", "*", "*", "removed", OSLO_MESSAGING_9[0],
+            "nothing: reconnection retries forever, paced by "
+            "[oslo_messaging_rabbit] rabbit_retry_interval and "
+            "rabbit_retry_backoff", OSLO_MESSAGING_9[1]),
+    Removed("rabbit_durable_queues", "*", "*", "removed", OSLO_MESSAGING_9[0],
+            "[oslo_messaging_rabbit] amqp_durable_queues (ignored with "
+            "rabbit_quorum_queue = true)", OSLO_MESSAGING_9[1]),
+    Removed("rabbit_ha_queues", "*", "*", "inert", "RabbitMQ 4.0",
+            "[oslo_messaging_rabbit] rabbit_quorum_queue = true, "
+            "rabbit_transient_quorum_queue = true, use_queue_manager = true, "
+            "rabbit_stream_fanout = true (classic queue mirroring is gone "
+            "from RabbitMQ 4.0)",
+            "rabbitmq-server release v4.0.1; oslo.messaging "
+            "doc/source/admin/rabbit.rst"),
+    Removed("heartbeat_in_pthread", "*", "*", "removed",
+            "oslo.messaging 18.0.0", "nothing: delete the line",
+            "oslo.messaging releasenotes/notes/"
+            "remove-heartbeat-in-pthread-option-0ffa11bfc07c58e2.yaml"),
+    Removed("rabbit_*", "DEFAULT", "*", "removed", "oslo.messaging 16.0.0",
+            "the same option in [oslo_messaging_rabbit] (the [DEFAULT] "
+            "aliases are gone)",
+            "oslo.messaging releasenotes/notes/"
+            "rabbitmq-opts-cleanup-e0f97d4cc0855c5a.yaml"),
+    Removed("sql_connection", "*", "*", "removed", "oslo.db 15.0.0",
+            "[database] connection = mysql+pymysql://USER:PASS@controller/DB",
+            "oslo.db releasenotes/notes/"
+            "remove-deprecated-opts-1d095911e82fee3b.yaml"),
+    Removed("sql_*", "DEFAULT", "*", "removed", "oslo.db 15.0.0",
+            "the matching option in [database] (without the sql_ prefix)",
+            "oslo.db releasenotes/notes/"
+            "remove-deprecated-opts-1d095911e82fee3b.yaml"),
+    Removed("notifier_strategy", "*", "*", "removed", "",
+            "[oslo_messaging_notifications] driver = messagingv2",
+            "oslo.messaging releasenotes/notes/"
+            "remove-deprecated-notif-opts-142f8eea540c17ec.yaml"),
+    Removed("notification_driver", "DEFAULT", "*", "removed",
+            "oslo.messaging 16.0.0",
+            "[oslo_messaging_notifications] driver = messagingv2",
+            "oslo.messaging releasenotes/notes/"
+            "remove-deprecated-notif-opts-142f8eea540c17ec.yaml"),
+    Removed("identity_uri", "keystone_authtoken", "*", "removed",
+            *AUTHTOKEN_13[:1], "auth_url = http://controller:5000 with "
+            "auth_type = password", AUTHTOKEN_13[1]),
+    Removed("auth_host", "keystone_authtoken", "*", "removed",
+            *AUTHTOKEN_13[:1], "auth_url = http://controller:5000 with "
+            "auth_type = password", AUTHTOKEN_13[1]),
+    Removed("admin_user", "keystone_authtoken", "*", "removed",
+            *AUTHTOKEN_13[:1], "username (with auth_type = password and "
+            "user_domain_name)", AUTHTOKEN_13[1]),
+    Removed("admin_password", "keystone_authtoken", "*", "removed",
+            *AUTHTOKEN_13[:1], "password (with auth_type = password)",
+            AUTHTOKEN_13[1]),
+    Removed("admin_tenant_name", "keystone_authtoken", "*", "removed",
+            *AUTHTOKEN_13[:1], "project_name (with auth_type = password "
+            "and project_domain_name)", AUTHTOKEN_13[1]),
+    Removed("auth_uri", "keystone_authtoken", "*", "removed", "",
+            "www_authenticate_uri = http://controller:5000",
+            AUTHTOKEN_13[1]),
+    *(Removed(name, "*", "keystone.conf", "removed", *KEYSTONE_BIND)
+      for name in ("bind_host", "public_bind_host", "admin_bind_host",
+                   "public_port", "admin_port")),
+    *(Removed(name, "*", "glance-api.conf", "removed", *GLANCE_REGISTRY)
+      for name in ("registry_host", "registry_port",
+                   "registry_client_protocol")),
+    Removed("osapi_volume_listen", "*", "manila.conf", "removed", "",
+            "osapi_share_listen (osapi_volume_listen is cinder's option)",
+            "manila manila/service.py; cinder cinder/service.py"),
+    Removed("min_l3_agents_per_router", "*", "neutron.conf", "removed",
+            "neutron 10.0.0 (Ocata)",
+            "max_l3_agents_per_router (default 3)",
+            "neutron releasenotes/notes/"
+            "remove-min-l3-agents-per-router-27aef7d91dec0348.yaml"),
+    Removed("api_servers", "glance", "*", "deprecated", "nova 21.0.0",
+            "the service catalog: [glance] valid_interfaces = internal",
+            "nova nova/conf/glance.py"),
+)
+# Sections that whole releases removed: (section, file glob, release,
+# replacement, source).
+REMOVED_SECTIONS = (
+    ("eventlet_server", "keystone.conf", "keystone 25.0.0",
+     "bind in the WSGI server (Apache mod_wsgi or uWSGI)",
+     "keystone releasenotes/notes/eventlet-cleanup-f35fc5f83c16ea1c.yaml"),
+)
+
+# Sections a service creates from a list option: (file, section and
+# option holding the names, groups whose options such a section takes).
+BACKEND_SECTIONS = {
+    # cinder-volume registers backend_host (listed under [backend]) in
+    # each backend's section itself.
+    "cinder.conf": ("DEFAULT", "enabled_backends",
+                    ("backend_defaults", "backend")),
+    "manila.conf": ("DEFAULT", "enabled_share_backends", ("DEFAULT",)),
+    "glance-api.conf": ("DEFAULT", "enabled_backends", ("glance_store",)),
+}
+# keystone loads its drivers by entry-point name; a class path (the
+# pre-Mitaka form) fails at start-up.
+CLASS_PATH = re.compile(r"^[a-z_][\w]*(\.[a-z_]\w*)+\.[A-Z]\w*$")
+CLASS_PATH_FILES = ("keystone.conf",)
+# Secrets and addresses are written as placeholders (NOVA_DBPASS); they are
+# replaced by a neutral word before a rejected value is judged again.
+PLACEHOLDER = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+# oslo.config's template syntax ($opt, ${opt}, $group.opt; $$ escapes).
+REFERENCE = re.compile(
+    r"\$(?:(\$)|([_a-z][._a-z0-9]*)|\{([_a-z][._a-z0-9]*)\})",
+    re.IGNORECASE)
+NEAR_MISS_CUTOFF = 0.8
+
+
+class Entry(typing.NamedTuple):
+    group: str | None
+    key: str
+    value: str
+    line: int
+    quoted: bool
+
+
+class Parser(iniparser.BaseParser):
+    """oslo.config's parser, keeping line numbers and going on after errors."""
+
+    def __init__(self) -> None:
+        self.sections: list[tuple[str, int]] = []
+        self.entries: list[Entry] = []
+        self.errors: list[tuple[int, str, str]] = []
+        self.group: str | None = None
+        self.broken_section = False
+        self.key_line = 0
+        self.raw = ""
+
+    def _split_key_value(self, line: str) -> tuple[str, list[str]]:
+        self.key_line = self.lineno
+        self.raw = line
+        return super()._split_key_value(line)
+
+    def new_section(self, section: str) -> None:
+        # oslo.config lower-cases every group name except DEFAULT.
+        self.group = section if section == "DEFAULT" else section.lower()
+        self.broken_section = False
+        self.sections.append((section, self.lineno))
+
+    def assignment(self, key: str, value: list[str]) -> None:
+        if self.broken_section:
+            return
+        raw_value = self.raw.split("=" if "=" in self.raw else ":", 1)[-1]
+        raw_value = raw_value.strip()
+        quoted = raw_value[:1] in "\"'" and not (
+            len(raw_value) > 1 and raw_value[-1] == raw_value[0])
+        self.entries.append(Entry(self.group, key, "\n".join(value),
+                                  self.key_line, quoted))
+
+    def _error(self, message: str, line: str, code: str = "OSL001") -> None:
+        self.errors.append((self.lineno, code, f"{message}: {line.strip()!r}"))
+
+    def error_invalid_assignment(self, line: str):
+        self._error("no '=' or ':' in this line", line)
+        # No key: an indented line after this one is then reported too,
+        # instead of being glued to a value that does not exist.
+        return None, []
+
+    def error_empty_key(self, line: str) -> None:
+        if self.errors and self.errors[-1][0] == self.lineno:
+            return  # already reported as an invalid assignment
+        self._error("option name missing", line)
+
+    def error_unexpected_continuation(self, line: str) -> None:
+        self._error("indented line continues no option (oslo.config "
+                    "treats leading whitespace as a continuation)", line)
+
+    def error_no_section_end_bracket(self, line: str) -> str:
+        self._error("section header without closing ']'", line)
+        self.broken_section = True
+        return ""
+
+    def error_no_section_name(self, line: str) -> str:
+        self._error("empty section name", line)
+        self.broken_section = True
+        return ""
+
+
+def handles(basename: str) -> bool:
+    """True for the file names that have option data (nova.conf, ...)."""
+    return oslo_data.has_data(basename)
+
+
+def check(text: str, path: str) -> list[Finding]:
+    parser = Parser()
+    parser.parse(text.splitlines())
+    findings = [CODES.finding(path, line, code, message)
+                for line, code, message in parser.errors]
+    name = os.path.basename(path)
+    if not oslo_data.has_data(name):
+        findings.append(CODES.finding(
+            path, 0, "OSL014", f"no option data for {name!r}; only syntax "
+            f"was checked (files with data: "
+            f"{', '.join(sorted(oslo_data.index()['files']))})"))
+        return sorted(findings)
+    findings += FileCheck(path, name, parser).run()
+    return sorted(findings)
+
+
+class FileCheck:
+    """The checks on one parsed file against its service's schema."""
+
+    def __init__(self, path: str, name: str, parser: Parser) -> None:
+        self.path = path
+        self.name = name
+        self.schema = oslo_data.schema(name)
+        self.auth = oslo_data.auth_schema()
+        self.parser = parser
+        self.findings: list[Finding] = []
+        # (group, key) -> last value, for $references and backend lists.
+        self.values = {(e.group, e.key): e.value for e in parser.entries}
+        self.section_groups = self._section_groups()
+
+    def report(self, line: int, code: str, message: str) -> None:
+        self.findings.append(CODES.finding(self.path, line, code, message))
+
+    def _names_in(self, group: str, key: str) -> list[str]:
+        """Section names listed in an option ("a, b" or "a:type, b:type")."""
+        value = self.values.get((group, key), "")
+        return [part.split(":", 1)[0].strip().lower()
+                for part in value.split(",") if part.strip()]
+
+    def _section_groups(self) -> dict[str, tuple[str, ...]]:
+        """Each section of the file -> the schema groups it takes."""
+        groups: dict[str, tuple[str, ...]] = {}
+        rule = BACKEND_SECTIONS.get(self.name)
+        if rule:
+            for section in self._names_in(rule[0], rule[1]):
+                groups[section] = rule[2]
+        for group, owner in self.schema.dynamic.items():
+            for owner_group in ("DEFAULT", group):
+                for section in self._names_in(owner_group, owner):
+                    groups.setdefault(section, (group,))
+        for group in self.schema.groups:
+            groups[group] = (group,)
+        return groups
+
+    def _auth_groups(self) -> set[str]:
+        """Sections that take keystoneauth plugin options."""
+        auth: set[str] = set()
+        for (group, key), value in self.values.items():
+            if key == "auth_type" and value in oslo_data.AUTH_PLUGINS:
+                auth.add(group)
+            if key == "auth_section":
+                auth.add(value.strip().lower())
+        return auth
+
+    def run(self) -> list[Finding]:
+        self._check_sections()
+        auth_groups = self._auth_groups()
+        seen: dict[tuple[str, str], int] = {}
+        for entry in self.parser.entries:
+            if entry.group is None:
+                self.report(entry.line, "OSL002",
+                            f"option {entry.key!r} before any section "
+                            f"header; oslo.config refuses the file")
+                continue
+            if entry.group not in self.section_groups and \
+                    entry.group not in auth_groups:
+                continue  # the unknown section is reported once
+            record = self._check_key(entry, auth_groups)
+            if record is None:
+                continue
+            if entry.quoted:
+                self.report(entry.line, "OSL013",
+                            f"{entry.key}: the value starts with a quote "
+                            f"that is never closed; oslo.config keeps it "
+                            f"as part of the value")
+            first = seen.setdefault((entry.group, entry.key), entry.line)
+            if first != entry.line and not record.get("multi"):
+                self.report(entry.line, "OSL009",
+                            f"{entry.key} is already set in "
+                            f"[{entry.group}] on line {first}; only the "
+                            f"last value takes effect")
+            self._check_value(entry, record)
+        return self.findings
+
+    def _check_sections(self) -> None:
+        auth_groups = self._auth_groups()
+        for section, line in self.parser.sections:
+            group = section if section == "DEFAULT" else section.lower()
+            if group in self.section_groups or group in auth_groups:
+                continue
+            message = f"unknown section [{section}] for {self.name}"
+            for old, files, release, replacement, source in \
+                    REMOVED_SECTIONS:
+                if old == group and fnmatch(self.name, files):
+                    message = (f"section [{section}] was removed in "
+                               f"{release}; {replacement} ({source})")
+                    break
+            else:
+                message += self._section_hint(section)
+            self.report(line, "OSL003", message)
+
+    def _section_hint(self, section: str) -> str:
+        if section.upper() == "DEFAULT":
+            return ("; oslo.config only lower-cases other names: "
+                    "write [DEFAULT]")
+        close = difflib.get_close_matches(section.lower(),
+                                          self.schema.groups, 1,
+                                          NEAR_MISS_CUTOFF)
+        return f"; did you mean [{close[0]}]?" if close else ""
+
+    def _lookup(self, group: str, key: str,
+                auth_groups: set[str]) -> dict | None:
+        for schema_group in self.section_groups.get(group, ()):
+            record = self.schema.groups[schema_group].get(key)
+            if record is not None:
+                return record
+        if group in auth_groups:
+            for auth_group in (oslo_data.AUTH_COMMON, *self._plugins(group)):
+                record = self.auth.groups[auth_group].get(key)
+                if record is not None:
+                    return record
+        return None
+
+    def _plugins(self, group: str) -> tuple[str, ...]:
+        plugin = self.values.get((group, "auth_type"))
+        if plugin in oslo_data.AUTH_PLUGINS:
+            return (plugin,)
+        return oslo_data.AUTH_PLUGINS
+
+    def _check_key(self, entry: Entry, auth_groups: set[str]) -> dict | None:
+        """The option's record, after reporting name problems (or None)."""
+        group, key = entry.group, entry.key
+        record = self._lookup(group, key, auth_groups)
+        removed = self._removed(group, key, record is not None)
+        if removed is not None:
+            self._report_removed(entry, removed)
+            return None if record is None else record
+        if record is not None:
+            if record.get("deprecated_for_removal"):
+                reason = record.get("deprecated_reason") or "no reason given"
+                self.report(entry.line, "OSL007",
+                            f"[{group}] {key} is deprecated for removal"
+                            f"{since(record)}: {one_line(reason)}")
+            return record
+        alias = self.schema.aliases.get((group, key))
+        if alias is None and group in self.section_groups:
+            for schema_group in self.section_groups[group]:
+                alias = alias or self.schema.aliases.get((schema_group, key))
+        if alias is not None:
+            new_group, new_key = alias
+            self.report(entry.line, "OSL006",
+                        f"[{group}] {key} is a deprecated name; use "
+                        f"[{new_group}] {new_key}")
+            return self.schema.groups[new_group][new_key]
+        self.report(entry.line, "OSL004",
+                    f"unknown option {key!r} in [{group}] for {self.name}"
+                    f"{self._key_hint(group, key)}")
+        return None
+
+    def _removed(self, group: str, key: str, known: bool) -> Removed | None:
+        for item in REMOVED:
+            if fnmatch(key, item.option) and fnmatch(group, item.sections) \
+                    and fnmatch(self.name, item.files):
+                if item.status == "removed" and known:
+                    return None
+                return item
+        return None
+
+    def _report_removed(self, entry: Entry, item: Removed) -> None:
+        when = f" in {item.release}" if item.release else ""
+        if item.status == "removed":
+            code, what = "OSL005", f"was removed{when}"
+        elif item.status == "inert":
+            code, what = "OSL010", f"has no effect since{when}"
+        else:
+            code, what = "OSL007", f"is deprecated since{when}"
+        self.report(entry.line, code,
+                    f"[{entry.group}] {entry.key} {what}; use "
+                    f"{item.replacement} ({item.source})")
+
+    def _key_hint(self, group: str, key: str) -> str:
+        elsewhere = [g for g in self.schema.where.get(key, ()) if g != group]
+        if elsewhere:
+            where = ", ".join(f"[{g}]" for g in elsewhere[:4])
+            return f"; it belongs in {where}"
+        names = set()
+        for schema_group in self.section_groups.get(group, ()):
+            names.update(self.schema.groups[schema_group])
+        lowered = {n.lower(): n for n in names}
+        if key.lower() in lowered:
+            return (f"; option names are case-sensitive: did you mean "
+                    f"{lowered[key.lower()]!r}?")
+        close = difflib.get_close_matches(key, names, 1, NEAR_MISS_CUTOFF)
+        if close:
+            return f"; did you mean {close[0]!r}?"
+        if key in self.auth.where:
+            return ("; keystoneauth options need auth_type = password "
+                    "in this section")
+        return ""
+
+    def _check_value(self, entry: Entry, record: dict) -> None:
+        value = self._substitute(entry)
+        if value is None:
+            return
+        if self.name in CLASS_PATH_FILES and entry.key == "driver" and \
+                CLASS_PATH.match(value):
+            self.report(entry.line, "OSL011",
+                        f"[{entry.group}] driver = {value} is a class path; "
+                        f"keystone loads drivers by entry-point name "
+                        f"(e.g. 'sql')")
+            return
+        checker = oslo_data.make_type(record)
+        if checker is None:
+            return
+        problem = type_error(checker, value)
+        if problem and PLACEHOLDER.search(value):
+            problem = type_error(checker, PLACEHOLDER.sub("placeholder",
+                                                          value))
+        if problem:
+            hint = (" (indented lines continue the value)"
+                    if "\n" in value else "")
+            self.report(entry.line, "OSL008",
+                        f"[{entry.group}] {entry.key} = "
+                        f"{one_line(value)!r}: {problem}{hint}")
+
+    def _substitute(self, entry: Entry) -> str | None:
+        """The value with $references replaced (None: cannot be known)."""
+        unknown = False
+        missing: list[str] = []
+
+        def replace(match: re.Match) -> str:
+            nonlocal unknown
+            if match.group(1):
+                return "$"
+            ref = match.group(2) or match.group(3)
+            group, key = entry.group, ref
+            if "." in ref:
+                group, key = ref.split(".", 1)
+                group = group if group == "DEFAULT" else group.lower()
+            for where in ((group, key), ("DEFAULT", key), ("DEFAULT", ref)):
+                if where in self.values:
+                    return self.values[where]
+            if key in self.schema.where or ref in self.schema.where:
+                unknown = True  # a default we do not keep
+            else:
+                missing.append(ref)
+            return match.group(0)
+
+        value = REFERENCE.sub(replace, entry.value.replace("\\$", "$$"))
+        if missing:
+            self.report(entry.line, "OSL012",
+                        f"[{entry.group}] {entry.key}: ${missing[0]} names "
+                        f"no option, so the service fails to read it; "
+                        f"write $$ for a literal $")
+            return None
+        return None if unknown else value
+
+
+def type_error(checker, value: str) -> str | None:
+    try:
+        checker(value)
+    except ValueError as exc:
+        return str(exc) or "invalid value"
+    return None
+
+
+def since(record: dict) -> str:
+    return (f" since {record['deprecated_since']}"
+            if record.get("deprecated_since") else "")
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def fnmatch(name: str, pattern: str) -> bool:
+    return pattern == "*" or name == pattern or (
+        "*" in pattern and re.fullmatch(
+            re.escape(pattern).replace(r"\*", ".*"), name) is not None)
