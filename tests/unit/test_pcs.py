@@ -101,27 +101,17 @@ def test_real_good_sample_is_clean(replayed):
 BROKEN = {
     (1, "PCS103"), (2, "PCS104"), (3, "PCS109"), (4, "PCS102"),
     (5, "PCS101"), (5, "PCS105"), (6, "PCS001"), (7, "PCS108"),
-    (8, "PCS005"), (9, "PCS004"), (10, "PCS006"),
+    (8, "PCS005"), (9, "PCS004"), (10, "PCS006"), (11, "PCS002"),
 }
 
 
 def test_real_broken_sample(replayed):
-    """Line 7 names resources whose creation failed: no second error."""
+    """Line 7 names resources whose creation failed: no second error.
+    Line 11 passes pcs but not crm_verify (an unknown role)."""
     findings = replayed["stale-and-broken.pcs"]
     assert {(f.line, f.code) for f in findings} == BROKEN
     ipx = next(f for f in findings if f.code == "PCS001")
     assert "invalid resource option 'ipx'" in ipx.message
-
-
-def test_real_missing_fencing_fails_crm_verify(replayed, monkeypatch):
-    """Fencing configured, then removed: no device left for crm_verify."""
-    monkeypatch.delenv("CONFCHECK_EXTERNAL", raising=False)
-    text = ("pcs stonith create f1 fence_ipmilan ip=10.0.1.12 "
-            "username=admin password=P pcmk_host_list=controller1\n"
-            "pcs stonith delete f1\n"
-            "pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11\n")
-    findings = check_text(text, "x.pcs", "pcs")
-    assert ("PCS002" in {f.code for f in findings}), findings
 
 
 def test_codes_have_examples():

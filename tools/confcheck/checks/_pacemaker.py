@@ -135,12 +135,32 @@ def verify(crm_verify: str, cib: str) -> list[str]:
     return messages or [f"crm_verify exited with status {proc.returncode}"]
 
 
-def line_of(message: str, ids: dict[str, int]) -> int:
-    """The line that created an id the message names (0 when none)."""
-    named = [line for ident, line in ids.items()
-             if re.search(rf"(?<![\w-]){re.escape(ident)}(?![\w-])",
-                          message)]
-    return min(named) if named else 0
+def line_of(message: str, ids: dict[str, int],
+            values: dict[str, int] | None = None) -> int:
+    """The line a crm_verify message is about (0 when it cannot tell).
+
+    First the line that created an id the message names, else the line
+    that set a value the message quotes (``Unknown role: Sleeping``).
+    """
+    for table in (ids, values or {}):
+        named = [line for word, line in table.items()
+                 if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])",
+                              message)]
+        if named:
+            return min(named)
+    return 0
+
+
+def values_by_line(commands: list[tuple[int, tuple[str, ...]]]
+                   ) -> dict[str, int]:
+    """NAME=VALUE values of the commands, each with its first line."""
+    found: dict[str, int] = {}
+    for line, words in commands:
+        for word in words:
+            value = word.partition("=")[2]
+            if len(value) >= 3:
+                found.setdefault(value, line)
+    return found
 
 
 def clean(text: str) -> list[str]:

@@ -192,9 +192,12 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
                             findings)
                 if not ok and words[0] in CREATES and len(words) > 1:
                     failed.add(words[1])
+            values = pm.values_by_line(replay)
             for message in pm.verify(tools["crm_verify"], cib):
+                if message in seen:
+                    continue  # crm's own commit reported it at its line
                 findings.append(CODES.finding(
-                    path, pm.line_of(message, ids), "CRM002",
+                    path, pm.line_of(message, ids, values), "CRM002",
                     f"crm_verify: {message}"))
     except external.ExternalToolError as exc:
         findings.append(CODES.finding(path, 0, "CRM007", str(exc)))
@@ -210,7 +213,10 @@ def _judge(path: str, line: int, proc, seen: set[str], failed: set[str],
         if level not in ("ERROR", "WARNING") or message in seen:
             continue
         seen.add(message)
-        message = message.strip()
+        # crm runs crm_verify at each commit: "(func) \terror: text"
+        message = re.sub(r"^\(\w+\)\s*(error|warning):\s*", "",
+                         message.strip())
+        seen.add(message)
         if pm.is_artefact(message):
             continue
         agent = pm.missing_agent(message)

@@ -216,7 +216,7 @@ def _value_findings(path: str, line: int, letter: str,
                     path, line, "MEM004", f"-l {value}: {host} is not an "
                     "IP address"))
     if letter == "o" and value is not None:
-        for item in value.split(","):
+        for item in filter(None, value.split(",")):
             key = item.split("=", 1)[0].removeprefix("no_")
             if key not in data["extended"] and (
                     f"no_{key}" not in data["extended"]):

@@ -256,9 +256,10 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
                               failed, findings)
                 if not ok:
                     failed.update(created)
+            values = pm.values_by_line(replay)
             for message in pm.verify(tools["crm_verify"], cib):
                 findings.append(CODES.finding(
-                    path, pm.line_of(message, ids), "PCS002",
+                    path, pm.line_of(message, ids, values), "PCS002",
                     f"crm_verify: {message}"))
     except external.ExternalToolError as exc:
         findings.append(CODES.finding(path, 0, "PCS007", str(exc)))
