@@ -15,7 +15,7 @@ Runs the installed ``memcached --help`` and writes its short and long
 options, which of them take a value and the extended (-o) option names,
 with the version, to tools/confcheck/data/memcached-options.json.
 
-Usage: ``PYTHONPATH=tools python tools/capture_memcached_options.py``
+Usage: ``python tools/capture_memcached_options.py``
 """
 
 from __future__ import annotations

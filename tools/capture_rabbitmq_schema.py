@@ -18,7 +18,7 @@ reads rabbitmq-env.conf) and those the rabbitmq-env and rabbitmq-defaults
 scripts use. Writes tools/confcheck/data/rabbitmq-schema.json, the
 fallback of the rabbitmq and rabbitmq-env checkers, with the version.
 
-Usage: ``PYTHONPATH=tools python tools/capture_rabbitmq_schema.py``
+Usage: ``python tools/capture_rabbitmq_schema.py``
 """
 
 from __future__ import annotations

@@ -14,9 +14,12 @@
 from __future__ import annotations
 
 import pathlib
+import subprocess
 
 import pytest
 
+import capture_mariadb_options
+import realtools
 from confcheck import check_text
 from confcheck.checks import mysql
 
@@ -110,6 +113,16 @@ def test_data_records_its_source():
     assert "10.11" in data["version"]
     assert {"wsrep_on", "wsrep_provider", "wsrep_sst_method",
             "binlog_format"} <= set(data["server"])
+
+
+def test_capture_matches_installed_mariadbd():
+    """The committed option list is what the installed server prints."""
+    binary = realtools.require("mariadbd", "mariadb-server")
+    proc = subprocess.run([binary, "--no-defaults", "--verbose", "--help"],
+                          capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert capture_mariadb_options.options(proc.stdout) == (
+        mysql.options()["server"])
 
 
 def test_garbage_gives_findings_not_tracebacks():
