@@ -86,6 +86,10 @@ def test_real_good_sample_is_clean(replayed):
     assert replayed["vip-haproxy.crm"] == []
 
 
+def test_real_remote_node_is_clean(replayed):
+    assert replayed["remote-node.crm"] == []
+
+
 # What crm itself and the lints find in samples/crm/stale-and-broken.crm.
 BROKEN = {
     (1, "CRM105"), (2, "CRM102"), (3, "CRM001"), (4, "CRM005"),
