@@ -1,0 +1,126 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Time the guide's HTML build: cost of validation, rebuilds, -j 2.
+
+Run from the repository (openstackdocstheme needs the git checkout):
+
+    python tools/bench_docs.py [--repeat N] [--example RELPATH]
+
+Each figure is the median of N runs of sphinx-build in a subprocess, with
+build and doctree directories of its own under a temporary directory.
+Ratios, with the target each should meet:
+
+  validation   full build, checks on (warm cache) / checks off   <= 1.05
+  cold         full build, checks on, empty cache / checks off   (shown)
+  touch        rebuild after touching one example / full build   <= 0.4
+  no change    rebuild without changes / full build              <= 0.4
+  parallel     full build with -j 2 / serial full build          (shown)
+
+"Full" is -E with the doctree directory kept: the validation cache lives
+there (as in tox, which also keeps it), so -E re-reads every page but
+does not re-run a checker on unchanged content. The cold figure is the
+first build on a fresh machine. Touching changes only the mtime.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOURCE = os.path.join(REPO, "doc", "source")
+EXAMPLES = os.path.join(REPO, "doc", "examples")
+DEFAULT_EXAMPLE = "controller/etc/haproxy/haproxy.cfg"
+TARGETS = {"validation": 1.05, "touch": 0.4, "no change": 0.4}
+
+
+def build(workdir: str, *extra: str) -> float:
+    """Seconds of one html build into workdir; fails loudly on error."""
+    argv = [sys.executable, "-m", "sphinx", "-b", "html", "-q",
+            "-d", os.path.join(workdir, "doctrees"), *extra,
+            SOURCE, os.path.join(workdir, "html")]
+    start = time.perf_counter()
+    result = subprocess.run(argv, cwd=REPO, capture_output=True, text=True,
+                            check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"sphinx-build failed ({result.returncode}):\n"
+                 f"{result.stderr[-2000:]}")
+    return elapsed
+
+
+def median(runs: int, step) -> float:
+    return statistics.median(step() for _ in range(runs))
+
+
+def touch(relpath: str) -> None:
+    path = os.path.join(EXAMPLES, relpath)
+    later = time.time() + 1
+    os.utime(path, (later, later))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per figure (median); default 3")
+    parser.add_argument("--example", default=DEFAULT_EXAMPLE,
+                        help="example file to touch (relative to "
+                             "doc/examples)")
+    args = parser.parse_args(argv)
+    off = ("-D", "confcheck_validate=0")
+    with tempfile.TemporaryDirectory(prefix="bench-docs-") as tmp:
+        on_dir, off_dir, j2_dir = (os.path.join(tmp, name)
+                                   for name in ("on", "off", "j2"))
+        cold = build(on_dir, "-E")
+        shutil.copytree(os.path.join(on_dir, "doctrees"),
+                        os.path.join(j2_dir, "doctrees"))
+        build(off_dir, "-E", *off)
+        full_on = median(args.repeat, lambda: build(on_dir, "-E"))
+        full_off = median(args.repeat, lambda: build(off_dir, "-E", *off))
+        no_change = median(args.repeat, lambda: build(on_dir))
+
+        def touched() -> float:
+            touch(args.example)
+            return build(on_dir)
+
+        touch_time = median(args.repeat, touched)
+        parallel = median(args.repeat,
+                          lambda: build(j2_dir, "-E", "-j", "2"))
+    rows = [
+        ("validation", full_on, full_off),
+        ("cold", cold, full_off),
+        ("touch", touch_time, full_on),
+        ("no change", no_change, full_on),
+        ("parallel", parallel, full_on),
+    ]
+    print(f"{'figure':<12}{'time s':>9}{'base s':>9}{'ratio':>8}  target")
+    for name, value, base in rows:
+        target = TARGETS.get(name)
+        verdict = ""
+        if target:
+            met = "ok" if value / base <= target else "MISSED"
+            verdict = f"<= {target} {met}"
+        print(f"{name:<12}{value:>9.2f}{base:>9.2f}{value / base:>8.2f}  "
+              f"{verdict}")
+    print(f"(median of {args.repeat}; touched {args.example}; "
+          f"{os.cpu_count()} CPUs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
