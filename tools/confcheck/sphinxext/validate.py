@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -26,9 +27,28 @@ CACHE_DIR = "confcheck-cache"
 CACHE_ENV = ("CONFCHECK_EXTERNAL",)
 
 
+@functools.lru_cache(maxsize=1)
+def checker_fingerprint() -> str:
+    """Stat of every file of the confcheck package (code and data).
+
+    __version__ is bumped on releases; between them checkers change many
+    times a day, and a cached finding must not outlive the code that
+    made it.
+    """
+    package = os.path.dirname(os.path.abspath(confcheck.__file__))
+    stats = []
+    for top, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs
+                         if d not in ("sphinxext", "__pycache__"))
+        for name in sorted(files):
+            st = os.stat(os.path.join(top, name))
+            stats.append(f"{top}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(stats).encode()).hexdigest()
+
+
 def _cache_file(cache_root: str, kind: str, text: str) -> str:
     key = hashlib.sha256("\0".join(
-        [kind, confcheck.__version__, text]
+        [kind, confcheck.__version__, checker_fingerprint(), text]
         + [os.environ.get(name, "") for name in CACHE_ENV]).encode())
     return os.path.join(cache_root, CACHE_DIR, key.hexdigest() + ".json")
 
@@ -37,9 +57,10 @@ def check(text: str, path: str, kind: str,
           cache_root: str | None) -> list[Finding]:
     """confcheck's findings for text shown as path, cached under cache_root.
 
-    The cache is one JSON file per (kind, content, checker version), so
-    parallel readers never write the same file with different data and a
-    ``-E`` build (which keeps the doctree directory) still reuses it.
+    The cache is one JSON file per (kind, content, checker version and
+    files), so parallel readers never write the same file with different
+    data and a ``-E`` build (which keeps the doctree directory) still
+    reuses it.
     """
     cached = _cache_file(cache_root, kind, text) if cache_root else None
     if cached and os.path.exists(cached):
