@@ -109,3 +109,18 @@ def test_service_table(app):
     tables = re.findall(r"<table.*?</table>", page(app, "tables"), re.S)
     assert "keystone" in tables[0] and "haproxy-backup" in tables[0]
     assert "keystone" not in tables[1] and "mariadb" in tables[1]
+
+
+@pytest.mark.sphinx("html", testroot="clean")
+def test_confcheck_codes(app):
+    """Every code of every checker, and the tree's, with both examples."""
+    import confcheck
+    from confcheck import tree
+
+    app.build()
+    html = page(app, "tables")
+    codes = confcheck.all_codes() + list(tree.CODES)
+    for code in codes:
+        assert f'id="confcheck-{code.code.lower()}"' in html, code.code
+    assert html.count("<p>Bad:</p>") == len(codes)
+    assert html.count("<p>Good:</p>") == len(codes)

@@ -20,13 +20,11 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.directives.code import LiteralInclude
-from sphinx.util import logging
 
 import confcheck
 from confcheck import tree
 from confcheck.sphinxext import parts, store, validate
 
-logger = logging.getLogger(__name__)
 
 # Options that pick lines themselves and so cannot be combined with
 # :section:, which picks the lines of one section.
@@ -36,28 +34,6 @@ SELECTORS = ("lines", "start-after", "end-before", "start-at", "end-at",
 
 class ExampleError(Exception):
     """The directive's input is wrong; str() says how, for the author."""
-
-
-def missing_checker(env, exc: ModuleNotFoundError) -> None:
-    """Log, once per build, that a checker module does not exist yet."""
-    # NOTE: transitional: checker modules land one by one; until a kind's
-    # module exists its files are shown but not validated.
-    if not (exc.name or "").startswith("confcheck.checks"):
-        raise exc
-    missing = env.temp_data.setdefault("confcheck_missing", set())
-    if exc.name not in missing:
-        missing.add(exc.name)
-        logger.info("confcheck: %s is not written yet; files that need it "
-                    "are shown but not validated", exc.name)
-
-
-def kind_of(env, path: str) -> str | None:
-    """The confcheck kind of path (raises confcheck.UnknownKind)."""
-    try:
-        return confcheck.resolve_kind(path)
-    except ModuleNotFoundError as exc:
-        missing_checker(env, exc)
-        return None
 
 
 def resolve(examples_dir: str, argument: str) -> tuple[str, str]:
@@ -116,7 +92,7 @@ class IncludeExample(LiteralInclude):
             raise ExampleError(str(exc)) from None
         store.add(self.env, "confcheck_includes", self.env.docname, relpath)
         try:
-            kind = kind_of(self.env, path)
+            kind = confcheck.resolve_kind(path)
         except confcheck.UnknownKind:
             kind = None
             store.problem(self.env, self.get_location(), "unknown-kind",
@@ -139,12 +115,8 @@ class IncludeExample(LiteralInclude):
 
     def _validate(self, text: str, path: str, relpath: str,
                   kind: str) -> None:
-        try:
-            findings = validate.check(text, store.display_path(path), kind,
-                                      str(self.env.doctreedir))
-        except ModuleNotFoundError as exc:
-            missing_checker(self.env, exc)
-            return
+        findings = validate.check(text, store.display_path(path), kind,
+                                  str(self.env.doctreedir))
         for finding in findings:
             store.add(self.env, "confcheck_findings", self.env.docname,
                       (relpath, finding.line, finding.severity,

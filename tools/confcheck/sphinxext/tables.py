@@ -142,11 +142,7 @@ class ConfcheckCodes(SphinxDirective):
     """Every confcheck code with its bad and good example (appendix)."""
 
     def run(self) -> list[nodes.Node]:
-        try:
-            codes = confcheck.all_codes() + list(tree.CODES)
-        except ModuleNotFoundError as exc:
-            include.missing_checker(self.env, exc)
-            return []
+        codes = confcheck.all_codes() + list(tree.CODES)
         result = []
         for code in codes:
             result += self.code(code)
