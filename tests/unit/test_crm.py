@@ -90,6 +90,13 @@ def test_real_remote_node_is_clean(replayed):
     assert replayed["remote-node.crm"] == []
 
 
+def test_real_refused_object_is_reported_once(replayed):
+    """crm refuses line 2 and crashes on line 3, which only refers to it:
+    line 3 adds nothing, and line 4 still runs in a fresh crm."""
+    found = {(f.line, f.code) for f in replayed["refused-then-referenced.crm"]}
+    assert found == {(2, "CRM001"), (2, "CRM101"), (4, "CRM001")}
+
+
 # What crm itself and the lints find in samples/crm/stale-and-broken.crm.
 BROKEN = {
     (1, "CRM105"), (2, "CRM102"), (3, "CRM001"), (4, "CRM005"),

@@ -39,7 +39,12 @@ STATEMENTS = frozenset({
 CREATES = frozenset({"primitive", "clone", "ms", "master", "group",
                      "rsc_template", "bundle", "tag"})
 
-MISSING_OBJECT = re.compile(r"missing object (\S+)")
+# How crm names an object that does not exist (to skip the echoes of a
+# definition it already refused).
+MISSING_OBJECT = re.compile(r'missing object (\S+)|resource (\S+) does not '
+                            r'exist|references an unknown ID "([^"]+)"')
+# crm -R output: "ERROR: 5: text" (5 = line of crm's input script).
+MESSAGE = re.compile(r"^(ERROR|WARNING|INFO): (?:(\d+): )?(.*)")
 
 CODES = CodeBook(
     Code("CRM001", "error", "crm rejects the statement",
@@ -169,75 +174,127 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
             tools: dict[str, str],
             static: list[Finding]) -> list[Finding]:
     """Commit each statement to one scratch CIB, then crm_verify it."""
-    findings: list[Finding] = []
-    ids: dict[str, int] = {}
-    seen: set[str] = set()  # crm repeats old complaints on every commit
-    failed: set[str] = set()
-    linted = {f.line for f in static}
+    batch = _Batch(path, {f.line for f in static})
     fencing = any(w[0] == "primitive" and len(w) > 2
                   and w[2].startswith("stonith:") for _, w in replay)
     try:
         with pm.scratch_dir() as tmp:
             cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
             env = dict(os.environ, CIB_file=cib, TERM="dumb")
-            script = os.path.join(tmp, "statement.crm")
-            for line, words in replay:
-                if words[0] in CREATES and len(words) > 1:
-                    ids.setdefault(words[1], line)
-                with open(script, "w", encoding="utf-8") as fh:
-                    fh.write(f"configure\n{shlex.join(words)}\ncommit\n")
-                proc = external.run([tools["crm"], "-F", "-f", script],
-                                    timeout=pm.TIMEOUT, cwd=tmp, env=env)
-                ok = _judge(path, line, proc, seen, failed, line in linted,
-                            findings)
-                if not ok and words[0] in CREATES and len(words) > 1:
-                    failed.add(words[1])
+            pending = list(replay)
+            while pending:   # each run consumes at least one statement
+                pending = pending[batch.run(pending, tools["crm"], tmp,
+                                            env):]
             values = pm.values_by_line(replay)
+            ids = {w[1]: line for line, w in reversed(replay)
+                   if w[0] in CREATES and len(w) > 1}
             for message in pm.verify(tools["crm_verify"], cib):
-                if message in seen:
+                if message in batch.seen:
                     continue  # crm's own commit reported it at its line
-                findings.append(CODES.finding(
+                batch.findings.append(CODES.finding(
                     path, pm.line_of(message, ids, values), "CRM002",
                     f"crm_verify: {message}"))
     except external.ExternalToolError as exc:
-        findings.append(CODES.finding(path, 0, "CRM007", str(exc)))
-    return findings
+        batch.findings.append(CODES.finding(path, 0, "CRM007", str(exc)))
+    return batch.findings
 
 
-def _judge(path: str, line: int, proc, seen: set[str], failed: set[str],
-           linted: bool, findings: list[Finding]) -> bool:
-    """Turn one crm run into findings; False if crm refused it."""
-    errors = []
-    for text in pm.clean(proc.stdout + "\n" + proc.stderr):
-        level, _, message = text.partition(": ")
-        if level not in ("ERROR", "WARNING") or message in seen:
-            continue
-        seen.add(message)
+class _Batch:
+    """Runs statements through one crm process and files its messages.
+
+    One crm call costs over a second, so every statement goes into one
+    script ("configure", then each statement followed by "commit"); with
+    -R crm echoes each input line (".INP: ...") and numbers its messages
+    with the script line, which maps them back to the file's lines.
+    """
+
+    def __init__(self, path: str, linted: set[int]) -> None:
+        self.path = path
+        self.linted = linted          # lines the built-in lints reported
+        self.findings: list[Finding] = []
+        self.seen: set[str] = set()   # crm repeats old complaints
+        self.failed: set[str] = set()  # ids crm refused to create
+        self.echoes: set[int] = set()  # lines that only hit such ids
+
+    def run(self, pending: list[tuple[int, tuple[str, ...]]], crm: str,
+            tmp: str, env: dict[str, str]) -> int:
+        """Replay pending; return how many statements crm got through."""
+        owner: list[tuple[int, tuple[str, ...], bool]] = [(0, (), True)]
+        for line, words in pending:
+            owner += [(line, words, False), (line, words, True)]
+        script = os.path.join(tmp, "statements.crm")
+        with open(script, "w", encoding="utf-8") as fh:
+            fh.write("configure\n" + "".join(
+                f"{shlex.join(w)}\ncommit\n" for _, w in pending))
+        proc = external.run([crm, "-F", "-R", "-f", script], cwd=tmp,
+                            env=env,
+                            timeout=pm.TIMEOUT + 3 * len(pending))
+        errors: dict[int, list[str]] = {}
+        current = 0
+        for text in pm.clean(proc.stdout + "\n" + proc.stderr):
+            if text.startswith(".INP:"):
+                current += 1
+                continue
+            match = MESSAGE.match(text)
+            if not match:
+                continue
+            number = int(match.group(2) or current)
+            if 1 <= number <= len(owner):
+                self._message(match.group(1), match.group(3),
+                              owner[number - 1], errors)
+        for line, messages in errors.items():
+            self.findings.append(CODES.finding(self.path, line, "CRM001",
+                                               "; ".join(messages)))
+        if current >= len(owner):
+            return len(pending)
+        # crm stopped early (it can crash on a rejected commit): the
+        # statement it was on failed; the rest go to a fresh crm.
+        line, words, _ = owner[max(current, 1) - 1]
+        done = next(i for i, (ln, _) in enumerate(pending) if ln == line
+                    ) + 1 if line else 1
+        if line and line not in errors and line not in self.echoes:
+            said = pm.clean(proc.stderr) or ["no output"]
+            reason = next((s for s in said if s.startswith("Call failed:")),
+                          said[-1])
+            self.findings.append(CODES.finding(
+                self.path, line, "CRM001", f"crm stopped here: {reason}"))
+        self._refused(words)
+        return done
+
+    def _message(self, level: str, message: str,
+                 where: tuple[int, tuple[str, ...], bool],
+                 errors: dict[int, list[str]]) -> None:
+        line, words, at_commit = where
         # crm runs crm_verify at each commit: "(func) \terror: text"
         message = re.sub(r"^\(\w+\)\s*(error|warning):\s*", "",
                          message.strip())
-        seen.add(message)
-        if pm.is_artefact(message):
-            continue
+        if level == "INFO" or message in self.seen or not line:
+            return
+        self.seen.add(message)
+        if pm.is_artefact(message) or (
+                message == "CIB did not pass schema validation"
+                and line in self.echoes):
+            return
         agent = pm.missing_agent(message)
         if agent:
             if not pm.machine_agent(agent):
-                findings.append(CODES.finding(
-                    path, line, "CRM004", f"agent {agent} is not installed "
-                    "on this machine; its parameters were not checked"))
-            continue
+                self.findings.append(CODES.finding(
+                    self.path, line, "CRM004", f"agent {agent} is not "
+                    "installed on this machine; its parameters were not "
+                    "checked"))
+            return
         missing = MISSING_OBJECT.search(message)
-        if missing and missing.group(1) in failed:
-            continue  # reported where that object was defined
+        if missing and (set(missing.groups()) & self.failed):
+            self.echoes.add(line)
+            return  # reported where that object was defined
         if level == "ERROR":
-            errors.append(message)
-        elif not linted:
-            findings.append(CODES.finding(path, line, "CRM003", message))
-    if errors:
-        findings.append(CODES.finding(path, line, "CRM001",
-                                      "; ".join(errors)))
-    elif proc.returncode != 0:
-        findings.append(CODES.finding(
-            path, line, "CRM001",
-            f"crm exited with status {proc.returncode}"))
-    return proc.returncode == 0 and not errors
+            errors.setdefault(line, []).append(message)
+            if not at_commit:   # refused while parsing: nothing created
+                self._refused(words)
+        elif line not in self.linted:
+            self.findings.append(CODES.finding(self.path, line, "CRM003",
+                                               message))
+
+    def _refused(self, words: tuple[str, ...]) -> None:
+        if words and words[0] in CREATES and len(words) > 1:
+            self.failed.add(words[1])
