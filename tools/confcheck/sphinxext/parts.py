@@ -131,7 +131,10 @@ def sections(text: str, kind: str) -> dict[str, tuple[int, int]]:
 def section_lines(text: str, kind: str, name: str) -> tuple[int, int]:
     """(first, last) line of section name; raises UnknownSection."""
     if kind not in SECTION_STYLE:
-        raise UnknownSection(f"files of kind {kind!r} have no sections")
+        raise UnknownSection(
+            f"files of kind {kind!r} have no sections" if kind else
+            "confcheck does not know this file's kind, so it has no "
+            "sections")
     found = sections(text, kind)
     wanted = " ".join(name.split())
     if wanted in found:

@@ -69,7 +69,7 @@ def merge_info(app, env: BuildEnvironment, docnames, other) -> None:
 def problem(env: BuildEnvironment, location: str, subtype: str,
             message: str) -> None:
     """Store a problem of the current page, printed at every build."""
-    add(env, "confcheck_problems", env.current_document.docname,
+    add(env, "confcheck_problems", env.docname,
         (location, subtype, message))
 
 
