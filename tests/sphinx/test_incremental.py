@@ -64,3 +64,19 @@ def test_fixing_an_example_clears_its_warning(app, make_app, app_params):
     warnings = confcheck_warnings(again.warning)
     assert not any("balanse" in w for w in warnings)
     assert len(warnings) == 9
+
+
+@pytest.mark.sphinx("html", testroot="warnings", srcdir="warnings-add")
+def test_adding_a_missing_file_clears_its_warning(app, make_app,
+                                                  app_params):
+    """A page naming a missing file is re-read until the file exists."""
+    app.build()
+    assert any("nothere.cfg" in w for w in confcheck_warnings(app.warning))
+    _again, read = build_again(make_app, app_params)
+    assert read == ["index"]
+    cfg = app.srcdir / "examples/controller/etc/haproxy"
+    (cfg / "nothere.cfg").write_text((cfg / "haproxy.cfg").read_text())
+    again, read = build_again(make_app, app_params)
+    assert read == ["index"]
+    assert not any("no file 'controller/etc/haproxy/nothere.cfg'" in w
+                   for w in confcheck_warnings(again.warning))

@@ -12,7 +12,7 @@
 """sphinx-tabs parses tab content twice outside HTML: report once."""
 
 import pytest
-from buildtools import confcheck_warnings
+from buildtools import build_again, confcheck_warnings
 
 
 def assert_each_once(app) -> None:
@@ -35,3 +35,14 @@ def test_html(app):
 def test_latex_parses_twice_reports_once(app):
     app.build()
     assert_each_once(app)
+
+
+@pytest.mark.sphinx("html", testroot="tabs", srcdir="tabs-rebuild")
+def test_rebuild_reads_nothing_and_reports_again(app, make_app, app_params):
+    """The incremental trap: nothing is re-read, all is reported."""
+    app.build()
+    again, read = build_again(make_app, app_params)
+    assert read == []
+    assert_each_once(again)
+    assert confcheck_warnings(again.warning) == confcheck_warnings(
+        app.warning)

@@ -36,7 +36,7 @@ class ExampleError(Exception):
     """The directive's input is wrong; str() says how, for the author."""
 
 
-def resolve(examples_dir: str, argument: str) -> tuple[str, str]:
+def resolve(env, examples_dir: str, argument: str) -> tuple[str, str]:
     """(absolute path, path relative to the tree) of an include argument;
     raises ExampleError when it leaves the tree or names no file."""
     root = os.path.realpath(examples_dir)
@@ -46,6 +46,9 @@ def resolve(examples_dir: str, argument: str) -> tuple[str, str]:
             f"{argument!r} is outside the example tree {root}; give a "
             f"path relative to it, such as "
             f"'controller/etc/haproxy/haproxy.cfg'")
+    # Also when missing: Sphinx then re-reads the page on every build
+    # until the file exists, so the warning goes once the file is added.
+    env.note_dependency(path)
     if not os.path.isfile(path):
         raise ExampleError(f"no file {argument!r} in the example tree "
                            f"{root}")
@@ -85,7 +88,7 @@ class IncludeExample(LiteralInclude):
 
     def _prepare(self) -> tuple[str, str | None, str]:
         examples_dir = self.config.confcheck_examples_dir
-        path, relpath = resolve(examples_dir, self.arguments[0])
+        path, relpath = resolve(self.env, examples_dir, self.arguments[0])
         try:
             text = confcheck.read_text(path)
         except confcheck.InputError as exc:

@@ -107,12 +107,11 @@ class PerNodeLines(ClusterDirective):
         if cluster is None:
             return []
         try:
-            path, relpath = include.resolve(cluster.examples_dir,
+            path, relpath = include.resolve(self.env, cluster.examples_dir,
                                             self.arguments[0])
             text = confcheck.read_text(path)
         except (include.ExampleError, confcheck.InputError) as exc:
             return self.problem(str(exc))
-        self.env.note_dependency(path)
         try:
             lines = tree.per_node_lines(cluster, relpath, text)
         except tree.ClusterError as exc:
