@@ -30,9 +30,9 @@ def found(text: str) -> list[tuple[int, str]]:
 CASES = [
     ("bad_indent", "sources:\n  - name: meters\n   interval: 300\n",
      3, "YML001"),
-    ("unclosed_flow", "nodes: [controller1, controller2\n", 2, "YML001"),
+    ("unclosed_flow", "nodes: [controller1, controller2\n", 1, "YML001"),
     ("tab_indent", "a:\n\tb: 1\n", 2, "YML001"),
-    ("unclosed_quote", "a: 1\nb: 'x\n", 3, "YML001"),
+    ("unclosed_quote", "a: 1\nb: 'x\n", 2, "YML001"),
     ("duplicate_top_key", "interval: 300\nmeters: []\ninterval: 600\n",
      3, "YML002"),
     ("duplicate_nested_key", "hosts:\n  controller1:\n    nodeid: 1\n"

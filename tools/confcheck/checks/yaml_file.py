@@ -70,20 +70,25 @@ def check(text: str, path: str) -> list[Finding]:
     except _DuplicateKey as exc:
         return [CODES.finding(path, exc.line, "YML002", str(exc))]
     except yaml.constructor.ConstructorError as exc:
-        return [CODES.finding(path, _line(exc), "YML003",
+        return [CODES.finding(path, _line(exc, text), "YML003",
                               _message(exc))]
     except yaml.YAMLError as exc:
-        return [CODES.finding(path, _line(exc), "YML001", _message(exc))]
+        return [CODES.finding(path, _line(exc, text), "YML001",
+                              _message(exc))]
     except RecursionError:
         return [CODES.finding(path, 0, "YML001", "nesting too deep to "
                               "load")]
     return []
 
 
-def _line(exc: yaml.YAMLError) -> int:
+def _line(exc: yaml.YAMLError, text: str) -> int:
+    """The error's line; an error at the end of the stream (after the
+    last newline) belongs to the last line."""
     mark = getattr(exc, "problem_mark", None) or getattr(
         exc, "context_mark", None)
-    return mark.line + 1 if mark is not None else 0
+    if mark is None:
+        return 0
+    return min(mark.line + 1, max(1, len(text.splitlines())))
 
 
 def _message(exc: yaml.YAMLError) -> str:
