@@ -141,3 +141,11 @@ def test_derive_node_file(examples):
         examples / KEEPALIVED).read_text()
     with pytest.raises(tree.ClusterError, match="unknown host"):
         tree.derive_node_file(cluster, KEEPALIVED, "controller9")
+
+
+def test_per_node_must_be_a_list(examples):
+    edit(examples, "cluster.yaml", "per_node:\n",
+         "per_node:\n  controller/etc/hosts: 'x {name}'\n")
+    findings = tree.check_tree(str(examples))
+    assert [(f.line, f.code) for f in findings] == [(8, "TRE001")]
+    assert "must be a list of line templates" in findings[0].message
