@@ -1,0 +1,147 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Benchmark confcheck's oslo checks against oslo-config-validator.
+
+Prints, in one run: the load time of one service's option data, the
+in-process check time of a complete nova.conf, the CLI over the whole
+example tree, and the same nova.conf through the real oslo-config-validator
+(fed the generator output that tools/genoptdata.py keeps in its workdir),
+with the ratio. Times are medians over --runs runs after one warm-up.
+
+Usage: ``PYTHONPATH=tools python tools/bench_confcheck.py [--workdir DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import time
+
+import confcheck
+from confcheck import external
+from confcheck.checks import oslo_conf
+from confcheck.checks import oslo_data
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "doc", "examples")
+# The guide's own nova.conf when it exists, else the unit-test sample.
+NOVA_CONFS = (
+    os.path.join(EXAMPLES, "controller", "etc", "nova", "nova.conf"),
+    os.path.join(ROOT, "tests", "unit", "samples", "oslo", "good",
+                 "nova.conf"),
+)
+
+
+def median_time(func, runs: int) -> float:
+    func()  # warm-up: imports, file cache
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def load_nova() -> None:
+    oslo_data.schema.cache_clear()
+    oslo_data.auth_schema.cache_clear()
+    oslo_data.schema("nova.conf")
+
+
+def example_files() -> list[str]:
+    found = []
+    for top, _dirs, names in os.walk(EXAMPLES):
+        for name in names:
+            path = os.path.join(top, name)
+            if confcheck.infer_kind(path) is not None:
+                found.append(path)
+    return sorted(found)
+
+
+def per_kind(files: list[str]) -> dict[str, float]:
+    """Seconds each kind takes in-process over the tree (one pass)."""
+    totals: dict[str, float] = {}
+    for path in files:
+        kind = confcheck.infer_kind(path)
+        start = time.perf_counter()
+        try:
+            confcheck.check_file(path)
+        except confcheck.InputError:
+            pass  # the CLI reports it; only the time matters here
+        totals[kind] = totals.get(kind, 0.0) + time.perf_counter() - start
+    return totals
+
+
+def validator_argv(workdir: str, nova_conf: str) -> list[str] | None:
+    """oslo-config-validator on the raw generator output, if available."""
+    raw = os.path.join(workdir, "raw", "nova.conf.json")
+    tool = shutil.which("oslo-config-validator") or os.path.join(
+        os.path.dirname(sys.executable), "oslo-config-validator")
+    if not (os.path.exists(raw) and os.access(tool, os.X_OK)):
+        return None
+    return [tool, "--opt-data", raw, "--input-file", nova_conf]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default="/tmp/genoptdata",
+                        help="tools/genoptdata.py's workdir (raw data)")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    nova_conf = next(p for p in NOVA_CONFS if os.path.exists(p))
+    with open(nova_conf, encoding="utf-8") as fh:
+        nova_text = fh.read()
+
+    load = median_time(load_nova, args.runs * 4)
+    inproc = median_time(lambda: oslo_conf.check(nova_text, nova_conf),
+                         args.runs * 4)
+    print(f"load nova.conf option data:   {load * 1000:8.1f} ms")
+    print(f"check {os.path.relpath(nova_conf, ROOT)} in-process: "
+          f"{inproc * 1000:8.1f} ms")
+
+    files = example_files()
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools"))
+    cli = [sys.executable, "-m", "confcheck", "-q", *files]
+    if files:
+        tree = median_time(lambda: external.run(cli, env=env, timeout=600),
+                           args.runs)
+        print(f"CLI over doc/examples ({len(files)} files): "
+              f"{tree:8.2f} s")
+        for kind, seconds in sorted(per_kind(files).items()):
+            print(f"  in-process, kind {kind:<12} {seconds:8.3f} s")
+    else:
+        print("CLI over doc/examples: no files with a known kind yet")
+    single = median_time(lambda: external.run(
+        [sys.executable, "-m", "confcheck", "-q", nova_conf], env=env),
+        args.runs)
+    print(f"CLI on nova.conf alone:       {single * 1000:8.0f} ms")
+
+    validator = validator_argv(args.workdir, nova_conf)
+    if validator is None:
+        print(f"oslo-config-validator: skipped (no {args.workdir}/raw; "
+              f"run tools/genoptdata.py --workdir {args.workdir})")
+        return 0
+    result = external.run(validator, timeout=600)
+    real = median_time(lambda: external.run(validator, timeout=600),
+                       args.runs)
+    print(f"oslo-config-validator on the same nova.conf: {real:8.2f} s "
+          f"(exit {result.returncode})")
+    print(f"ratio validator / confcheck CLI: {real / single:6.1f}x; "
+          f"validator / in-process check: {real / inproc:6.0f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
