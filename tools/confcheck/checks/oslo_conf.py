@@ -187,8 +187,7 @@ REMOVED: tuple[Removed, ...] = (
             "www_authenticate_uri = http://controller:5000",
             AUTHTOKEN_13[1]),
     *(Removed(name, "*", "keystone.conf", "removed", *KEYSTONE_BIND)
-      for name in ("bind_host", "public_bind_host", "admin_bind_host",
-                   "public_port", "admin_port")),
+      for name in ("bind_host", "public_bind_host", "admin_bind_host")),
     *(Removed(name, "*", "glance-api.conf", "removed", *GLANCE_REGISTRY)
       for name in ("registry_host", "registry_port",
                    "registry_client_protocol")),
@@ -210,6 +209,8 @@ REMOVED_SECTIONS = (
     ("eventlet_server", "keystone.conf", "keystone 25.0.0",
      "bind in the WSGI server (Apache mod_wsgi or uWSGI)",
      "keystone releasenotes/notes/eventlet-cleanup-f35fc5f83c16ea1c.yaml"),
+    ("eventlet_server_ssl", "keystone.conf", KEYSTONE_BIND[0],
+     "terminate TLS in the WSGI server or HAProxy", KEYSTONE_BIND[2]),
 )
 
 # Sections a service creates from a list option: (file, section and
@@ -270,8 +271,10 @@ class Parser(iniparser.BaseParser):
     def assignment(self, key: str, value: list[str]) -> None:
         if self.broken_section:
             return
-        raw_value = self.raw.split("=" if "=" in self.raw else ":", 1)[-1]
-        raw_value = raw_value.strip()
+        # Split where BaseParser does: at the first of '=' and ':'.
+        cut = min(i for i in (self.raw.find("="), self.raw.find(":"),
+                              len(self.raw)) if i >= 0)
+        raw_value = self.raw[cut + 1:].strip()
         quoted = raw_value[:1] in "\"'" and not (
             len(raw_value) > 1 and raw_value[-1] == raw_value[0])
         self.entries.append(Entry(self.group, key, "\n".join(value),
@@ -366,10 +369,15 @@ class FileCheck:
         return groups
 
     def _auth_groups(self) -> set[str]:
-        """Sections that take keystoneauth plugin options."""
+        """Sections that take keystoneauth plugin options.
+
+        A section the service reads that sets auth_type, and any section
+        an auth_section option names (keystoneauth loads it instead).
+        """
         auth: set[str] = set()
         for (group, key), value in self.values.items():
-            if key == "auth_type" and value in oslo_data.AUTH_PLUGINS:
+            if key == "auth_type" and value in oslo_data.AUTH_PLUGINS and \
+                    group in self.section_groups:
                 auth.add(group)
             if key == "auth_section":
                 auth.add(value.strip().lower())
