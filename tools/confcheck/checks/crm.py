@@ -51,15 +51,17 @@ CODES = CodeBook(
          bad="primitive vip ocf:heartbeat:IPaddr2 params ipx=10.0.0.11",
          good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
          lexer="text"),
-    Code("CRM002", "error", "crm_verify rejects the resulting CIB",
-         bad="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11\n"
-             "# no fencing device and fencing not disabled",
-         good="primitive fence-controller1 stonith:fence_ipmilan params "
-              "ip=10.0.1.12 \\\n  username=admin password=IPMI_PASS "
-              "lanplus=1 pcmk_host_list=controller1", lexer="text"),
+    Code("CRM002", "error",
+         "crm_verify rejects the CIB after the last statement",
+         bad="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11 "
+             "\\\n  meta target-role=Sleeping",
+         good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11 "
+              "\\\n  meta target-role=Stopped", lexer="text"),
     Code("CRM003", "warning", "crm warns about the statement",
-         bad="location l-vip vip 100: controller1 # duplicate id later",
-         good="location l-vip vip 100: controller1", lexer="text"),
+         bad="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11 "
+             "\\\n  op monitor interval=10s timeout=5s",
+         good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11 "
+              "\\\n  op monitor interval=10s timeout=20s", lexer="text"),
     Code("CRM004", "warning",
          "The resource agent is not installed here, so not validated",
          bad="primitive keystone ocf:openstack:keystone",
@@ -162,7 +164,10 @@ def _static(path: str, line: int, words: tuple[str, ...],
     if words[0] in ("colocation", "collocation") and len(words) == 5:
         dependent, anchor = (w.split(":")[0] for w in words[3:5])
         # With a role (galera-clone:Promoted vip) one instance is meant.
-        if dependent in clones and anchor not in clones and (
+        def is_clone(ident: str) -> bool:
+            return ident in clones or ident.endswith("-clone")
+
+        if is_clone(dependent) and not is_clone(anchor) and (
                 ":" not in words[3]):
             add("CRM104", f"'{words[3]} {words[4]}' places the clone where "
                           f"{anchor} runs, so only one instance can start; "

@@ -50,15 +50,17 @@ CODES = CodeBook(
          good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11",
          lexer="shell"),
     Code("PCS002", "error", "crm_verify rejects the resulting CIB",
-         bad="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11\n"
-             "# no fencing device and fencing not disabled",
-         good="pcs stonith create fence-controller1 fence_ipmilan "
-              "ip=10.0.1.12 \\\n  username=admin password=IPMI_PASS "
-              "lanplus=1 pcmk_host_list=controller1",
+         bad="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11 "
+             "\\\n  meta target-role=Sleeping",
+         good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11 "
+              "\\\n  meta target-role=Stopped",
          lexer="shell"),
     Code("PCS003", "warning", "pcs warns about the command",
-         bad="pcs stonith create fence1 fence_ipmilan ipaddr=10.0.1.12 ...",
-         good="pcs stonith create fence1 fence_ipmilan ip=10.0.1.12 ...",
+         bad="pcs stonith create fence1 fence_ipmilan ipaddr=10.0.1.12 "
+             "\\\n  login=admin passwd=IPMI_PASS pcmk_host_list=controller1",
+         good="pcs stonith create fence1 fence_ipmilan ip=10.0.1.12 "
+              "\\\n  username=admin password=IPMI_PASS "
+              "pcmk_host_list=controller1",
          lexer="shell"),
     Code("PCS004", "warning",
          "The resource agent is not installed here, so not validated",

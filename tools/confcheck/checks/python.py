@@ -46,14 +46,21 @@ CODES = CodeBook(
               '    "LOCATION": ["10.0.0.12:11211", "10.0.0.13:11211", '
               '"10.0.0.14:11211"]}}', lexer="python"),
     Code("PY103", "warning", "One memcached LOCATION instead of all",
-         bad='"LOCATION": "10.0.0.11:11211",',
-         good='"LOCATION": ["10.0.0.12:11211", "10.0.0.13:11211", '
-              '"10.0.0.14:11211"],', lexer="python"),
+         bad='CACHES = {"default": {"BACKEND": '
+             '"django.core.cache.backends.memcached.PyMemcacheCache",\n'
+             '    "LOCATION": "10.0.0.11:11211"}}',
+         good='CACHES = {"default": {"BACKEND": '
+              '"django.core.cache.backends.memcached.PyMemcacheCache",\n'
+              '    "LOCATION": ["10.0.0.12:11211", "10.0.0.13:11211", '
+              '"10.0.0.14:11211"]}}', lexer="python"),
     Code("PY104", "error", "Cache backend removed from Django",
-         bad='"BACKEND": "django.core.cache.backends.memcached.'
-             'MemcachedCache",',
-         good='"BACKEND": "django.core.cache.backends.memcached.'
-              'PyMemcacheCache",', lexer="python"),
+         bad='CACHES = {"default": {"BACKEND": '
+             '"django.core.cache.backends.memcached.MemcachedCache",\n'
+             '    "LOCATION": ["10.0.0.12:11211", "10.0.0.13:11211"]}}',
+         good='CACHES = {"default": {"BACKEND": '
+              '"django.core.cache.backends.memcached.PyMemcacheCache",\n'
+              '    "LOCATION": ["10.0.0.12:11211", "10.0.0.13:11211"]}}',
+         lexer="python"),
 )
 
 
