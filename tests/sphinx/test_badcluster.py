@@ -14,11 +14,10 @@
 import re
 
 import pytest
-from buildtools import confcheck_warnings, other_warnings
 
 
 @pytest.mark.sphinx("html", testroot="badcluster")
-def test_broken_cluster_yaml(app):
+def test_broken_cluster_yaml(app, confcheck_warnings, other_warnings):
     app.build()
     lines = confcheck_warnings(app.warning)
     assert len(lines) == 2, lines

@@ -14,7 +14,6 @@
 import re
 
 import pytest
-from buildtools import confcheck_warnings, other_warnings
 
 
 def page(app, name: str) -> str:
@@ -26,14 +25,16 @@ def text_of(html: str) -> str:
 
 
 @pytest.mark.sphinx("html", testroot="clean")
-def test_clean_html_has_no_warnings(app):
+def test_clean_html_has_no_warnings(app, confcheck_warnings,
+                                    other_warnings):
     app.build()
     assert confcheck_warnings(app.warning) == []
     assert other_warnings(app.warning) == []
 
 
 @pytest.mark.sphinx("latex", testroot="clean")
-def test_clean_latex_has_no_warnings(app):
+def test_clean_latex_has_no_warnings(app, confcheck_warnings,
+                                     other_warnings):
     """LaTeX reads the same directives; the download link is plain text."""
     app.build()
     assert confcheck_warnings(app.warning) == []

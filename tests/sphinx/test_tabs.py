@@ -12,11 +12,9 @@
 """sphinx-tabs parses tab content twice outside HTML: report once."""
 
 import pytest
-from buildtools import build_again, confcheck_warnings
 
 
-def assert_each_once(app) -> None:
-    lines = confcheck_warnings(app.warning)
+def assert_each_once(lines: list[str]) -> None:
     assert len(lines) == 2, lines
     assert any("index.rst:15:" in line
                and line.endswith("[confcheck.inline-config]")
@@ -26,23 +24,24 @@ def assert_each_once(app) -> None:
 
 
 @pytest.mark.sphinx("html", testroot="tabs", srcdir="tabs-html")
-def test_html(app):
+def test_html(app, confcheck_warnings):
     app.build()
-    assert_each_once(app)
+    assert_each_once(confcheck_warnings(app.warning))
 
 
 @pytest.mark.sphinx("latex", testroot="tabs", srcdir="tabs-latex")
-def test_latex_parses_twice_reports_once(app):
+def test_latex_parses_twice_reports_once(app, confcheck_warnings):
     app.build()
-    assert_each_once(app)
+    assert_each_once(confcheck_warnings(app.warning))
 
 
 @pytest.mark.sphinx("html", testroot="tabs", srcdir="tabs-rebuild")
-def test_rebuild_reads_nothing_and_reports_again(app, make_app, app_params):
+def test_rebuild_reads_nothing_and_reports_again(app, build_again,
+                                                 confcheck_warnings):
     """The incremental trap: nothing is re-read, all is reported."""
     app.build()
-    again, read = build_again(make_app, app_params)
+    again, read = build_again()
     assert read == []
-    assert_each_once(again)
+    assert_each_once(confcheck_warnings(again.warning))
     assert confcheck_warnings(again.warning) == confcheck_warnings(
         app.warning)

@@ -19,7 +19,6 @@ warning stream must be exactly the expected lines, on every build.
 import re
 
 import pytest
-from buildtools import build_again, confcheck_warnings, other_warnings
 
 # (location suffix, code, what the message says).
 EXPECTED = [
@@ -65,14 +64,14 @@ def normalised(lines: list[str], srcdir) -> list[str]:
 @pytest.mark.parametrize("expected", EXPECTED, ids=[e[1] + ":" + e[0]
                                                     for e in EXPECTED])
 @pytest.mark.sphinx("html", testroot="warnings")
-def test_warning_at_its_line(app, expected):
+def test_warning_at_its_line(app, expected, confcheck_warnings):
     app.build()
     lines = confcheck_warnings(app.warning)
     assert [line for line in lines if pattern(*expected).search(line)]
 
 
 @pytest.mark.sphinx("html", testroot="warnings")
-def test_whole_stream(app):
+def test_whole_stream(app, confcheck_warnings):
     """Nothing else from confcheck; each finding once, though the file
     is included three times on two pages."""
     app.build()
@@ -80,7 +79,7 @@ def test_whole_stream(app):
 
 
 @pytest.mark.sphinx("html", testroot="warnings", freshenv=True)
-def test_literalinclude_errors_stay_located(app):
+def test_literalinclude_errors_stay_located(app, other_warnings):
     """Options LiteralInclude rejects give its own warning at the line
     (a Sphinx read-time warning: only a fresh environment shows it)."""
     app.build()
@@ -91,13 +90,14 @@ def test_literalinclude_errors_stay_located(app):
 
 
 @pytest.mark.sphinx("html", testroot="warnings", srcdir="warnings-rebuild")
-def test_rebuild_without_changes_reports_again(app, make_app, app_params):
+def test_rebuild_without_changes_reports_again(app, build_again,
+                                               confcheck_warnings):
     """Sphinx prints read-time warnings only for pages it reads again; the
     extension re-emits its own so an unchanged wrong example still fails
     an incremental -W build."""
     app.build()
     first = confcheck_warnings(app.warning)
-    again, read = build_again(make_app, app_params)
+    again, read = build_again()
     # index names a missing file, so Sphinx reads it again; other.rst is
     # not read, yet the finding it shows is still reported.
     assert read == ["index"]
@@ -106,14 +106,14 @@ def test_rebuild_without_changes_reports_again(app, make_app, app_params):
 
 
 @pytest.mark.sphinx("html", testroot="warnings", srcdir="warnings-serial")
-def test_serial_reference(app):
+def test_serial_reference(app, confcheck_warnings):
     app.build()
     assert_expected(confcheck_warnings(app.warning))
 
 
 @pytest.mark.sphinx("html", testroot="warnings", srcdir="warnings-parallel",
                     parallel=2)
-def test_parallel_build_same_warnings(app):
+def test_parallel_build_same_warnings(app, confcheck_warnings):
     """Two readers fill separate environments that env-merge-info joins."""
     app.build()
     lines = confcheck_warnings(app.warning)
@@ -121,14 +121,14 @@ def test_parallel_build_same_warnings(app):
 
 
 @pytest.mark.sphinx("latex", testroot="warnings")
-def test_latex_same_warnings(app):
+def test_latex_same_warnings(app, confcheck_warnings):
     app.build()
     assert_expected(confcheck_warnings(app.warning))
 
 
 @pytest.mark.sphinx("html", testroot="warnings",
                     confoverrides={"confcheck_validate": False})
-def test_validation_off(app):
+def test_validation_off(app, confcheck_warnings):
     """Without validation only the page's own problems remain; the
     examples are still shown."""
     app.build()
