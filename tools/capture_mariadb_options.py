@@ -23,6 +23,7 @@ Usage: ``python tools/capture_mariadb_options.py``
 from __future__ import annotations
 
 import glob
+import os
 import re
 
 import capture_common as cc
@@ -47,6 +48,29 @@ def options(help_text: str) -> dict[str, str]:
     return found
 
 
+def plugin_options(server: str, base: dict[str, str]) -> dict[str, list]:
+    """Options each plugin library adds, found by loading it alone.
+
+    Plugins are not loaded by --help, so their options (provider_lz4,
+    server_audit_logging ...) are missing from the base list.
+    """
+    plugin_dir = re.search(r"^plugin-dir\s+(\S+)", cc.output(
+        [server, "--no-defaults", "--verbose", "--help"]), re.MULTILINE)
+    found = {}
+    for library in sorted(glob.glob(os.path.join(
+            plugin_dir.group(1) if plugin_dir else "/usr/lib/mysql/plugin",
+            "*.so"))):
+        name = os.path.basename(library).removesuffix(".so")
+        text = cc.output([server, "--no-defaults",
+                          f"--plugin-load-add={name}.so",
+                          "--plugin-maturity=unknown", "--verbose",
+                          "--help"])
+        added = sorted(set(options(text)) - set(base))
+        if added:
+            found[name] = added
+    return found
+
+
 def sst_keys() -> list[str]:
     keys = set()
     for script in glob.glob("/usr/bin/wsrep_sst_*"):
@@ -60,16 +84,19 @@ def main() -> None:
     server = cc.find("mariadbd")
     version = cc.output([server, "--version"]).strip()
     series = re.search(r"Ver (\d+\.\d+)", version)
+    base = options(cc.output([server, "--no-defaults", "--verbose",
+                              "--help"]))
     data = {
-        "source": "mariadbd --no-defaults --verbose --help; mariadb "
+        "source": "mariadbd --no-defaults [--plugin-load-add=P.so] "
+                  "--verbose --help; mariadb "
                   "--no-defaults --verbose --help; mysqld_safe --help; "
                   "parse_cnf names in /usr/bin/wsrep_sst_*",
         "version": version,
         "series": series.group(1) if series else "unknown",
         "packages": {p: cc.package_version(p) for p in (
             "mariadb-server", "galera-4", "mariadb-client")},
-        "server": options(cc.output([server, "--no-defaults", "--verbose",
-                                     "--help"])),
+        "server": base,
+        "plugins": plugin_options(server, base),
         "client": options(cc.output([cc.find("mariadb"), "--no-defaults",
                                      "--verbose", "--help"])),
         # mysqld_safe prints its usage and exits 1.

@@ -55,6 +55,8 @@ CASES = [
     ("set_twice", "[mysqld]\nport = 3306\nport = 3307\n", 3, "MYS007"),
     ("loose_unknown", "[mysqld]\nloose-innodb_large_prefix = ON\n",
      2, "MYS008"),
+    ("plugin_not_loaded", "[server]\nprovider_lz4 = force_plus_permanent\n",
+     2, "MYS009"),
     ("mixed_binlog", GALERA.replace("ROW", "MIXED"), 2, "MYS101"),
     ("autoinc_missing", GALERA.replace(
         "innodb_autoinc_lock_mode = 2\n", ""), 4, "MYS102"),
@@ -92,8 +94,12 @@ def test_finds(text, line, code):
     "[client-server]\nsocket = /run/mysqld/mysqld.sock\n",
     "[mariadb-10.11]\nport = 3306 # comment\n",
     "[mariabackup]\nanything-goes = 1\n",
+    "[server]\nplugin_load_add = provider_lz4\n"
+    "provider_lz4 = force_plus_permanent\n",
+    "[mysqld]\nloose-server_audit_logging = ON\n",
 ], ids=["galera_minimum", "prefixes_and_case", "client_server",
-        "own_version_group", "other_program"])
+        "own_version_group", "other_program", "debian_provider_plugin",
+        "loose_plugin_option"])
 def test_accepts(text):
     assert found(text) == []
 

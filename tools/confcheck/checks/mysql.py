@@ -55,7 +55,7 @@ OTHER_GROUPS = frozenset({
     "mysqlshow", "mariadb-show", "myisamchk", "mysql_upgrade",
     "mariadb-upgrade", "embedded", "mysqlhotcopy", "mariadb-hotcopy",
     "mysqlbinlog", "mariadb-binlog", "mysql_install_db",
-    "mariadb-install-db"})
+    "mariadb-install-db", "mysqlslap", "mariadb-slap"})
 VERSIONED = re.compile(r"^(mysqld|mariadb|mariadbd|server|client|mysql)"
                        r"-(\d+\.\d+)$")
 
@@ -100,6 +100,10 @@ CODES = CodeBook(
     Code("MYS008", "warning", "Unknown loose- option (silently ignored)",
          bad="[mysqld]\nloose-innodb_buffer_pool_sise = 1G",
          good="[mysqld]\ninnodb_buffer_pool_size = 1G", lexer="ini"),
+    Code("MYS009", "warning", "Option of a plugin the file does not load",
+         bad="[server]\nprovider_lz4 = force_plus_permanent",
+         good="[server]\nplugin_load_add = provider_lz4\n"
+              "provider_lz4 = force_plus_permanent", lexer="ini"),
     Code("MYS101", "error", "Galera needs binlog_format = ROW",
          bad="[galera]\nwsrep_on = ON\nbinlog_format = MIXED",
          good="[galera]\nwsrep_on = ON\nbinlog_format = ROW", lexer="ini"),
@@ -167,9 +171,10 @@ def normalise(name: str) -> str:
 def check(text: str, path: str) -> list[Finding]:
     findings: list[Finding] = []
     settings = _parse(text, path, findings)
+    loaded = _loaded_plugins(settings)
     seen: dict[tuple[str, str], int] = {}
     for s in settings:
-        findings.extend(_check_name(s, path))
+        findings.extend(_check_name(s, path, loaded))
         key = (s.group, s.name)
         if key in seen:
             findings.append(CODES.finding(
@@ -276,7 +281,25 @@ def _known(readers: str) -> dict[str, str]:
     return data[readers]
 
 
-def _check_name(s: Setting, path: str) -> list[Finding]:
+def _loaded_plugins(settings: list[Setting]) -> set[str]:
+    """Plugin libraries the file loads (plugin_load[_add] = [name=]lib)."""
+    loaded = set()
+    for s in settings:
+        if s.name.removeprefix("loose_") in ("plugin_load",
+                                             "plugin_load_add"):
+            for item in re.split(r"[;,]", s.value or ""):
+                library = item.rpartition("=")[2].strip()
+                loaded.add(library.removesuffix(".so"))
+    return loaded
+
+
+def _plugin_of(name: str) -> str | None:
+    """The plugin library whose loading adds option name, if any."""
+    return next((lib for lib, names in options()["plugins"].items()
+                 if name in names), None)
+
+
+def _check_name(s: Setting, path: str, loaded: set[str]) -> list[Finding]:
     readers = _readers(s.group)
     if readers is None:
         return []
@@ -290,6 +313,15 @@ def _check_name(s: Setting, path: str) -> list[Finding]:
     found = []
     if base is None and name in OLD_NAMES:
         base = name  # hidden from --help, still accepted by mariadbd
+    plugin = _plugin_of(base or name) if readers != "client" else None
+    if plugin:
+        if loose or plugin in loaded:
+            return []
+        return [CODES.finding(
+            path, s.line, "MYS009", f"{s.raw} belongs to the plugin "
+            f"{plugin}, which this file does not load; mariadbd refuses "
+            f"to start unless another file has plugin_load_add = "
+            f"{plugin} (or write loose-{s.raw})")]
     if base is None:
         matches = [k for k in known if k.startswith(name)]
         if len(matches) == 1 and not loose:
