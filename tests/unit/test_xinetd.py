@@ -76,6 +76,11 @@ def test_brace_on_header_line_and_defaults_block():
     assert found(text) == []
 
 
+def test_disabled_service_may_listen_anywhere():
+    text = GOOD.replace("    bind = 10.0.0.12\n", "    disable = yes\n")
+    assert found(text) == []
+
+
 def test_guide_file_is_clean():
     path = EXAMPLES / "controller/etc/xinetd.d/galera-monitor"
     assert found(path.read_text()) == []

@@ -212,7 +212,8 @@ def _service(path: str, block: _braces.Node,
     found = [CODES.finding(path, block.line, "XIN003",
                            f"service {name} has no {attr}")
              for attr in required if attr not in values]
-    if not ({"bind", "interface", "only_from"} & values.keys()):
+    if not ({"bind", "interface", "only_from"} & values.keys()) and (
+            values.get("disable") != "yes"):
         found.append(CODES.finding(
             path, block.line, "XIN101", f"service {name} has neither bind "
             "nor only_from: any host on any network can connect"))
