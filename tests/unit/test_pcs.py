@@ -97,21 +97,28 @@ def test_real_good_sample_is_clean(replayed):
     assert replayed["vip-haproxy.pcs"] == []
 
 
+def test_real_cluster_setup_is_checked_offline(replayed):
+    assert replayed["cluster-setup.pcs"] == []
+
+
 # What pcs itself and the lints find in samples/pcs/stale-and-broken.pcs.
 BROKEN = {
     (1, "PCS103"), (2, "PCS104"), (3, "PCS109"), (4, "PCS102"),
     (5, "PCS101"), (5, "PCS105"), (6, "PCS001"), (7, "PCS108"),
     (8, "PCS005"), (9, "PCS004"), (10, "PCS006"), (11, "PCS002"),
+    (12, "PCS001"),
 }
 
 
 def test_real_broken_sample(replayed):
     """Line 7 names resources whose creation failed: no second error.
-    Line 11 passes pcs but not crm_verify (an unknown role)."""
+    Line 11 passes pcs but not crm_verify (an unknown role); line 12 is
+    a cluster setup pcs rejects offline."""
     findings = replayed["stale-and-broken.pcs"]
     assert {(f.line, f.code) for f in findings} == BROKEN
-    ipx = next(f for f in findings if f.code == "PCS001")
-    assert "invalid resource option 'ipx'" in ipx.message
+    messages = [f.message for f in findings if f.code == "PCS001"]
+    assert "invalid resource option 'ipx'" in messages[0]
+    assert messages[1] == "Unknown options 'adr' for node 'controller1'"
 
 
 def test_codes_have_examples():

@@ -31,6 +31,7 @@ TIMEOUT = 30.0
 # the CIB has no nodes and no quorum, and pcs/crm say so on every call.
 ARTEFACTS = tuple(re.compile(p) for p in (
     r"Validation for node existence in the cluster will be skipped",
+    r"Unable to read the known-hosts file",
     r"Defaults do not apply to resources which override",
     r"lack of quorum",
     # the scratch CIB has no node state, so a remote node looks unclean

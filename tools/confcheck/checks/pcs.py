@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from confcheck import external
@@ -31,9 +32,11 @@ SUBCOMMANDS = frozenset({
     "node", "alert", "client", "dr", "tag"})
 
 # Subcommands that edit the CIB and so can be replayed on a file; the
-# others (host auth, cluster setup, status) need a live cluster.
+# others (host auth, status) need a live cluster, except 'cluster setup',
+# which writes a corosync.conf of its own (--corosync_conf) offline.
 REPLAYABLE = frozenset({"resource", "stonith", "constraint", "property",
                         "acl", "alert", "tag", "node"})
+SETUP = ("cluster", "setup")
 
 # pcs's own answers when a command cannot work on a CIB file at all.
 NOT_ON_A_FILE = re.compile(
@@ -141,7 +144,7 @@ def check(text: str, path: str) -> list[Finding]:
         findings.extend(static)
         if any(f.severity == "error" for f in static):
             skipped.update(_created(words))
-        elif words[0] in REPLAYABLE:
+        elif words[0] in REPLAYABLE or words[:2] == SETUP:
             replay.append((cmd.line, words))
     tools = pm.binaries("pcs", "cibadmin", "crm_verify")
     if tools and replay:
@@ -272,8 +275,12 @@ def _run_one(path: str, line: int, words: tuple[str, ...], pcs: str,
              cib: str, tmp: str, failed: set[str],
              findings: list[Finding]) -> bool:
     """Replay one command; append its findings; False if pcs refused."""
-    proc = external.run([pcs, "-f", cib, *words], timeout=pm.TIMEOUT,
-                        cwd=tmp)
+    if words[:2] == SETUP:
+        argv = [pcs, *words, "--overwrite", "--corosync_conf",
+                os.path.join(tmp, "corosync.conf")]
+    else:
+        argv = [pcs, "-f", cib, *words]
+    proc = external.run(argv, timeout=pm.TIMEOUT, cwd=tmp)
     errors, warnings = _messages(proc.stderr)
     if proc.returncode != 0 and any(NOT_ON_A_FILE.search(e)
                                     for e in errors):
@@ -284,7 +291,7 @@ def _run_one(path: str, line: int, words: tuple[str, ...], pcs: str,
             findings.append(CODES.finding(
                 path, line, "PCS004", f"agent {agent} is not installed on "
                 "this machine; its options were not checked"))
-        proc = external.run([pcs, "-f", cib, *words, "--force"],
+        proc = external.run([*argv, "--force"],
                             timeout=pm.TIMEOUT, cwd=tmp)
         errors, warnings = _messages(proc.stderr)
         warnings = [w for w in warnings if not pm.FORCED_NOISE.search(w)]
