@@ -65,16 +65,22 @@ def type_params(opt_type) -> dict:
             params["ignore_case"] = True
         if opt_type.max_length:
             params["max_length"] = opt_type.max_length
+        if opt_type.quotes:
+            params["quotes"] = True
     elif isinstance(opt_type, types.List):
         item = opt_type.item_type
         if not (type(item) is types.String and not type_params(item)
                 and not item.choices):
             params["item"] = item_spec(item)
+        if opt_type.bounds:
+            params["bounds"] = True
     elif isinstance(opt_type, types.Dict):
         value = opt_type.value_type
         if not (type(value) is types.String and not type_params(value)
                 and not value.choices):
             params["value"] = item_spec(value)
+        if opt_type.bounds:
+            params["bounds"] = True
     elif isinstance(opt_type, types.URI):
         if opt_type.schemes:
             params["schemes"] = sorted(opt_type.schemes)

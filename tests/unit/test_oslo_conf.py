@@ -263,6 +263,31 @@ def test_bad_values(text, name, line, words):
     assert words in findings[0].message
 
 
+@pytest.mark.parametrize("text, name, words", [
+    ("[DEFAULT]\nenabled_import_methods = [glance-direct,bogus]\n",
+     "glance-api.conf", "found 'bogus'"),
+    ("[DEFAULT]\nmax_over_subscription_ratio = lots\n", "cinder.conf",
+     "regex"),
+    ("[ovs]\novsdb_connection = localhost:6640\n", "openvswitch_agent.ini",
+     "regex"),
+    ("[vnc]\nnovncproxy_base_url = not a uri\n", "nova.conf", "scheme"),
+    ("[api]\nvendordata_providers = StaticJSON,XMLish\n", "nova.conf",
+     "found 'XMLish'"),
+])
+def test_recovered_type_parameters(text, name, words):
+    """Item types, regexes and URI rules the generator's JSON drops."""
+    findings = check(text, name)
+    assert [(f.line, f.code) for f in findings] == [(2, "OSL008")]
+    assert words in findings[0].message
+
+
+def test_bracketed_list_with_quoted_items():
+    """glance's import methods list takes [..] and quotes (bounds, quotes)."""
+    assert codes("[DEFAULT]\nenabled_import_methods = "
+                 "['glance-direct', 'web-download']\n", "glance-api.conf") \
+        == []
+
+
 def test_placeholders_do_not_fail_addresses():
     """NOVA_DBPASS in a URL and placeholder hosts are not errors."""
     text = ("[keystone_authtoken]\nwww_authenticate_uri = "

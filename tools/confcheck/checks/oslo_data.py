@@ -85,7 +85,8 @@ def make_type(record: dict):
 def _string(record: dict, choices):
     return types.String(choices=choices, regex=record.get("regex"),
                         ignore_case=record.get("ignore_case", False),
-                        max_length=record.get("max_length"))
+                        max_length=record.get("max_length"),
+                        quotes=record.get("quotes", False))
 
 
 def _item(record: dict, key: str):
@@ -103,8 +104,10 @@ TYPE_BUILDERS = {
     "port value": lambda r, c: types.Port(
         min=r.get("min"), max=r.get("max"), choices=c),
     "boolean value": lambda r, c: types.Boolean(),
-    "list value": lambda r, c: types.List(item_type=_item(r, "item")),
-    "dict value": lambda r, c: types.Dict(value_type=_item(r, "value")),
+    "list value": lambda r, c: types.List(
+        item_type=_item(r, "item"), bounds=r.get("bounds", False)),
+    "dict value": lambda r, c: types.Dict(
+        value_type=_item(r, "value"), bounds=r.get("bounds", False)),
     "uri value": lambda r, c: types.URI(
         max_length=r.get("max_length"), schemes=r.get("schemes")),
     "host address value": lambda r, c: types.HostAddress(),
