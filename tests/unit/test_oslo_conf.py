@@ -230,6 +230,22 @@ def test_authtoken_memcache_servers_is_a_deprecated_name():
     assert "memcached_servers" in findings[0].message
 
 
+@pytest.mark.parametrize("text, name, line, words", [
+    ("[service_credentials]\nauth_type = password\ntenant_name = service\n",
+     "ceilometer.conf", 3, "[service_credentials] project_name"),
+    ("[placement]\nauth_type = password\nuser_name = placement\n",
+     "nova.conf", 3, "[placement] username"),
+    ("[DEFAULT]\nenabled_backends = ha\n[ha]\nhitachi_pool = p1\n",
+     "cinder.conf", 4, "[ha] hitachi_pools"),
+])
+def test_deprecated_names_in_mapped_sections_stay_there(text, name, line,
+                                                         words):
+    """Backend and keystoneauth sections keep the new name in place."""
+    findings = check(text, name)
+    assert [(f.line, f.code) for f in findings] == [(line, "OSL006")]
+    assert words in findings[0].message
+
+
 def test_deprecated_for_removal_gives_the_reason():
     _, removal = deprecated_samples(5)
     assert len(removal) == 5

@@ -473,19 +473,37 @@ class FileCheck:
                             f"[{group}] {key} is deprecated for removal"
                             f"{since(record)}: {one_line(reason)}")
             return record
-        alias = self.schema.aliases.get((group, key))
-        if alias is None and group in self.section_groups:
-            for schema_group in self.section_groups[group]:
-                alias = alias or self.schema.aliases.get((schema_group, key))
+        alias = self._alias(group, key, auth_groups)
         if alias is not None:
-            new_group, new_key = alias
+            new_group, new_key, record = alias
             self.report(entry.line, "OSL006",
                         f"[{group}] {key} is a deprecated name; use "
                         f"[{new_group}] {new_key}")
-            return self.schema.groups[new_group][new_key]
+            return record
         self.report(entry.line, "OSL004",
                     f"unknown option {key!r} in [{group}] for {self.name}"
                     f"{self._key_hint(group, key)}")
+        return None
+
+    def _alias(self, group: str, key: str, auth_groups: set[str]
+               ) -> tuple[str, str, dict] | None:
+        """(section to use, new name, record) when key is an old name."""
+        found = self.schema.aliases.get((group, key))
+        if found is not None:
+            return (*found, self.schema.groups[found[0]][found[1]])
+        # A backend or keystoneauth section takes the option under its own
+        # name, so the replacement lives in the same section.
+        candidates = [(self.schema, g) for g in
+                      self.section_groups.get(group, ())]
+        if group in auth_groups:
+            candidates += [(self.auth, g) for g in
+                           (oslo_data.AUTH_COMMON, *self._plugins(group))]
+        for schema, schema_group in candidates:
+            found = schema.aliases.get((schema_group, key))
+            if found is not None:
+                new_group = group if found[0] == schema_group else found[0]
+                return (new_group, found[1],
+                        schema.groups[found[0]][found[1]])
         return None
 
     def _removed(self, group: str, key: str, known: bool) -> Removed | None:
