@@ -454,6 +454,13 @@ def test_odd_input_never_raises(text):
         assert finding.line >= 0
 
 
+def test_line_numbers_follow_universal_newlines():
+    """A form feed is not a line break for oslo.config; CR and CRLF are."""
+    assert codes("[DEFAULT]\f\ndebug = maybe\n") == [(2, "OSL008")]
+    assert codes("[DEFAULT]\r\n\r\ndebug = maybe\r\n") == [(3, "OSL008")]
+    assert codes("[DEFAULT]\rdebug = maybe\r") == [(2, "OSL008")]
+
+
 def test_file_without_data_checks_syntax_only():
     findings = oslo_conf.check("[DEFAULT]\nfoo bar\n", "my-service.conf")
     assert [(f.line, f.code) for f in findings] == [(0, "OSL014"),

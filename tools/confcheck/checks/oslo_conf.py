@@ -22,6 +22,7 @@ Options come from ``oslo-config-generator`` output committed under
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import re
 import typing
@@ -316,7 +317,9 @@ def handles(basename: str) -> bool:
 
 def check(text: str, path: str) -> list[Finding]:
     parser = Parser()
-    parser.parse(text.splitlines())
+    # Lines as a service reading the file sees them (universal newlines,
+    # unlike str.splitlines, which also splits at form feeds).
+    parser.parse(io.StringIO(text, newline=None))
     findings = [CODES.finding(path, line, code, message)
                 for line, code, message in parser.errors]
     name = os.path.basename(path)
