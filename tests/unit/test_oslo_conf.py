@@ -133,6 +133,8 @@ def test_group_names_are_case_insensitive_except_default():
     ("[keystone_authtoken]\nMemcached_servers = 10.0.0.12:11211\n",
      "nova.conf", 2, "case-sensitive"),
     ("[database]\nconection = x\n", "nova.conf", 2, "'connection'"),
+    ("[DEFAULT]\nMemcached_servers = 10.0.0.12:11211\n", "nova.conf", 2,
+     "'memcached_servers' belongs in [keystone_authtoken]"),
     ("[keystone_authtoken]\ntotally_bogus_key = 1\n", "glance-api.conf", 2,
      "unknown option"),
     ("[DEFAULT]\nlisten_port = 1\n", "placement.conf", 2, "unknown option"),

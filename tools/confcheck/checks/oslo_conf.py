@@ -545,6 +545,11 @@ class FileCheck:
         close = difflib.get_close_matches(key, names, 1, NEAR_MISS_CUTOFF)
         if close:
             return f"; did you mean {close[0]!r}?"
+        other = [n for n in self.schema.where if n.lower() == key.lower()]
+        if other:
+            where = ", ".join(f"[{g}]" for g in self.schema.where[other[0]])
+            return (f"; option names are case-sensitive: {other[0]!r} "
+                    f"belongs in {where}")
         if key in self.auth.where:
             return ("; keystoneauth options need auth_type = password "
                     "in this section")
