@@ -85,6 +85,11 @@ copybutton_line_continuation_character = "\\"
 
 # -- HTML -------------------------------------------------------------------
 html_theme = "openstackdocs"
+html_theme_options = {
+    # No third-party analytics script: readers often build and read the
+    # guide offline, and a page should request nothing from other sites.
+    "analytics_tracking_code": "",
+}
 html_last_updated_fmt = "%Y-%m-%d %H:%M"
 htmlhelp_basename = "ha-guide"
 
