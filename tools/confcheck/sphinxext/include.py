@@ -20,11 +20,13 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.directives.code import LiteralInclude
+from sphinx.util import logging
 
 import confcheck
 from confcheck import tree
 from confcheck.sphinxext import parts, store, validate
 
+logger = logging.getLogger(__name__)
 
 # Options that pick lines themselves and so cannot be combined with
 # :section:, which picks the lines of one section.
@@ -118,7 +120,11 @@ class IncludeExample(LiteralInclude):
 
     def _validate(self, text: str, path: str, relpath: str,
                   kind: str) -> None:
-        findings = validate.check(text, store.display_path(path), kind,
+        shown = store.display_path(path)
+        # The same check from a shell, for whoever reads a -vv log.
+        logger.debug("[confcheck] python -m confcheck --kind %s %s",
+                     kind, shown)
+        findings = validate.check(text, shown, kind,
                                   str(self.env.doctreedir))
         for finding in findings:
             store.add(self.env, "confcheck_findings", self.env.docname,
