@@ -89,7 +89,11 @@ html_theme_options = {
     # No third-party analytics script: readers often build and read the
     # guide offline, and a page should request nothing from other sites.
     "analytics_tracking_code": "",
+    # Search the guide's own index; the theme's site-wide search widget
+    # (loaded from search.openstack.org) is emptied in _templates/.
+    "sidebar_search": True,
 }
+templates_path = ["_templates"]
 html_last_updated_fmt = "%Y-%m-%d %H:%M"
 htmlhelp_basename = "ha-guide"
 
