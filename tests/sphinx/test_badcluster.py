@@ -37,3 +37,13 @@ def test_include_works_without_cluster_yaml(app):
     html = (app.outdir / "index.html").read_text()
     assert '<span class="caption-text">/etc/haproxy/haproxy.cfg</span>' \
         in html
+
+
+@pytest.mark.sphinx("html", testroot="badcluster",
+                    confoverrides={"confcheck_examples_dir": ""})
+def test_examples_dir_not_set(app, confcheck_warnings):
+    app.build()
+    lines = confcheck_warnings(app.warning)
+    assert len(lines) == 2, lines
+    assert all("confcheck_examples_dir is not set in conf.py" in line
+               for line in lines)

@@ -53,8 +53,9 @@ def add_lexers(app: Sphinx) -> None:
 
 def absolute_examples_dir(app: Sphinx, config) -> None:
     """config-inited: anchor a relative examples dir at conf.py's dir."""
-    config.confcheck_examples_dir = os.path.join(
-        app.confdir, config.confcheck_examples_dir)
+    if config.confcheck_examples_dir:
+        config.confcheck_examples_dir = os.path.join(
+            app.confdir, config.confcheck_examples_dir)
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

@@ -57,7 +57,7 @@ def emit_all(app, env: BuildEnvironment) -> list[str]:
     for found in store.records(env, "confcheck_problems").values():
         warnings.update(found)
     examples_dir = env.config.confcheck_examples_dir
-    if env.config.confcheck_validate:
+    if env.config.confcheck_validate and examples_dir:
         warnings.update(_finding_warnings(env, examples_dir))
         # Once per build, after the parallel readers' data is merged.
         warnings.update(_tree_warnings(env, examples_dir))

@@ -41,6 +41,8 @@ class ExampleError(Exception):
 def resolve(env, examples_dir: str, argument: str) -> tuple[str, str]:
     """(absolute path, path relative to the tree) of an include argument;
     raises ExampleError when it leaves the tree or names no file."""
+    if not examples_dir:
+        raise ExampleError("confcheck_examples_dir is not set in conf.py")
     root = os.path.realpath(examples_dir)
     path = os.path.realpath(os.path.join(root, argument))
     if os.path.commonpath([root, path]) != root:

@@ -58,6 +58,9 @@ class ClusterDirective(SphinxDirective):
 
     def cluster(self) -> tree.Cluster | None:
         examples_dir = self.config.confcheck_examples_dir
+        if not examples_dir:
+            self.problem("confcheck_examples_dir is not set in conf.py")
+            return None
         self.env.note_dependency(os.path.join(examples_dir,
                                               tree.CLUSTER_FILE))
         try:
