@@ -13,11 +13,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
 from harness import proc, results
+
+# Set to 1 to keep each module's scratch directory (logs) for debugging.
+KEEP_ENV = "HAGUIDE_KEEP_WORKDIR"
 
 
 @pytest.fixture(scope="session")
@@ -31,15 +38,20 @@ def measurements():
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory, request):
-    """A scratch directory per scenario module (config, data, logs)."""
-    path = tmp_path_factory.mktemp(request.module.__name__.split(".")[-1])
-    # Daemons that drop privileges (haproxy, mariadbd, rabbitmq) must be
-    # able to traverse into it; pytest makes its base directories 0700.
-    base = tmp_path_factory.getbasetemp()
-    for directory in (path, base, base.parent):
-        directory.chmod(directory.stat().st_mode | 0o711)
-    return path
+def workdir(request):
+    """A scratch directory per scenario module (config, data, logs).
+
+    Not pytest's tmp_path: concurrent pytest sessions reset its base to
+    mode 0700 and prune old runs, while daemons that drop privileges
+    (mariadbd, its SST scripts, haproxy) must traverse into this one for
+    the whole module. Removed afterwards unless HAGUIDE_KEEP_WORKDIR=1.
+    """
+    name = request.module.__name__.split(".")[-1]
+    path = Path(tempfile.mkdtemp(prefix=f"haguide-{name}-"))
+    path.chmod(0o755)
+    yield path
+    if os.environ.get(KEEP_ENV) != "1":
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
