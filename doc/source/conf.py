@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 
+import openstackdocstheme
 from sphinx.errors import ConfigError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -94,6 +95,11 @@ html_theme_options = {
     "sidebar_search": True,
 }
 templates_path = ["_templates"]
+# The theme ships an icon but no page links it, so browsers ask for
+# /favicon.ico at the site root and get a 404.
+html_favicon = os.path.join(
+    os.path.dirname(openstackdocstheme.__file__), "theme", "openstackdocs",
+    "static", "favicon.ico")
 html_last_updated_fmt = "%Y-%m-%d %H:%M"
 htmlhelp_basename = "ha-guide"
 
