@@ -445,6 +445,15 @@ def test_large_text_is_checked_without_traceback():
     assert {f.code for f in findings} == {"OSL009"}
 
 
+def test_many_unknown_keys_stay_fast():
+    """Hints are bounded, so a junk file cannot stall a docs build."""
+    text = "[DEFAULT]\n" + "".join(f"junk_{i} = x\n" for i in range(3000))
+    findings = check(text)
+    assert len(findings) == 3000
+    assert findings[-1].message == ("unknown option 'junk_2999' in "
+                                    "[DEFAULT] for nova.conf")
+
+
 @pytest.mark.parametrize("text", [
     "", "\n\n", "[", "]", "=", ":", "[[DEFAULT]]\n", "[DEFAULT]\n\t\n",
     "[DEFAULT]\nkey = 'unterminated\n", '[DEFAULT]\n"key" = value\n',
