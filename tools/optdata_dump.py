@@ -67,18 +67,15 @@ def type_params(opt_type) -> dict:
             params["max_length"] = opt_type.max_length
         if opt_type.quotes:
             params["quotes"] = True
-    elif isinstance(opt_type, types.List):
-        item = opt_type.item_type
-        if not (type(item) is types.String and not type_params(item)
-                and not item.choices):
-            params["item"] = item_spec(item)
-        if opt_type.bounds:
-            params["bounds"] = True
-    elif isinstance(opt_type, types.Dict):
-        value = opt_type.value_type
-        if not (type(value) is types.String and not type_params(value)
-                and not value.choices):
-            params["value"] = item_spec(value)
+    elif isinstance(opt_type, (types.List, types.Dict)):
+        if isinstance(opt_type, types.List):
+            key, inner = "item", opt_type.item_type
+        else:
+            key, inner = "value", opt_type.value_type
+        # A plain string is what List() and Dict() assume anyway.
+        if not (type(inner) is types.String and not type_params(inner)
+                and not inner.choices):
+            params[key] = item_spec(inner)
         if opt_type.bounds:
             params["bounds"] = True
     elif isinstance(opt_type, types.URI):
