@@ -224,6 +224,12 @@ BACKEND_SECTIONS = {
     "manila.conf": ("DEFAULT", "enabled_share_backends", ("DEFAULT",)),
     "glance-api.conf": ("DEFAULT", "enabled_backends", ("glance_store",)),
 }
+# Sections a service reads without any option naming them: glance's
+# reserved file stores for staging and tasks with multiple stores.
+FIXED_SECTIONS = {
+    "glance-api.conf": {"os_glance_staging_store": ("glance_store",),
+                        "os_glance_tasks_store": ("glance_store",)},
+}
 # keystone loads its drivers by entry-point name; a class path (the
 # pre-Mitaka form) fails at start-up.
 CLASS_PATH = re.compile(r"^[a-z_][\w]*(\.[a-z_]\w*)+\.[A-Z]\w*$")
@@ -362,7 +368,8 @@ class FileCheck:
 
     def _section_groups(self) -> dict[str, tuple[str, ...]]:
         """Each section of the file -> the schema groups it takes."""
-        groups: dict[str, tuple[str, ...]] = {}
+        groups: dict[str, tuple[str, ...]] = dict(
+            FIXED_SECTIONS.get(self.name, {}))
         rule = BACKEND_SECTIONS.get(self.name)
         if rule:
             for section in self._names_in(rule[0], rule[1]):
