@@ -343,6 +343,14 @@ def test_interpolation(text, expected):
     assert codes(text) == expected
 
 
+def test_agent_files_refer_to_neutron_conf_options():
+    """$state_path is defined in neutron.conf, which every agent reads."""
+    assert codes("[DEFAULT]\nha_confs_path = $state_path/ha_confs\n",
+                 "l3_agent.ini") == []
+    assert codes("[DEFAULT]\nha_confs_path = $nowhere/ha_confs\n",
+                 "l3_agent.ini") == [(2, "OSL012")]
+
+
 def test_unbalanced_quote():
     assert codes('[database]\nconnection = "mysql+pymysql://n@c/nova\n') \
         == [(2, "OSL013")]

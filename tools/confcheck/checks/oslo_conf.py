@@ -230,6 +230,12 @@ FIXED_SECTIONS = {
     "glance-api.conf": {"os_glance_staging_store": ("glance_store",),
                         "os_glance_tasks_store": ("glance_store",)},
 }
+# Files a service reads together with another: neutron's agents load
+# neutron.conf too, so $state_path in l3_agent.ini resolves there.
+READ_WITH = {name: "neutron.conf" for name in (
+    "l3_agent.ini", "dhcp_agent.ini", "metadata_agent.ini", "ml2_conf.ini",
+    "openvswitch_agent.ini", "ovn_agent.ini",
+    "neutron_ovn_metadata_agent.ini")}
 # keystone loads its drivers by entry-point name; a class path (the
 # pre-Mitaka form) fails at start-up.
 CLASS_PATH = re.compile(r"^[a-z_][\w]*(\.[a-z_]\w*)+\.[A-Z]\w*$")
@@ -593,6 +599,13 @@ class FileCheck:
                         f"[{entry.group}] {entry.key} = "
                         f"{one_line(value)!r}: {problem}{hint}")
 
+    def _known_anywhere(self, name: str) -> bool:
+        """An option of this file or of a file the service also reads."""
+        if name in self.schema.where:
+            return True
+        other = READ_WITH.get(self.name)
+        return other is not None and name in oslo_data.schema(other).where
+
     def _substitute(self, entry: Entry) -> str | None:
         """The value with $references replaced (None: cannot be known)."""
         unknown = False
@@ -610,7 +623,7 @@ class FileCheck:
             for where in ((group, key), ("DEFAULT", key), ("DEFAULT", ref)):
                 if where in self.values:
                     return self.values[where]
-            if key in self.schema.where or ref in self.schema.where:
+            if self._known_anywhere(key) or self._known_anywhere(ref):
                 unknown = True  # a default we do not keep
             else:
                 missing.append(ref)
