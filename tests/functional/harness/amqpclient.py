@@ -1,0 +1,135 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""AMQP client run inside the lab's client namespace; prints JSON.
+
+``python amqpclient.py publish|consume|failover ARGS_JSON``. It runs in
+its own process because the brokers live in network namespaces that the
+test process itself cannot reach.
+
+publish: declare the quorum queue through the first host, then publish
+  numbered persistent messages with publisher confirms, one per
+  interval, for a number of messages; on a broken connection reconnect
+  (bounded) to the next host. Prints the confirmed and failed numbers.
+consume: read every message of the queue from the first host that
+  answers (bounded retries). Prints the numbers read.
+failover: connect with kombu to the URL list built from transport_url,
+  round-robin, bounded retries. Prints the broker that answered and the
+  time it took.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import pika
+import pika.exceptions
+
+# Errors after which a client reconnects (to the next broker).
+RETRYABLE = (pika.exceptions.AMQPError, OSError)
+MAX_RECONNECTS = 20
+RECONNECT_PAUSE = 0.5
+
+
+def _connect(hosts, user, password, start=0):
+    """A blocking connection to the first answering host from start."""
+    last = None
+    for attempt in range(MAX_RECONNECTS):
+        host = hosts[(start + attempt) % len(hosts)]
+        try:
+            params = pika.ConnectionParameters(
+                host=host, port=5672, connection_attempts=1,
+                socket_timeout=2, blocked_connection_timeout=5,
+                credentials=pika.PlainCredentials(user, password))
+            return pika.BlockingConnection(params), host, attempt
+        except RETRYABLE as exc:
+            last = exc
+            time.sleep(RECONNECT_PAUSE)
+    raise SystemExit(f"no broker answered: {last!r}")
+
+
+def publish(args):
+    hosts, queue = args["hosts"], args["queue"]
+    conn, host, _ = _connect(hosts, args["user"], args["password"])
+    channel = conn.channel()
+    channel.queue_declare(queue, durable=True,
+                          arguments={"x-queue-type": "quorum"})
+    channel.confirm_delivery()
+    confirmed, failed, reconnects = [], [], []
+    started = time.monotonic()
+    for number in range(1, args["count"] + 1):
+        try:
+            channel.basic_publish(
+                "", queue, str(number).encode(),
+                pika.BasicProperties(delivery_mode=2), mandatory=True)
+            confirmed.append(number)
+        except RETRYABLE as exc:
+            failed.append(number)
+            reconnects.append([round(time.monotonic() - started, 2),
+                               type(exc).__name__])
+            try:
+                conn.close()
+            except RETRYABLE:
+                pass
+            conn, host, _ = _connect(hosts, args["user"], args["password"],
+                                     start=hosts.index(host) + 1)
+            channel = conn.channel()
+            channel.confirm_delivery()
+        time.sleep(args["interval"])
+    conn.close()
+    return {"confirmed": confirmed, "failed": failed,
+            "reconnects": reconnects, "last_host": host}
+
+
+def consume(args):
+    read = []
+    for _ in range(MAX_RECONNECTS):
+        conn, host, _ = _connect(args["hosts"], args["user"],
+                                 args["password"])
+        try:
+            channel = conn.channel()
+            for _ in range(args["limit"]):
+                method, _props, body = channel.basic_get(args["queue"])
+                if method is None:
+                    break
+                read.append(int(body))
+                channel.basic_ack(method.delivery_tag)
+            conn.close()
+            return {"read": read, "host": host}
+        except RETRYABLE:
+            # Straight after a leader dies the first basic_get can fail
+            # with a nodedown channel error; the next connection works.
+            time.sleep(RECONNECT_PAUSE)
+    raise SystemExit("could not consume")
+
+
+def failover(args):
+    import kombu
+    started = time.monotonic()
+    conn = kombu.Connection(args["url"], failover_strategy="round-robin",
+                            connect_timeout=2)
+    conn.ensure_connection(max_retries=MAX_RECONNECTS, interval_start=0,
+                           interval_step=0.5, interval_max=1)
+    host = conn.as_uri().split("@", 1)[1]
+    conn.release()
+    return {"host": host, "seconds": round(time.monotonic() - started, 2)}
+
+
+def main():
+    action, args = sys.argv[1], json.loads(sys.argv[2])
+    print(json.dumps({"publish": publish, "consume": consume,
+                      "failover": failover}[action](args)))
+
+
+if __name__ == "__main__":
+    main()
