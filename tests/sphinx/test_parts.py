@@ -149,3 +149,12 @@ def test_crm_statements_keep_the_crmsh_lexer():
     ("pcs", "console"), ("yaml", "yaml"), (None, "text")])
 def test_lexer_per_kind(kind, lexer):
     assert parts.lexer(kind) == lexer
+
+
+def test_only_an_attached_comment_moves_to_the_next_section():
+    """A comment with a blank line before the next header stays where it
+    is: it may be about the lines above it."""
+    text = ("[a]\nx = 1\n# about x\n\n[b]\ny = 2\n"
+            "# about c\n[c]\nz = 3\n")
+    assert parts.section_lines(text, "oslo", "a") == (1, 3)
+    assert parts.section_lines(text, "oslo", "b") == (5, 6)

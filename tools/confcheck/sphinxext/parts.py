@@ -91,18 +91,16 @@ def _brace_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
     return blocks
 
 
-def _trim(lines: list[str], start: int, end: int) -> int:
-    """Last line of a section running to end: drop the blank lines and the
-    comment block that belongs to the next header."""
-    last = end
-    while last > start and not lines[last].strip():
+def _section_end(lines: list[str], start: int, nxt: int | None) -> int:
+    """Last line of the section at start, which runs to the next header
+    (nxt) or the end: no trailing blank lines, nor the comment block
+    directly above the next header, which describes that one."""
+    last = (len(lines) if nxt is None else nxt) - 1
+    attached = nxt is not None
+    while last > start and (not lines[last].strip()
+                            or (attached and COMMENT.match(lines[last]))):
+        attached = attached and bool(lines[last].strip())
         last -= 1
-    if end + 1 < len(lines) and last == end:
-        # The comment directly above the next header describes it.
-        while last > start and COMMENT.match(lines[last]):
-            last -= 1
-        while last > start and not lines[last].strip():
-            last -= 1
     return last
 
 
@@ -116,15 +114,10 @@ def sections(text: str, kind: str) -> dict[str, tuple[int, int]]:
             found.setdefault(header, (start + 1, end + 1))
         return found
     headers = (_ini_headers if style == "ini" else _haproxy_headers)(lines)
-    for index, (start, name) in enumerate(headers):
-        nxt = headers[index + 1][0] if index + 1 < len(headers) else None
-        end = _trim(lines, start, (nxt if nxt is not None
-                                   else len(lines)) - 1)
-        if nxt is None:
-            end = len(lines) - 1
-            while end > start and not lines[end].strip():
-                end -= 1
-        found.setdefault(name, (start + 1, end + 1))
+    starts = [start for start, _name in headers] + [None]
+    for (start, name), nxt in zip(headers, starts[1:], strict=True):
+        found.setdefault(name, (start + 1,
+                                _section_end(lines, start, nxt) + 1))
     return found
 
 
