@@ -77,6 +77,11 @@ SERIES_PATTERNS = (
     (".gitreview", re.compile(r"^defaultbranch\s*=\s*stable/(\S+)", re.M)),
     ("tox.ini", re.compile(r"constraints/upper/(\d{4}\.\d|[a-z]+)\b")),
 )
+# Namespaces a library's import registers in every service using it, even
+# where the service's generator config leaves them out: oslo.messaging's
+# queue manager takes oslo_concurrency.lockutils file locks, so
+# [oslo_concurrency] lock_path is read (masakari's config omits it).
+IMPLIED_NAMESPACES = {"oslo.messaging": ("oslo.concurrency",)}
 RELEASE_NOTES_PAGE = re.compile(r"releasenotes/source/([\w.]+)\.rst")
 LOAD_WORKERS = 2
 
@@ -300,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     installed = time.monotonic()
 
     jobs: list[tuple[str, str, str]] = []
+    configs_text: dict[str, str] = {}
     packages: dict = {}
     for package, sdist in sorted(sdists.items()):
         configs, series = read_sdist(sdist)
@@ -310,10 +316,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"genoptdata: {os.path.basename(sdist)} "
                                  f"has no generator config for {target}")
             inner, text = configs[target]
+            configs_text[target] = text
             genconf = os.path.join(args.workdir, "genconf", target)
             os.makedirs(os.path.dirname(genconf), exist_ok=True)
             with open(genconf, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                fh.write(text.rstrip("\n") + "\n" + "".join(
+                    f"namespace = {ns}\n" for ns in implied(text)))
             jobs.append((package, target, inner))
     for library in LIBRARIES:
         packages[library] = {"version": versions[canonical(library)]}
@@ -334,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             files[target] = {
                 "package": package, "generator_config": inner,
                 "namespaces": sorted(namespaces(args.workdir, target)),
+                "namespaces_added": implied(configs_text[target]),
                 "groups": len(data["groups"]),
                 "options": sum(map(len, data["groups"].values()))}
         write_json(os.path.join(args.output, "keystoneauth1.json"),
@@ -358,6 +367,13 @@ def main(argv: list[str] | None = None) -> int:
 def dump_auth(python: str, raw: str) -> dict:
     return dump(python, "--keystoneauth",
                 os.path.join(raw, "keystoneauth1.json"))
+
+
+def implied(text: str) -> list[str]:
+    """Namespaces IMPLIED_NAMESPACES adds to one generator config."""
+    present = set(re.findall(r"^namespace\s*=\s*(\S+)", text, re.M))
+    return sorted({extra for ns, extras in IMPLIED_NAMESPACES.items()
+                   if ns in present for extra in extras} - present)
 
 
 def namespaces(workdir: str, target: str) -> list[str]:

@@ -117,3 +117,12 @@ def test_build_entry_shape_matches_what_compact_reads():
     assert genoptdata.compact_option(entry, {}) == {
         "type": "integer value", "min": 1,
         "deprecated_opts": [["DEFAULT", "worker_count"]]}
+
+
+def test_implied_namespaces_are_added_once():
+    """oslo.messaging's lockutils use brings [oslo_concurrency] along."""
+    assert genoptdata.implied("[DEFAULT]\nnamespace = oslo.messaging\n") \
+        == ["oslo.concurrency"]
+    assert genoptdata.implied("[DEFAULT]\nnamespace = oslo.messaging\n"
+                              "namespace = oslo.concurrency\n") == []
+    assert genoptdata.implied("[DEFAULT]\nnamespace = oslo.log\n") == []
