@@ -171,6 +171,11 @@ class Lab:
                       what=f"{name} to be forked by nsenter")
         return children(nsenter)[0]
 
+    def _pids(self, name: str) -> list[str]:
+        done = proc.run(["ip", "netns", "pids", name], timeout=10,
+                        check=False)
+        return done.stdout.split()
+
     def kill(self, name: str, sig: int = signal.SIGKILL, *,
              with_children: bool = False) -> None:
         """Signal a daemon started with start_in, by its host PID.
@@ -187,7 +192,18 @@ class Lab:
         self.daemons.procs[name].wait(proc.STOP_GRACE)
 
     def close(self) -> None:
-        """Delete every namespace this lab made (veths go with them)."""
+        """Delete every namespace this lab made (veths go with them).
+
+        First wait (bounded) until no process is left in them: killed
+        nodes die asynchronously, and their daemons must not write into
+        the scratch directory while the fixture removes it.
+        """
+        for name in self.created:
+            try:
+                proc.wait_for(lambda n=name: not self._pids(n), timeout=15,
+                              what=f"processes in namespace {name} to exit")
+            except proc.WaitTimeout:
+                continue
         for name in reversed(self.created):
             proc.run(["ip", "netns", "del", name], timeout=10, check=False)
         self.created.clear()
