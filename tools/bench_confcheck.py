@@ -43,6 +43,9 @@ NOVA_CONFS = (
                  "nova.conf"),
 )
 
+OLD_GUIDE_NOVA = os.path.join(ROOT, "tests", "unit", "samples", "oslo",
+                              "bad", "old-guide", "nova.conf")
+
 
 def median_time(func, runs: int) -> float:
     func()  # warm-up: imports, file cache
@@ -140,7 +143,20 @@ def main(argv: list[str] | None = None) -> int:
           f"(exit {result.returncode})")
     print(f"ratio validator / confcheck CLI: {real / single:6.1f}x; "
           f"validator / in-process check: {real / inproc:6.0f}x")
+    compare_findings(args.workdir)
     return 0
+
+
+def compare_findings(workdir: str) -> None:
+    """Findings of each tool on the old guide's stale nova.conf."""
+    ours = confcheck.check_file(OLD_GUIDE_NOVA)
+    result = external.run(validator_argv(workdir, OLD_GUIDE_NOVA),
+                          timeout=600)
+    theirs = [line for line in result.stderr.splitlines()
+              if line.startswith(("ERROR:", "WARNING:"))]
+    print(f"old guide's nova.conf: confcheck {len(ours)} findings "
+          f"(with line numbers), oslo-config-validator {len(theirs)} "
+          f"(without)")
 
 
 if __name__ == "__main__":

@@ -196,6 +196,16 @@ def test_stale_facts_are_flagged(text, name, expected, words):
     assert all(words in f.message for f in findings)
 
 
+def test_old_guide_nova_conf_every_stale_line():
+    """The 2016 guide's nova.conf: each stale line found at its line."""
+    path = os.path.join(SAMPLES, "bad", "old-guide", "nova.conf")
+    assert [(f.line, f.code) for f in confcheck.check_file(path)] == [
+        (4, "OSL005"), (5, "OSL005"), (6, "OSL010"), (7, "OSL004"),
+        (8, "OSL004"), (9, "OSL008"), (12, "OSL008"), (15, "OSL007"),
+        (18, "OSL005"), (19, "OSL005"), (20, "OSL005"), (21, "OSL005"),
+        (24, "OSL005"), (25, "OSL005"), (26, "OSL010")]
+
+
 def test_removed_entry_never_flags_a_live_option():
     """cinder still has osapi_volume_listen: the manila rule stays there."""
     assert codes("[DEFAULT]\nosapi_volume_listen = 10.0.0.12\n",

@@ -204,6 +204,12 @@ REMOVED: tuple[Removed, ...] = (
             "the service catalog: [glance] valid_interfaces = internal",
             "nova nova/conf/glance.py"),
 )
+# Removed.status -> (code, verb, word before the release).
+STATUS_WORDS = {
+    "removed": ("OSL005", "was removed", "in"),
+    "inert": ("OSL010", "has no effect", "since"),
+    "deprecated": ("OSL007", "is deprecated", "since"),
+}
 # Sections that whole releases removed: (section, file glob, release,
 # replacement, source).
 REMOVED_SECTIONS = (
@@ -538,13 +544,8 @@ class FileCheck:
         return None
 
     def _report_removed(self, entry: Entry, item: Removed) -> None:
-        when = f" in {item.release}" if item.release else ""
-        if item.status == "removed":
-            code, what = "OSL005", f"was removed{when}"
-        elif item.status == "inert":
-            code, what = "OSL010", f"has no effect since{when}"
-        else:
-            code, what = "OSL007", f"is deprecated since{when}"
+        code, verb, joint = STATUS_WORDS[item.status]
+        what = f"{verb} {joint} {item.release}" if item.release else verb
         self.report(entry.line, code,
                     f"[{entry.group}] {entry.key} {what}; use "
                     f"{item.replacement} ({item.source})")
