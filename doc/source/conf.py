@@ -47,6 +47,7 @@ if not _inside_git_checkout():
 extensions = [
     "confcheck.sphinxext",
     "haguide_pdf",
+    "haguide_results",
     "openstackdocstheme",
     "sphinx_copybutton",
     "sphinx_tabs.tabs",
@@ -71,7 +72,8 @@ openstackdocs_use_storyboard = False
 
 root_doc = "index"
 exclude_patterns = ["_build"]
-pygments_style = "native"
+# pygments_style stays unset: HTML then uses the theme's dark "native"
+# style, and LaTeX Sphinx's light default, which prints legibly.
 nitpicky = True
 
 # The example tree the include directive reads and validates.
