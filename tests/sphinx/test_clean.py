@@ -41,7 +41,8 @@ def test_clean_latex_has_no_warnings(app, confcheck_warnings,
     assert other_warnings(app.warning) == []
     tex = (app.outdir / "projectnamenotset.tex").read_text()
     assert "/etc/haproxy/haproxy.cfg on controller1" in tex
-    assert "Download" in tex
+    assert "Download" not in tex
+    assert "The whole file is" in tex and "example tree" in tex
 
 
 @pytest.mark.sphinx("html", testroot="clean")

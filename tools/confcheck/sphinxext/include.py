@@ -158,13 +158,21 @@ class IncludeExample(LiteralInclude):
             return None  # reported once per build by the tree checks
         return cluster.first_node(tree.role_of(relpath))
 
-    def _download(self, relpath: str) -> nodes.paragraph:
+    def _download(self, relpath: str) -> nodes.Node:
+        """A link to the whole file in HTML; its tree path elsewhere."""
         target = self.arguments[0]
         name = os.path.basename(relpath)
         ref = addnodes.download_reference(
             "", "", nodes.literal(name, name), reftarget=target,
             refdoc=self.env.docname, refexplicit=True, refwarn=False)
-        para = nodes.paragraph("", "", nodes.Text("Download "), ref)
-        para["classes"].append("confcheck-download")
-        self.set_source_info(para)
-        return para
+        link = nodes.paragraph("", "", nodes.Text("Download "), ref,
+                               classes=["confcheck-download"])
+        path = nodes.paragraph("", "", nodes.Text("The whole file is "),
+                               nodes.literal(relpath, relpath),
+                               nodes.Text(" in the guide's example tree."),
+                               classes=["confcheck-download"])
+        result = nodes.container("", addnodes.only("", link, expr="html"),
+                                 addnodes.only("", path, expr="not html"))
+        for node in result.findall():
+            self.set_source_info(node)
+        return result
