@@ -100,6 +100,8 @@ def test_pcs_file_is_a_console_session(app):
 def test_per_node_lines_table(app):
     app.build()
     shown = text_of(page(app, "keepalived"))
+    assert ("Lines of /etc/keepalived/keepalived.conf that differ per node"
+            in shown)
     for line in ("priority 101", "priority 100", "unicast_src_ip 10.0.0.13",
                  "router_id controller2"):
         assert line in shown

@@ -35,7 +35,7 @@ SERVICE_COLUMNS = (
 
 
 def table(headings: list[str], rows: list[list[nodes.Node]],
-          widths: list[int]) -> nodes.table:
+          widths: list[int], title: str = "") -> nodes.table:
     """A docutils table; each cell holds one inline node or text."""
     group = nodes.tgroup(cols=len(headings))
     group += [nodes.colspec(colwidth=w) for w in widths]
@@ -50,7 +50,10 @@ def table(headings: list[str], rows: list[list[nodes.Node]],
 
     group += nodes.thead("", row(headings))
     group += nodes.tbody("", *[row(r) for r in rows])
-    return nodes.table("", group)
+    result = nodes.table("", group)
+    if title:
+        result.insert(0, nodes.title(title, title))
+    return result
 
 
 class ClusterDirective(SphinxDirective):
@@ -127,7 +130,9 @@ class PerNodeLines(ClusterDirective):
                                  for n in nodenames]
                 for number, v in lines]
         result = table(["Line"] + nodenames, rows,
-                       [6] + [30] * len(nodenames))
+                       [6] + [30] * len(nodenames),
+                       f"Lines of {tree.path_on_node(relpath)} that differ "
+                       f"per node")
         result["classes"].append("confcheck-per-node")
         return [result]
 
