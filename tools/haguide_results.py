@@ -52,6 +52,8 @@ TOP_KEYS = frozenset({"date", "machine", "duration_s", "versions",
                       "scenarios"})
 SCENARIO_KEYS = frozenset({"title", "description", "command", "figures"})
 FIGURE_HEADERS = ("Measured", "Result", "Asserted bound")
+# How the recorded comparison operators read in a table.
+BOUND_WORDS = {"<=": "at most", ">=": "at least", "==": "exactly"}
 VERSION_HEADERS = ("Package", "Version")
 
 
@@ -83,6 +85,15 @@ def figure_text(figure: dict) -> str:
     return f"{figure['value']} {figure.get('unit', '')}".strip()
 
 
+def bound_text(figure: dict) -> str:
+    """'at most 12 s' from a figure's bound ('<= 12') and unit."""
+    if "bound" not in figure:
+        return "—"
+    operator, _, value = figure["bound"].partition(" ")
+    words = BOUND_WORDS.get(operator, operator)
+    return f"{words} {value} {figure.get('unit', '')}".strip()
+
+
 def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]],
            widths: tuple[int, ...]) -> nodes.table:
     table = nodes.table(classes=["haguide-results"])
@@ -105,7 +116,7 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]],
 
 def scenario_nodes(name: str, scenario: dict) -> list[nodes.Node]:
     """A rubric, the description, the figures table, the command."""
-    rows = [(f["what"], figure_text(f), f.get("bound", "—"))
+    rows = [(f["what"], figure_text(f), bound_text(f))
             for f in scenario["figures"]]
     command = nodes.paragraph()
     command += nodes.Text("Run it: ")
