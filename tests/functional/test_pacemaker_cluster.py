@@ -76,12 +76,7 @@ class PacemakerLab:
         (self.workdir / "hosts").write_text(tree.example(HOSTS))
         (self.workdir / "default-haproxy").write_text(
             f'EXTRAOPTS="-n {haproxy.TEST_MAXCONN}"\n')
-        key, cert = self.workdir / "key.pem", self.workdir / "cert.pem"
-        proc.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                  "-nodes", "-days", "1", "-subj", "/CN=public.example.org",
-                  "-keyout", str(key), "-out", str(cert)])
-        (self.workdir / "public.pem").write_text(
-            cert.read_text() + key.read_text())
+        haproxy.public_certificate(self.workdir)
         authkey = self.workdir / "authkey"
         proc.run(["corosync-keygen", "-l", "-k", str(authkey)])
         for node in tree.CONTROLLERS:

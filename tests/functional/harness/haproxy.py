@@ -89,6 +89,21 @@ def argv(cfg: Path, pidfile: Path) -> list[str]:
             "-p", str(pidfile)]
 
 
+def public_certificate(workdir: Path) -> Path:
+    """A throwaway self-signed certificate + key for the public TLS binds.
+
+    haproxy.cfg names /etc/haproxy/certs/public.pem; the namespace labs
+    mount this file there.
+    """
+    key, cert = workdir / "key.pem", workdir / "cert.pem"
+    proc.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+              "-days", "1", "-subj", "/CN=public.example.org",
+              "-keyout", str(key), "-out", str(cert)])
+    pem = workdir / "public.pem"
+    pem.write_text(cert.read_text() + key.read_text())
+    return pem
+
+
 def check_config(path: Path, argv_prefix: tuple[str, ...] = ()) -> None:
     """haproxy -c on the rewritten file: it must still be valid."""
     proc.run([*argv_prefix, "haproxy", "-c", "-q", "-f", str(path)],
