@@ -192,8 +192,21 @@ class TestedVersions(_ResultsDirective):
 
 
 def publish(source: Path, target: Path) -> None:
-    """Check a run's results and copy them to the committed location."""
+    """Check a run's results and copy them to the committed location.
+
+    A run with failed tests, or one that lacks scenarios the committed
+    copy has (a partial run, e.g. with -k), is refused.
+    """
     data = load(source)
+    if data.get("failed_tests"):
+        raise ResultsError(f"{source}: tests failed in this run: "
+                           f"{', '.join(data['failed_tests'])}")
+    if target.exists():
+        missing = set(load(target)["scenarios"]) - set(data["scenarios"])
+        if missing:
+            raise ResultsError(
+                f"{source}: partial run, no {', '.join(sorted(missing))}; "
+                "run the whole functional suite")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n",

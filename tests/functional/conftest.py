@@ -27,6 +27,19 @@ from harness import proc, results
 KEEP_ENV = "HAGUIDE_KEEP_WORKDIR"
 
 
+# Node ids of the tests that failed in this session: a run with failures
+# is recorded as such, and tools/haguide_results.py refuses to publish it.
+FAILED: list[str] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        FAILED.append(item.nodeid)
+    return report
+
+
 @pytest.fixture(scope="session")
 def measurements():
     """Figures of every scenario, written to build/functional at the end."""
@@ -34,7 +47,7 @@ def measurements():
     started = time.time()
     yield recorder
     if recorder.scenarios:
-        recorder.write(started, time.time())
+        recorder.write(started, time.time(), failed=FAILED)
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ def test_results_rendered_from_the_json(app, warning):
 
 
 def test_publish_refuses_a_malformed_file(tmp_path):
-    """publish copies a well-formed run and refuses anything else."""
+    """publish copies a well-formed run, refuses malformed or failed ones."""
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     target = tmp_path / "out" / "failover-results.json"
     good.write_text(json.dumps({
@@ -50,3 +50,22 @@ def test_publish_refuses_a_malformed_file(tmp_path):
     assert haguide_results.main(["publish", str(good), str(target)]) == 0
     assert json.loads(target.read_text())["date"] == "d"
     assert haguide_results.main(["publish", str(bad), str(target)]) == 1
+    failed = tmp_path / "failed.json"
+    failed.write_text(json.dumps({
+        "date": "d", "machine": {}, "duration_s": 1, "versions": {},
+        "scenarios": {}, "failed_tests": ["test_x.py::test_y"]}))
+    assert haguide_results.main(["publish", str(failed), str(target)]) == 1
+
+
+def test_publish_refuses_a_partial_run(tmp_path):
+    """A run lacking a published scenario would silently drop it."""
+    scenario = {"title": "t", "description": "d", "command": "c",
+                "figures": []}
+    full, partial = tmp_path / "full.json", tmp_path / "partial.json"
+    target = tmp_path / "failover-results.json"
+    for path, names in ((full, ("a", "b")), (partial, ("a",))):
+        path.write_text(json.dumps({
+            "date": "d", "machine": {}, "duration_s": 1, "versions": {},
+            "scenarios": {n: scenario for n in names}}))
+    assert haguide_results.main(["publish", str(full), str(target)]) == 0
+    assert haguide_results.main(["publish", str(partial), str(target)]) == 1

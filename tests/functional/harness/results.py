@@ -58,8 +58,8 @@ class Results:
             "figures": []})
         return Scenario(entry)
 
-    def write(self, started: float, finished: float,
-              path: Path = RESULTS) -> Path:
+    def write(self, started: float, finished: float, *,
+              failed: list[str], path: Path = RESULTS) -> Path:
         data = {
             "date": datetime.datetime.fromtimestamp(
                 started, datetime.timezone.utc).strftime(
@@ -69,6 +69,7 @@ class Results:
             "duration_s": round(finished - started, 1),
             "versions": package_versions(),
             "scenarios": self.scenarios,
+            "failed_tests": sorted(failed),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
