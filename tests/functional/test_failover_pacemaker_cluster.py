@@ -150,7 +150,7 @@ def test_pacemaker_cluster_node_failure(cluster, daemons, measurements):
     vip-haproxy.pcs runs on controller1, with systemd:haproxy replaced
     by lsb:haproxy (no systemd here). Fencing: the guide configures
     fence_ipmilan, and no IPMI exists in a test lab, so only this test
-    sets stonith-enabled=false (test_pacemaker.py verifies and
+    sets stonith-enabled=false (test_failover_pacemaker.py verifies and
     simulates the tree's fencing files with fencing enabled). A dead
     node is then not fenced but simply dropped, which is what a
     successful fence would lead to as well. The node that holds the VIP
