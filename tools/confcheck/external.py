@@ -24,6 +24,11 @@ import subprocess
 
 DEFAULT_TIMEOUT = 30.0
 
+# Settings of the calling Python that must not reach tools written in
+# Python (crmsh, pcs): PYTHONWARNINGS=error from a test run, for example,
+# turns crmsh's own deprecation warnings into failures of a valid file.
+ISOLATED_VARIABLES = ("PYTHONWARNINGS", "PYTHONPATH", "PYTHONHOME")
+
 
 class ExternalToolError(Exception):
     """The tool could not be run to a result; ``str(exc)`` says why."""
@@ -38,10 +43,21 @@ def available(name: str) -> str | None:
          if os.access(p, os.X_OK)), None)
 
 
+def child_environment() -> dict[str, str]:
+    """This process's environment without ISOLATED_VARIABLES."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ISOLATED_VARIABLES}
+
+
 def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
         cwd: str | None = None, env: dict[str, str] | None = None,
         stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run argv (never through a shell) and return its completed process."""
+    """Run argv (never through a shell) and return its completed process.
+
+    ``env`` defaults to child_environment().
+    """
+    if env is None:
+        env = child_environment()
     try:
         return subprocess.run(
             argv, input=stdin, capture_output=True, text=True,

@@ -185,7 +185,8 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
     try:
         with pm.scratch_dir() as tmp:
             cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
-            env = dict(os.environ, CIB_file=cib, TERM="dumb")
+            env = dict(external.child_environment(), CIB_file=cib,
+                       TERM="dumb")
             pending = list(replay)
             while pending:   # each run consumes at least one statement
                 pending = pending[batch.run(pending, tools["crm"], tmp,
