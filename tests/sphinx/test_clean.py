@@ -128,3 +128,24 @@ def test_confcheck_codes(app):
         assert f'id="confcheck-{code.code.lower()}"' in html, code.code
     assert html.count("<p>Bad:</p>") == len(codes)
     assert html.count("<p>Good:</p>") == len(codes)
+
+
+@pytest.mark.sphinx("html", testroot="clean")
+def test_option_data_versions_come_from_the_index(app):
+    """The release the guide states is read from the option data index."""
+    import json
+    import os
+
+    import confcheck
+
+    index = os.path.join(os.path.dirname(confcheck.__file__), "data",
+                         "oslo", "index.json")
+    with open(index, encoding="utf-8") as fh:
+        nova = json.load(fh)["packages"]["nova"]
+    app.build()
+    last_table = re.findall(r"<table.*?</table>", page(app, "tables"),
+                            re.S)[-1]
+    row = re.search(r"<td><p>nova</p></td>(.*?)</tr>", last_table, re.S)
+    assert row, "no nova row"
+    assert nova["version"] in row.group(1)
+    assert nova["series"] in row.group(1)

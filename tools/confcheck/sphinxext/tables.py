@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import ClassVar
 
@@ -173,3 +174,28 @@ class ConfcheckCodes(SphinxDirective):
             block["force"] = True
             shown.append(block)
         return shown
+
+
+class OptionDataVersions(SphinxDirective):
+    """The OpenStack packages whose option definitions confcheck uses.
+
+    Read from the index tox -e optdata writes, so the release the guide
+    states is the one its examples were validated against.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        path = os.path.join(os.path.dirname(confcheck.__file__), "data",
+                            "oslo", "index.json")
+        self.env.note_dependency(path)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                packages = json.load(fh)["packages"]
+        except (OSError, ValueError, KeyError) as exc:
+            store.problem(self.env, self.get_location(), "versions",
+                          f"cannot read the option data index {path}: "
+                          f"{exc}")
+            return []
+        rows = [[name, info["version"], info.get("series", "")]
+                for name, info in sorted(packages.items())]
+        return [table(["Package", "Version", "Release series"], rows,
+                      [40, 30, 30])]
