@@ -99,15 +99,18 @@ def lb(workdir, daemons):
 
 
 def test_haproxy_server_killed_under_load(lb, daemons, measurements):
-    """A server SIGKILLed under load: no client error, DOWN, then UP.
+    """A server SIGKILLed under load: at most one error, DOWN, then UP.
 
     The glance_api proxy of the tree's haproxy.cfg (global and defaults
     included; public TLS bind dropped, addresses on loopback) balances
     three stand-in API servers. A client sends one request every 50 ms.
     controller2's server is SIGKILLed: with roundrobin, option redispatch
-    and retries 3, a request routed to it is retried on another server,
-    so the client sees no error; HAProxy marks it DOWN after fall
-    failed checks, and UP again rise checks after it returns.
+    and retries 3, a new request routed to it is retried on another
+    server. The one request the dead server may have been answering at
+    the moment of the kill fails (HAProxy cannot replay it safely), and
+    the client sends one request at a time, so at most one error. HAProxy
+    marks the server DOWN after fall failed checks, and UP again rise
+    checks after it returns.
     """
     params = lb["params"]
     inter = params["inter"] / 1000
@@ -155,7 +158,7 @@ def test_haproxy_server_killed_under_load(lb, daemons, measurements):
     result.measure("client requests sent", total, "requests",
                    bound=(">=", 100))
     result.measure("client errors", len(load.errors), "requests",
-                   bound=("==", 0))
+                   bound=("<=", 1))
     assert load.served_by("controller2", killed_at + 0.5) == (
         load.served_by("controller2", restarted_at))
     # Back in the rotation: it serves again after it is UP.
