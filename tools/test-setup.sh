@@ -19,7 +19,9 @@ if ! [ -x "$bindep_venv/bin/bindep" ]; then
     "$bindep_venv/bin/pip" install -q bindep
 fi
 
-missing=$("$bindep_venv/bin/bindep" -b -f "$top/bindep.txt" "${profiles[@]}" || true)
+check() { "$bindep_venv/bin/bindep" -b -f "$top/bindep.txt" "$@" || true; }
+
+missing=$(check "${profiles[@]}")
 if [ -z "$missing" ]; then
     echo "test-setup: all packages for profiles '${profiles[*]}' are installed"
     exit 0
@@ -40,11 +42,21 @@ else
     exit 1
 fi
 
+# The TeX toolchain is installed without recommended packages (they add
+# hundreds of megabytes the PDF build does not use); the daemons with
+# them, as the functional tests were measured.
+tex=""
+case " ${profiles[*]} " in *" pdf "*) tex=$(check pdf) ;; esac
+rest=$(comm -23 <(tr ' ' '\n' <<<"$missing" | sort -u) \
+                <(tr ' ' '\n' <<<"$tex" | sort -u) | tr '\n' ' ')
+
 if command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update -qq
     # shellcheck disable=SC2086
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends $missing
+    [ -z "${tex// }" ] || "${sudo[@]}" apt-get install -y -qq --no-install-recommends $tex
+    # shellcheck disable=SC2086
+    [ -z "${rest// }" ] || "${sudo[@]}" apt-get install -y -qq $rest
 elif command -v dnf >/dev/null; then
     # shellcheck disable=SC2086
     "${sudo[@]}" dnf install -y $missing
@@ -53,7 +65,7 @@ else
     exit 1
 fi
 
-still=$("$bindep_venv/bin/bindep" -b -f "$top/bindep.txt" "${profiles[@]}" || true)
+still=$(check "${profiles[@]}")
 if [ -n "$still" ]; then
     echo "test-setup: still missing after install:" $still >&2
     exit 1
