@@ -9,7 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Each documented bad example of the HA checkers shows its code.
+"""Each documented bad example shows its code, and its good example not.
 
 The guide's appendix renders every code's bad and good example, so each
 bad one must produce the code and the good one must not. Codes that
@@ -22,12 +22,9 @@ from __future__ import annotations
 import pytest
 
 import realtools
-from confcheck import check_text
-from confcheck.checks import corosync, haproxy, hosts, keepalived, shell
-from confcheck.checks import sysctl
+from confcheck import check_text, kinds
 
-MODULES = (haproxy, keepalived, corosync, sysctl, hosts, shell)
-# code -> (binary, Debian package, needs a namespace)
+# code -> (binary, Debian package, needs a network namespace)
 FROM_TOOL = {
     "HAP001": ("haproxy", "haproxy", False),
     "HAP002": ("haproxy", "haproxy", False),
@@ -38,12 +35,26 @@ FROM_TOOL = {
     "COR003": ("corosync", "corosync", True),
     "SHL001": ("bash", "bash", False),
     "SHL002": ("bash", "bash", False),
+    "PCS001": ("pcs", "pcs", False), "PCS002": ("pcs", "pcs", False),
+    "PCS003": ("pcs", "pcs", False), "PCS004": ("pcs", "pcs", False),
+    "CRM001": ("crm", "crmsh", False), "CRM002": ("crm", "crmsh", False),
+    "CRM003": ("crm", "crmsh", False), "CRM004": ("crm", "crmsh", False),
 }
-# Codes about the machine, not the file (the tool could not run): no file
-# content can show them.
-ABOUT_THE_MACHINE = {"KAL003", "COR002", "SHL006"}
-CASES = [(m.KIND, c) for m in MODULES for c in m.CODES
-         if c.code not in ABOUT_THE_MACHINE]
+# Codes about the machine, not the file (the tool could not run), or that
+# crm's own verification reports first: no file content shows them alone.
+ABOUT_THE_MACHINE = {"KAL003", "COR002", "SHL006", "PCS007", "CRM007",
+                     "CRM002"}
+# Kinds whose checks depend on the file name, not only on its content.
+FILE_NAMES = {"rabbitmq": "rabbitmq.conf",
+              "rabbitmq-env": "rabbitmq-env.conf",
+              "oslo": "nova.conf"}
+# Codes whose bad and good examples are about one service's file:
+# code -> (name of the bad example's file, name of the good one's).
+CODE_FILE_NAMES = {"OSL011": ("keystone.conf", "keystone.conf"),
+                   "OSL014": ("my-service.conf", "nova.conf")}
+CASES = [(kind, code) for kind in sorted(kinds.KINDS)
+         for code in kinds.checker(kind).CODES
+         if code.code not in ABOUT_THE_MACHINE]
 
 
 @pytest.mark.parametrize("kind,code", CASES,
@@ -57,7 +68,9 @@ def test_bad_example_shows_code_and_good_does_not(monkeypatch, kind, code):
             realtools.require_netns()
     else:
         monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
-    bad = {f.code for f in check_text(code.bad, "example", kind)}
-    good = {f.code for f in check_text(code.good, "example", kind)}
-    assert code.code in bad
-    assert code.code not in good
+    name = FILE_NAMES.get(kind, "example")
+    bad_name, good_name = CODE_FILE_NAMES.get(code.code, (name, name))
+    bad = {f.code for f in check_text(code.bad, bad_name, kind)}
+    good = {f.code for f in check_text(code.good, good_name, kind)}
+    assert code.code in bad, bad
+    assert code.code not in good, good
