@@ -12,7 +12,6 @@
 """Sphinx configuration of the OpenStack High Availability Guide."""
 
 import os
-import subprocess
 import sys
 
 import openstackdocstheme
@@ -24,25 +23,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # installing anything; the extension imports it from there.
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 
-
-def _inside_git_checkout() -> bool:
-    # openstackdocstheme reads the commit of the page sources and turns its
-    # absence into a warning that -W makes fatal; say so plainly instead.
-    try:
-        result = subprocess.run(
-            ["git", "-C", HERE, "rev-parse", "--verify", "-q", "HEAD"],
-            capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
+import require_git_checkout  # noqa: E402 - lives in tools/, added above
 
 
-if not _inside_git_checkout():
-    raise ConfigError(
-        "the guide must be built from a git checkout with at least one "
-        "commit (openstackdocstheme reads the commit for each page); clone "
-        "the repository, or run 'git init && git add -A && git commit' in "
-        "an unpacked copy, and make sure git is installed.")
+if not require_git_checkout.inside_git_checkout(HERE):
+    raise ConfigError(require_git_checkout.MESSAGE)
 
 extensions = [
     "confcheck.sphinxext",
