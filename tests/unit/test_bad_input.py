@@ -50,10 +50,8 @@ BROKEN = {
 LINE = re.compile(r"^\S.*:\d+: (error|warning): [A-Z]+\d{3}: .+$")
 
 
-@pytest.fixture(autouse=True)
-def builtin_checks(monkeypatch):
-    # The real tools get their own garbage tests; these stay fast.
-    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+# The real tools get their own garbage tests; these stay fast.
+pytestmark = pytest.mark.usefixtures("builtin")
 
 
 @pytest.mark.parametrize("kind", sorted(NAMES))

@@ -38,11 +38,6 @@ def edit(old: str, new: str) -> str:
 
 
 @pytest.fixture
-def builtin(monkeypatch):
-    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
-
-
-@pytest.fixture
 def real(monkeypatch):
     monkeypatch.delenv("CONFCHECK_EXTERNAL", raising=False)
     realtools.require("corosync", "corosync")

@@ -29,11 +29,6 @@ def found(text: str) -> list[tuple[int, str]]:
     return [(f.line, f.code) for f in check_text(text, "x.crm", "crm")]
 
 
-@pytest.fixture
-def builtin(monkeypatch):
-    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
-
-
 @pytest.fixture(scope="module")
 def replayed():
     """Each sample replayed once: crm costs ~0.5-1.4 s a statement."""

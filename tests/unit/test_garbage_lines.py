@@ -31,10 +31,8 @@ GARBAGE = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def builtin(monkeypatch):
-    """The real tools are exercised in each kind's own tests."""
-    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+# The real tools are exercised in each kind's own tests.
+pytestmark = pytest.mark.usefixtures("builtin")
 
 
 @pytest.mark.parametrize("kind", KINDS)

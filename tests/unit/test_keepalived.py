@@ -43,11 +43,6 @@ def codes(text: str) -> list[tuple[int, str]]:
 
 
 @pytest.fixture
-def builtin(monkeypatch):
-    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
-
-
-@pytest.fixture
 def real(monkeypatch):
     monkeypatch.delenv("CONFCHECK_EXTERNAL", raising=False)
     realtools.require("keepalived", "keepalived")

@@ -29,11 +29,6 @@ def found(text: str) -> list[tuple[int, str]]:
     return [(f.line, f.code) for f in check_text(text, "x.pcs", "pcs")]
 
 
-@pytest.fixture
-def builtin(monkeypatch):
-    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
-
-
 @pytest.fixture(scope="module")
 def replayed():
     """Each sample replayed once: pcs costs ~0.7 s a command."""

@@ -89,8 +89,7 @@ def test_capture_matches_installed_schema(monkeypatch):
     assert rabbitmq.schema() == installed
 
 
-def test_capture_records_version(monkeypatch):
-    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+def test_capture_records_version(builtin):
     version, mappings = rabbitmq.schema()
     assert version == "3.10.8"
     assert mappings["listeners.tcp.$name"] == ["integer", "ip"]

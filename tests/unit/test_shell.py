@@ -78,15 +78,13 @@ def test_env_shebang():
     assert shell.interpreter("echo") is None
 
 
-def test_systemctl_wsrep_new_cluster(monkeypatch):
-    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+def test_systemctl_wsrep_new_cluster(builtin):
     text = "#!/bin/sh\n# systemctl start mariadb --wsrep-new-cluster\n" \
            "systemctl start mariadb --wsrep-new-cluster\n"
     assert codes(text) == [(3, "SHL005")]
 
 
-def test_without_external_tools_only_builtin_rules(monkeypatch):
-    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+def test_without_external_tools_only_builtin_rules(builtin):
     assert codes("#!/bin/bash\nif true; then\n") == []
     assert codes("echo up\n") == [(1, "SHL003")]
 
