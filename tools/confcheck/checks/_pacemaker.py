@@ -19,6 +19,7 @@ quorum); ARTEFACTS lists them so they never become findings.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -97,13 +98,19 @@ def binaries(*names: str) -> dict[str, str] | None:
     return None if None in found.values() else found  # type: ignore
 
 
-def new_cib(directory: str, cibadmin: str, stonith_enabled: bool) -> str:
-    """Write an empty CIB (fencing off unless the file configures it)."""
+@functools.cache
+def _empty_cib(cibadmin: str) -> str:
+    """cibadmin --empty's XML: the same for every file, so asked once."""
     proc = external.run([cibadmin, "--empty"], timeout=TIMEOUT)
     if proc.returncode != 0:
         raise external.ExternalToolError(
             f"cibadmin --empty failed: {proc.stderr.strip()[:200]}")
-    xml = proc.stdout
+    return proc.stdout
+
+
+def new_cib(directory: str, cibadmin: str, stonith_enabled: bool) -> str:
+    """Write an empty CIB (fencing off unless the file configures it)."""
+    xml = _empty_cib(cibadmin)
     if not stonith_enabled:
         # A file without fencing devices is a fragment of a cluster whose
         # fencing lives elsewhere; do not let the empty CIB's missing
