@@ -25,7 +25,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "doc" / "examples"
@@ -35,7 +34,10 @@ MANAGEMENT = re.compile(r"\b10\.0\.0\.(\d{1,3})\b")
 
 
 def cluster() -> dict:
-    return yaml.safe_load((EXAMPLES / "cluster.yaml").read_text())
+    """cluster.yaml's data, through the same reader the docs build uses."""
+    # Imported late so that collecting the tests needs only the stdlib.
+    from confcheck import tree
+    return tree.load_cluster(str(EXAMPLES)).data
 
 
 def example_path(relpath: str) -> Path:
@@ -53,7 +55,6 @@ def example(relpath: str) -> str:
 
 def node_file(relpath: str, node: str) -> str:
     """The example file as it is on node (controller1's file derived)."""
-    # Imported late so that collecting the tests needs only the stdlib.
     from confcheck import tree
     example_path(relpath)
     return tree.derive_node_file(tree.load_cluster(str(EXAMPLES)),
