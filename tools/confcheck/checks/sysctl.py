@@ -17,6 +17,7 @@ import glob
 import os
 import re
 
+from confcheck.checks._lines import meaningful
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "sysctl"
@@ -106,10 +107,7 @@ def lookup(key: str) -> tuple[str, int | None] | None:
 def check(text: str, path: str) -> list[Finding]:
     out: list[Finding] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
+    for number, line in meaningful(text, "#;"):
         match = LINE.match(line)
         if not match or not match.group(3):
             out.append(CODES.finding(path, number, "SYS001",
