@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import ClassVar
 
@@ -25,6 +24,7 @@ from sphinx.util.docutils import SphinxDirective
 
 import confcheck
 from confcheck import tree
+from confcheck.checks import oslo_data
 from confcheck.sphinxext import include, store
 
 # service-table columns: (heading, cluster.yaml key, relative width).
@@ -184,16 +184,13 @@ class OptionDataVersions(SphinxDirective):
     """
 
     def run(self) -> list[nodes.Node]:
-        path = os.path.join(os.path.dirname(confcheck.__file__), "data",
-                            "oslo", "index.json")
-        self.env.note_dependency(path)
+        self.env.note_dependency(
+            os.path.join(oslo_data.DATA_DIR, "index.json"))
         try:
-            with open(path, encoding="utf-8") as fh:
-                packages = json.load(fh)["packages"]
+            packages = oslo_data.index()["packages"]
         except (OSError, ValueError, KeyError) as exc:
             store.problem(self.env, self.get_location(), "versions",
-                          f"cannot read the option data index {path}: "
-                          f"{exc}")
+                          f"cannot read the option data index: {exc}")
             return []
         rows = [[name, info["version"], info.get("series", "")]
                 for name, info in sorted(packages.items())]
