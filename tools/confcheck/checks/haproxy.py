@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import difflib
+import functools
 import grp
 import ipaddress
 import os
@@ -572,26 +573,23 @@ _HOSTNAME = re.compile(r"^((?:ipv4@|ipv6@)?)([A-Za-z][A-Za-z0-9_.-]*)(:.*)?$")
 _FILE_OPTIONS = {"crt": "pem", "ca-file": "cert", "crt-list": "list",
                  "ca-verify-file": "cert"}
 
-_throwaway: dict[str, str] = {}
 
-
+@functools.cache
 def _throwaway_files() -> dict[str, str]:
     """Paths of a throwaway certificate made once per process with openssl.
 
     Keys: pem (cert and key), cert, list (a crt-list naming pem), error (an
     HTTP error file); only 'error' exists when openssl is absent.
     """
-    if _throwaway:
-        return _throwaway
     tmp = tempfile.mkdtemp(prefix="confcheck-cert-")
     atexit.register(shutil.rmtree, tmp, True)
     error = os.path.join(tmp, "error.http")
     with open(error, "w", encoding="ascii") as f:
         f.write("HTTP/1.0 503 Service Unavailable\r\n\r\n")
-    _throwaway["error"] = error
+    files = {"error": error}
     openssl = external.available("openssl")
     if openssl is None:
-        return _throwaway
+        return files
     key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
     try:
         proc = external.run(
@@ -600,9 +598,9 @@ def _throwaway_files() -> dict[str, str]:
              "-out", cert, "-subj", "/CN=confcheck.invalid", "-days", "2"],
             timeout=30)
     except external.ExternalToolError:
-        return _throwaway
+        return files
     if proc.returncode != 0:
-        return _throwaway
+        return files
     pem = os.path.join(tmp, "combined.pem")
     with open(pem, "w", encoding="ascii") as out:
         for part in (cert, key):
@@ -611,8 +609,8 @@ def _throwaway_files() -> dict[str, str]:
     listing = os.path.join(tmp, "crt-list.txt")
     with open(listing, "w", encoding="ascii") as f:
         f.write(pem + "\n")
-    _throwaway.update(pem=pem, cert=cert, list=listing)
-    return _throwaway
+    files.update(pem=pem, cert=cert, list=listing)
+    return files
 
 
 def _quote(word: str) -> str:
