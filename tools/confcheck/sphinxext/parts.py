@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from confcheck import tree
+from confcheck.checks._commands import read_commands
 
 # kind -> Pygments lexer name. keepalived, corosync and xinetd lexers come
 # from confcheck.lexers (pygments.lexers entry points); haproxy from the
@@ -176,17 +177,7 @@ def language(kind: str | None, text: str) -> str:
     crmsh files hold either shell commands (``crm configure ...``) or bare
     configure statements; only the former read as a console session.
     """
-    if kind == "crm" and any(
-            line.strip() and not line.lstrip().startswith(("crm ", "#"))
-            for line in _command_starts(text)):
+    if kind == "crm" and any(cmd.words[:1] != ("crm",)
+                             for cmd in read_commands(text)):
         return "crmsh"
     return lexer(kind)
-
-
-def _command_starts(text: str) -> list[str]:
-    starts, continued = [], False
-    for line in text.splitlines():
-        if not continued:
-            starts.append(line)
-        continued = line.endswith("\\")
-    return starts
