@@ -21,6 +21,7 @@ import re
 
 import yaml
 
+from confcheck.checks import haproxy
 from confcheck.findings import Code, CodeBook, Finding
 from confcheck.sources import InputError, read_text
 
@@ -32,10 +33,6 @@ KEEPALIVED_CONF = "controller/etc/keepalived/keepalived.conf"
 CLUSTER_KEYS = {"vips": dict, "hosts": dict, "services": list,
                 "per_node": dict}
 HAPROXY_STRATEGIES = frozenset({"haproxy", "haproxy-backup"})
-HAPROXY_SECTIONS = frozenset({
-    "global", "defaults", "frontend", "backend", "listen", "peers",
-    "resolvers", "userlist", "program", "mailers", "http-errors", "ring",
-    "cache", "log-forward", "fcgi-app"})
 # Options that list every controller (one line each; value = host list).
 TRANSPORT_URL = re.compile(r"^\s*transport_url\s*=\s*(?P<value>\S.*?)\s*$")
 MEMCACHE_OPTION = re.compile(
@@ -359,7 +356,7 @@ def parse_haproxy(text: str) -> dict[tuple[str, str], Proxy]:
         words = line.split("#", 1)[0].split()
         if not words:
             continue
-        if words[0] in HAPROXY_SECTIONS:
+        if words[0] in haproxy.SECTIONS:
             name = words[1] if len(words) > 1 else ""
             current = Proxy(words[0], name, number)
             proxies.setdefault((words[0], name), current)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from confcheck import tree
+from confcheck.checks import haproxy
 from confcheck.checks._commands import read_commands
 
 # kind -> Pygments lexer name. keepalived, corosync and xinetd lexers come
@@ -40,10 +41,6 @@ SECTION_STYLE = {
     "haproxy": "haproxy",
     "keepalived": "braces", "corosync": "braces", "xinetd": "braces",
 }
-HAPROXY_SECTIONS = frozenset({
-    "global", "defaults", "frontend", "backend", "listen", "peers",
-    "resolvers", "userlist", "program", "mailers", "http-errors", "ring",
-    "cache", "log-forward", "fcgi-app"})
 COMMAND_CAPTIONS = {
     "pcs": "pcs commands, run on one controller",
     "crm": "crmsh commands, run on one controller",
@@ -69,7 +66,7 @@ def _haproxy_headers(lines: list[str]) -> list[tuple[int, str]]:
     headers = []
     for n, line in enumerate(lines):
         words = line.split("#", 1)[0].split()
-        if words and words[0] in HAPROXY_SECTIONS:
+        if words and words[0] in haproxy.SECTIONS:
             headers.append((n, " ".join(words[:2])))
     return headers
 
