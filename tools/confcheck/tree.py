@@ -346,31 +346,27 @@ def _host_port(spec: str) -> tuple[str, str]:
 def parse_haproxy(text: str) -> dict[tuple[str, str], Proxy]:
     """(kind, name) -> Proxy for the proxy sections of haproxy.cfg.
 
-    A line scanner, not a parser: haproxy -c in the haproxy checker is the
-    judge of syntax; here only section headers, bind, server and
+    Read with the haproxy checker's parser (haproxy -c there is the judge
+    of syntax); here only section headers, bind, server and
     default_backend lines matter.
     """
     proxies: dict[tuple[str, str], Proxy] = {}
-    current = None
-    for number, line in enumerate(text.splitlines(), 1):
-        words = line.split("#", 1)[0].split()
-        if not words:
-            continue
-        if words[0] in haproxy.SECTIONS:
-            name = words[1] if len(words) > 1 else ""
-            current = Proxy(words[0], name, number)
-            proxies.setdefault((words[0], name), current)
-        elif current is None or len(words) < 2:
-            continue
-        elif words[0] == "bind":
-            for spec in words[1].split(","):
-                current.binds.append((*_host_port(spec), number))
-        elif words[0] == "server" and len(words) > 2:
-            host, port = _host_port(words[2])
-            current.servers.append(
-                (words[1], host, port, "backup" in words[3:], number))
-        elif words[0] == "default_backend":
-            current.default_backend = words[1]
+    for section in haproxy.parse(text)[0]:
+        current = Proxy(section.kind, section.name, section.line)
+        proxies.setdefault((section.kind, section.name), current)
+        for stmt in section.stmts:
+            words, number = stmt.words, stmt.line
+            if len(words) < 2:
+                continue
+            if words[0] == "bind":
+                for spec in words[1].split(","):
+                    current.binds.append((*_host_port(spec), number))
+            elif words[0] == "server" and len(words) > 2:
+                host, port = _host_port(words[2])
+                current.servers.append(
+                    (words[1], host, port, "backup" in words[3:], number))
+            elif words[0] == "default_backend":
+                current.default_backend = words[1]
     return proxies
 
 
