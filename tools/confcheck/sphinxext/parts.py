@@ -63,12 +63,8 @@ def _ini_headers(lines: list[str]) -> list[tuple[int, str]]:
 
 
 def _haproxy_headers(lines: list[str]) -> list[tuple[int, str]]:
-    headers = []
-    for n, line in enumerate(lines):
-        words = line.split("#", 1)[0].split()
-        if words and words[0] in haproxy.SECTIONS:
-            headers.append((n, " ".join(words[:2])))
-    return headers
+    return [(s.line - 1, f"{s.kind} {s.name}".rstrip())
+            for s in haproxy.parse("\n".join(lines))[0]]
 
 
 def _brace_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
