@@ -461,11 +461,11 @@ def run_keepalived(text: str, path: str, root: _braces.Node
             return [CODES.finding(path, 0, "KAL003",
                                   f"keepalived -t could not run: {exc}")]
     return _messages(proc.stdout + proc.stderr, proc.returncode, copy,
-                     path, text)
+                     path, text, root)
 
 
-def _messages(output, returncode, copy, path, text) -> list[Finding]:
-    root, brace_errors = _braces.build(_events(text))
+def _messages(output, returncode, copy, path, text,
+              root: _braces.Node) -> list[Finding]:
     code = "KAL001" if returncode != 0 else "KAL002"
     names = {n.args[0]: n.line for n in _braces.walk(root)
              if n.children is not None and n.args}
@@ -487,7 +487,10 @@ def _messages(output, returncode, copy, path, text) -> list[Finding]:
                 if needle in raw:
                     line = next((n.line for n in root.items(block)), 0)
             if "missing '}'" in raw:
-                line = next((e.line for e in brace_errors), 0)
+                # Rare: only then is the text parsed again for the
+                # unbalanced brace the built-in check found.
+                errors = _braces.build(_events(text))[1]
+                line = next((e.line for e in errors), 0)
         message = message.replace(copy, path)
         if (line, message) in seen:
             continue  # keepalived prints some messages twice
