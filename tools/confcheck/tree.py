@@ -21,7 +21,8 @@ import re
 
 import yaml
 
-from confcheck.checks import haproxy
+from confcheck.checks import _braces, haproxy
+from confcheck.checks import keepalived as keepalived_conf
 from confcheck.findings import Code, CodeBook, Finding
 from confcheck.sources import InputError, read_text
 
@@ -48,7 +49,6 @@ NOT_INCLUDED = frozenset({CLUSTER_FILE})
 VARIANTS_DIR = "variants"
 VARIANT_ROLE = "controller"
 HORIZON_SETTINGS = "local_settings.py"
-VIRTUAL_IPADDRESS = re.compile(r"^\s*virtual_ipaddress\s*\{")
 
 CODES = CodeBook(
     Code("TRE001", "error", "cluster.yaml cannot be read or is malformed",
@@ -524,21 +524,17 @@ class TreeCheck:
         if text is None:
             return  # VRRP may be left to Pacemaker; nothing to compare
         vips = {v["address"]: n for n, v in self.cluster.data["vips"].items()}
-        seen, first, inside = set(), 0, False
-        for number, line in enumerate(text.splitlines(), 1):
-            code = line.split("#", 1)[0].split("!", 1)[0]
-            if VIRTUAL_IPADDRESS.match(code):
-                inside, first = True, first or number
-                continue
-            if inside and "}" in code:
-                inside = False
-            elif inside and code.strip():
-                address = code.split()[0].split("/", 1)[0]
-                seen.add(address)
-                if address not in vips:
-                    self.report(KEEPALIVED_CONF, number, "TRE005", (
-                        f"virtual address {address} is not a VIP of "
-                        f"{CLUSTER_FILE} ({', '.join(sorted(vips))})"))
+        blocks = [n for n in _braces.walk(keepalived_conf.parse(text)[0])
+                  if n.name == "virtual_ipaddress" and n.children is not None]
+        first = blocks[0].line if blocks else 0
+        seen = set()
+        for item in (i for block in blocks for i in block.items()):
+            address = item.name.split("/", 1)[0]
+            seen.add(address)
+            if address not in vips:
+                self.report(KEEPALIVED_CONF, item.line, "TRE005", (
+                    f"virtual address {address} is not a VIP of "
+                    f"{CLUSTER_FILE} ({', '.join(sorted(vips))})"))
         for address in sorted(set(vips) - seen):
             self.report(KEEPALIVED_CONF, first, "TRE005", (
                 f"VIP {address} ({vips[address]}) of {CLUSTER_FILE} is in "

@@ -374,8 +374,13 @@ class _Checker:
             seen.setdefault(key, vrid.line)
 
 
+def parse(text: str) -> tuple[_braces.Node, list[_braces.BraceError]]:
+    """The block tree of keepalived.conf and its brace errors."""
+    return _braces.build(_events(text))
+
+
 def builtin(text: str, path: str) -> tuple[_braces.Node, list[Finding]]:
-    root, errors = _braces.build(_events(text))
+    root, errors = parse(text)
     checker = _Checker(path)
     for err in errors:
         checker.add(err.line, "KAL010", err.message)
@@ -489,7 +494,7 @@ def _messages(output, returncode, copy, path, text,
             if "missing '}'" in raw:
                 # Rare: only then is the text parsed again for the
                 # unbalanced brace the built-in check found.
-                errors = _braces.build(_events(text))[1]
+                errors = parse(text)[1]
                 line = next((e.line for e in errors), 0)
         message = message.replace(copy, path)
         if (line, message) in seen:
