@@ -12,14 +12,21 @@
 """Render the functional tests' measured failover figures in the guide.
 
 The functional tests (tests/functional) write each run's figures to
-build/functional/latest.json. ``python tools/haguide_results.py publish``
-copies a run into doc/source/_data/failover-results.json, which is
-committed; the directives render only that committed copy, so a build
-is deterministic and no figure is ever typed by hand:
+build/functional/latest.json. ``python tools/haguide_results.py collect
+--runs N`` runs them N times (runs/K.json) and merges the runs into
+latest.json: each figure's value is the median, with the worst run and
+every run's value beside it. ``publish`` copies latest.json into
+doc/source/_data/failover-results.json, which is committed; the
+directives render only that committed copy, so a build is deterministic
+and no figure is ever typed by hand:
 
 ``.. failover-results::`` (option ``:scenario: NAME`` for one scenario)
-    one table per scenario: what was measured, the figure, the bound the
-    test asserted, and the command that reproduces it.
+    one table per scenario: what was measured, the median and the worst
+    of the runs, the bound the test asserted, and the command that
+    reproduces it.
+``.. failover-comparison::``
+    the guide's timing settings against the deployment tools' defaults,
+    measured side by side in the same runs.
 ``.. tested-versions::``
     the package versions, date and machine of the run.
 
@@ -30,8 +37,11 @@ directory).
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import shutil
+import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,15 +56,26 @@ logger = logging.getLogger(__name__)
 DEFAULT_FILE = "_data/failover-results.json"
 REPO = Path(__file__).resolve().parents[1]
 LATEST = REPO / "build" / "functional" / "latest.json"
+RUNS = REPO / "build" / "functional" / "runs"
 PUBLISHED = REPO / "doc" / "source" / DEFAULT_FILE
 # Keys a results file must have; publish refuses anything else.
 TOP_KEYS = frozenset({"date", "machine", "duration_s", "versions",
                       "scenarios"})
 SCENARIO_KEYS = frozenset({"title", "description", "command", "figures"})
+TIMELINE_KEYS = frozenset({"label", "bucket_s", "ok", "failed", "events"})
 FIGURE_HEADERS = ("Measured", "Result", "Asserted bound")
+REPEATED_HEADERS = ("Measured", "Median", "Worst", "Asserted bound")
+# The settings sets of the side-by-side table, in column order.
+SETTINGS = ("guide", "kolla-ansible", "openstack-ansible")
+SETTINGS_TITLES = {"guide": "This guide",
+                   "kolla-ansible": "kolla-ansible defaults",
+                   "openstack-ansible": "openstack-ansible defaults"}
 # How the recorded comparison operators read in a table.
 BOUND_WORDS = {"<=": "at most", ">=": "at least", "==": "exactly"}
 VERSION_HEADERS = ("Package", "Version")
+# Which way a figure gets worse, from the comparison of its bound (the
+# functional harness records the same default).
+WORSE = {"<=": "higher", ">=": "lower", "==": "further"}
 
 
 class ResultsError(ValueError):
@@ -77,12 +98,26 @@ def load(path: Path) -> dict:
                 scenario):
             raise ResultsError(f"{path}: scenario {name!r} needs the keys "
                                f"{sorted(SCENARIO_KEYS)}")
+        for timeline in scenario.get("timelines", []):
+            if not isinstance(timeline, dict) or not TIMELINE_KEYS <= set(
+                    timeline) or len(timeline["ok"]) != len(
+                        timeline["failed"]):
+                raise ResultsError(
+                    f"{path}: scenario {name!r}: a timeline needs the keys "
+                    f"{sorted(TIMELINE_KEYS)}, ok and failed of one length")
     return data
 
 
-def figure_text(figure: dict) -> str:
-    """'8.8 s' from a figure record (value and unit)."""
-    return f"{figure['value']} {figure.get('unit', '')}".strip()
+def figure_text(figure: dict, key: str = "value") -> str:
+    """'8.8 s' from a figure record (value, or key, and unit)."""
+    return f"{figure[key]} {figure.get('unit', '')}".strip()
+
+
+def worst_text(figure: dict) -> str:
+    """The worst run, '12.1 s (of 5)'; the value when not repeated."""
+    if "worst" not in figure:
+        return figure_text(figure)
+    return f"{figure_text(figure, 'worst')} (of {len(figure['values'])})"
 
 
 def bound_text(figure: dict) -> str:
@@ -115,9 +150,19 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]],
 
 
 def scenario_nodes(name: str, scenario: dict) -> list[nodes.Node]:
-    """A rubric, the description, the figures table, the command."""
-    rows = [(f["what"], figure_text(f), bound_text(f))
-            for f in scenario["figures"]]
+    """A rubric, the description, the figures table, the command.
+
+    A scenario measured over several runs gets a median and a worst
+    column; a single run keeps the plain result column.
+    """
+    figures = scenario["figures"]
+    if any("worst" in f for f in figures):
+        headers, widths = REPEATED_HEADERS, (40, 20, 20, 20)
+        rows = [(f["what"], figure_text(f), worst_text(f), bound_text(f))
+                for f in figures]
+    else:
+        headers, widths = FIGURE_HEADERS, (50, 25, 25)
+        rows = [(f["what"], figure_text(f), bound_text(f)) for f in figures]
     command = nodes.paragraph()
     command += nodes.Text("Run it: ")
     command += nodes.literal(text=scenario["command"])
@@ -125,17 +170,42 @@ def scenario_nodes(name: str, scenario: dict) -> list[nodes.Node]:
         nodes.make_id(f"failover-results-{name}")])
     section += nodes.rubric(text=scenario["title"])
     section += nodes.paragraph(text=scenario["description"])
-    section += _table(FIGURE_HEADERS, rows, (50, 25, 25))
+    section += _table(headers, rows, widths)
     section += command
     return [section]
 
 
 def run_summary(data: dict) -> nodes.paragraph:
     machine = data["machine"]
+    runs = data.get("runs", 1)
+    repeated = (f"; each scenario ran up to {runs} times (the tables give "
+                "the median and the worst run), in"
+                if runs > 1 else "; the whole functional suite took")
     return nodes.paragraph(text=(
         f"Measured on {data['date']} on a {machine['cores']}-core machine "
-        f"(Linux {machine['kernel']}); the whole functional suite took "
-        f"{data['duration_s']} s."))
+        f"(Linux {machine['kernel']}){repeated} {data['duration_s']} s."))
+
+
+def comparison_nodes(rows: list[dict]) -> list[nodes.Node]:
+    """The side-by-side table: one row per scenario and metric."""
+    present = [s for s in SETTINGS if any(s in r["values"] for r in rows)]
+    headers = ("Scenario", "Measured",
+               *(SETTINGS_TITLES[s] for s in present))
+    body = []
+    for row in rows:
+        cells = []
+        for setting in present:
+            if setting not in row["values"]:
+                cells.append("—")
+                continue
+            text = f"{row['values'][setting]} {row['unit']}".strip()
+            worst = row.get("worst", {}).get(setting)
+            if worst is not None and worst != row["values"][setting]:
+                text += f" (worst {worst})"
+            cells.append(text)
+        body.append((row["scenario"], row["metric"], *cells))
+    width = 60 // max(len(present), 1)
+    return [_table(headers, body, (20, 20, *([width] * len(present))))]
 
 
 class _ResultsDirective(SphinxDirective):
@@ -180,6 +250,21 @@ class FailoverResults(_ResultsDirective):
         return result
 
 
+class FailoverComparison(_ResultsDirective):
+    """The guide's timing settings against the deployment tools' defaults."""
+
+    def run(self) -> list[nodes.Node]:
+        data = self.results()
+        if data is None:
+            return []
+        if not data.get("comparison"):
+            logger.warning("the results have no side-by-side comparison",
+                           location=self.get_location(), type="haguide",
+                           subtype="results")
+            return []
+        return comparison_nodes(data["comparison"])
+
+
 class TestedVersions(_ResultsDirective):
     """The package versions the committed results were measured with."""
 
@@ -189,6 +274,177 @@ class TestedVersions(_ResultsDirective):
             return []
         rows = sorted(data["versions"].items())
         return [run_summary(data), _table(VERSION_HEADERS, rows, (40, 60))]
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _median(values: list):
+    middle = statistics.median(values)
+    if all(isinstance(v, int) for v in values) and middle == int(middle):
+        return int(middle)
+    return round(middle, 1)
+
+
+def _worst(values: list, worse: str, bound: str | None):
+    """The worst of values: highest, lowest, or furthest from the bound."""
+    if worse == "lower":
+        return min(values)
+    if worse == "further" and bound:
+        target = float(bound.partition(" ")[2])
+        return max(values, key=lambda v: abs(v - target))
+    return max(values)
+
+
+def merge_figure(figures: list[dict]) -> dict:
+    """One figure from its record in each run: median, worst, values.
+
+    A figure that is not a number (a setting, a chosen node) keeps the
+    value most runs had and, as worst, the rarest one.
+    """
+    first = figures[0]
+    merged = {k: v for k, v in first.items() if k not in (
+        "value", "worse")}
+    values = [f["value"] for f in figures]
+    units = collections.Counter(f.get("unit", "") for f in figures)
+    merged["unit"] = units.most_common(1)[0][0]
+    merged["values"] = values
+    if all(_number(v) for v in values):
+        worse = first.get("worse") or WORSE.get(
+            first.get("bound", "").partition(" ")[0], "higher")
+        merged["value"] = _median(values)
+        merged["worst"] = _worst(values, worse, first.get("bound"))
+    else:
+        counts = collections.Counter(map(str, values)).most_common()
+        merged["value"] = next(v for v in values if str(v) == counts[0][0])
+        merged["worst"] = next(v for v in values if str(v) == counts[-1][0])
+    return merged
+
+
+def _representative(records: list[dict]) -> dict:
+    """The run whose first bounded number is the (lower) median.
+
+    Its timelines are the ones published: a chart of a typical run, while
+    the tables give the spread.
+    """
+    for index, figure in enumerate(records[0]["figures"]):
+        if "bound" not in figure:
+            continue
+        pairs = []
+        for record in records:
+            figures = record["figures"]
+            if index < len(figures) and _number(figures[index]["value"]):
+                pairs.append((figures[index]["value"], record))
+        if len(pairs) == len(records):
+            pairs.sort(key=lambda pair: pair[0])
+            return pairs[(len(pairs) - 1) // 2][1]
+    return records[0]
+
+
+def merge_scenario(records: list[dict]) -> dict:
+    """A scenario from its record in each run that has it."""
+    merged = {k: v for k, v in records[0].items()
+              if k not in ("figures", "timelines")}
+    order: list[str] = []
+    by_what: dict[str, list[dict]] = {}
+    for record in records:
+        for figure in record["figures"]:
+            if figure["what"] not in by_what:
+                order.append(figure["what"])
+            by_what.setdefault(figure["what"], []).append(figure)
+    merged["figures"] = [merge_figure(by_what[w]) for w in order]
+    merged["runs"] = len(records)
+    timelines = _representative(records).get("timelines")
+    if timelines:
+        merged["timelines"] = timelines
+    return merged
+
+
+def merge_comparison(runs: list[dict]) -> list[dict]:
+    """The side-by-side rows: median and worst per settings set."""
+    order: list[tuple[str, str]] = []
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for run in runs:
+        for row in run.get("comparison", []):
+            key = (row["scenario"], row["metric"])
+            if key not in rows:
+                order.append(key)
+            rows.setdefault(key, []).append(row)
+    merged = []
+    for key in order:
+        records = rows[key]
+        settings = [s for s in SETTINGS if any(
+            s in r["values"] for r in records)]
+        values = {s: [r["values"][s] for r in records if s in r["values"]]
+                  for s in settings}
+        merged.append({
+            "scenario": key[0], "metric": key[1],
+            "unit": records[0]["unit"],
+            "values": {s: _median(v) for s, v in values.items()},
+            "worst": {s: max(v) for s, v in values.items()},
+            "runs": len(records)})
+    return merged
+
+
+def aggregate(runs: list[dict]) -> dict:
+    """Merge several runs' results into one file of the same shape."""
+    if not runs:
+        raise ResultsError("no runs to merge")
+    first = runs[0]
+    names: list[str] = []
+    for run in runs:
+        names.extend(n for n in run["scenarios"] if n not in names)
+    data = {
+        "date": first["date"], "machine": first["machine"],
+        "duration_s": round(sum(r["duration_s"] for r in runs), 1),
+        "versions": first["versions"], "runs": len(runs),
+        "scenarios": {n: merge_scenario([
+            r["scenarios"][n] for r in runs if n in r["scenarios"]])
+            for n in names},
+        "failed_tests": sorted({t for r in runs
+                                for t in r.get("failed_tests", [])}),
+    }
+    comparison = merge_comparison(runs)
+    if comparison:
+        data["comparison"] = comparison
+    return data
+
+
+def collect(count: int, pytest_args: list[str], target: Path = LATEST,
+            run_dir: Path = RUNS) -> int:
+    """Run the functional suite count times, then merge the runs.
+
+    Stops after the first run with a failed test (its results are still
+    merged, marked failed, so publish refuses them). Returns pytest's
+    exit status of the last run (0 when every run passed).
+    """
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    status = 0
+    for index in range(1, count + 1):
+        print(f"haguide_results: run {index} of {count}", flush=True)
+        done = subprocess.run([
+            sys.executable, "-m", "pytest", "-m", "functional",
+            str(REPO / "tests" / "functional"), f"--haguide-run={index}",
+            *pytest_args], check=False)
+        # 5: every module was left out of this run (all have RUNS < K).
+        status = 0 if done.returncode == 5 else done.returncode
+        if status:
+            break
+    runs = [load(path) for path in sorted(
+        run_dir.glob("*.json"), key=lambda p: int(p.stem))]
+    write(aggregate(runs), target)
+    print(f"{target}: {len(runs)} runs merged")
+    return status
+
+
+def write(data: dict, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n",
+                   encoding="utf-8")
+    shutil.move(tmp, target)
 
 
 def publish(source: Path, target: Path) -> None:
@@ -207,11 +463,7 @@ def publish(source: Path, target: Path) -> None:
             raise ResultsError(
                 f"{source}: partial run, no {', '.join(sorted(missing))}; "
                 "run the whole functional suite")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n",
-                   encoding="utf-8")
-    shutil.move(tmp, target)
+    write(data, target)
     print(f"{target}: {len(data['scenarios'])} scenarios from "
           f"{data['date']}")
 
@@ -223,8 +475,19 @@ def main(argv: list[str] | None = None) -> int:
                          "documentation source")
     cmd.add_argument("source", nargs="?", type=Path, default=LATEST)
     cmd.add_argument("target", nargs="?", type=Path, default=PUBLISHED)
+    cmd = sub.add_parser("collect", help="run the functional suite "
+                         "several times and merge the runs")
+    cmd.add_argument("--runs", type=int, default=5,
+                     help="how many times (default 5; a slow module's "
+                     "RUNS may be lower)")
+    cmd.add_argument("pytest_args", nargs="*", help="passed to pytest "
+                     "(after --)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "collect":
+            if args.runs < 1:
+                parser.error("--runs must be at least 1")
+            return collect(args.runs, args.pytest_args)
         publish(args.source, args.target)
     except ResultsError as exc:
         print(f"haguide_results: {exc}", file=sys.stderr)
@@ -236,6 +499,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("haguide_results_file", DEFAULT_FILE, "env",
                          types=frozenset({str}))
     app.add_directive("failover-results", FailoverResults)
+    app.add_directive("failover-comparison", FailoverComparison)
     app.add_directive("tested-versions", TestedVersions)
     return {"version": "1.0", "parallel_read_safe": True,
             "parallel_write_safe": True}

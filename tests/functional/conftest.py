@@ -27,6 +27,38 @@ from harness import proc, results
 KEEP_ENV = "HAGUIDE_KEEP_WORKDIR"
 
 
+# The pytest option tools/haguide_results.py collect passes: run K of N.
+RUN_OPTION = "--haguide-run"
+# A module whose scenario is slow sets RUNS = n: runs after the n-th
+# leave it out, so `tox -e functional-results` repeats it fewer times.
+MODULE_RUNS = "RUNS"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        RUN_OPTION, type=int, default=0, metavar="K",
+        help="record as run K of several (build/functional/runs/K.json) "
+             "and leave out modules whose RUNS is lower than K")
+
+
+def run_index(config) -> int:
+    return config.getoption(RUN_OPTION)
+
+
+def pytest_collection_modifyitems(config, items):
+    index = run_index(config)
+    if index <= 1:
+        return
+    kept, dropped = [], []
+    for item in items:
+        runs = getattr(item.module, MODULE_RUNS, None)
+        (dropped if runs is not None and runs < index else kept).append(
+            item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 # Node ids of the tests that failed in this session: a run with failures
 # is recorded as such, and tools/haguide_results.py refuses to publish it.
 FAILED: list[str] = []
@@ -41,13 +73,21 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def measurements():
-    """Figures of every scenario, written to build/functional at the end."""
-    recorder = results.Results()
+def measurements(pytestconfig):
+    """Figures of every scenario, written to build/functional at the end.
+
+    A plain session writes latest.json; run K of a repeated measurement
+    (--haguide-run K) writes runs/K.json, which
+    ``tools/haguide_results.py collect`` merges into latest.json.
+    """
+    index = run_index(pytestconfig)
+    recorder = results.Results(run=max(index, 1))
     started = time.time()
     yield recorder
-    if recorder.scenarios:
-        recorder.write(started, time.time(), failed=FAILED)
+    path = (results.RUN_DIR / "runs" / f"{index}.json" if index
+            else results.RESULTS)
+    if recorder.scenarios or index:
+        recorder.write(started, time.time(), failed=FAILED, path=path)
 
 
 @pytest.fixture(scope="module")

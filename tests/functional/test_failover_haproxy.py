@@ -13,16 +13,16 @@
 
 from __future__ import annotations
 
+import functools
 import http.client
 import re
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from harness import haproxy, proc, requirements
+from harness import haproxy, proc, requirements, results
 
 pytestmark = pytest.mark.functional
 
@@ -37,40 +37,22 @@ BACKEND = Path(__file__).parent / "harness" / "httpbackend.py"
 SERVER_LINE = re.compile(r"^\s*server\s+(\S+)\s+([\d.]+):(\d+)", re.M)
 
 
-class Load(threading.Thread):
-    """A client sending one GET per interval and counting the outcomes."""
+def fetch(host: str, port: int) -> str:
+    """One GET on a new connection: the name of the server that answered."""
+    conn = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
+    try:
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        body = response.read().decode().strip()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise http.client.HTTPException(f"HTTP {response.status}")
+    return body
 
-    def __init__(self, host: str, port: int):
-        super().__init__(daemon=True)
-        self.host, self.port = host, port
-        self.stopping = threading.Event()
-        self.answers: list[tuple[float, str]] = []
-        self.errors: list[tuple[float, str]] = []
 
-    def run(self) -> None:
-        # Bounded: the test stops it, and it gives up after 120 s anyway.
-        deadline = time.monotonic() + 120
-        while not self.stopping.is_set() and time.monotonic() < deadline:
-            now = time.monotonic()
-            conn = http.client.HTTPConnection(self.host, self.port,
-                                              timeout=REQUEST_TIMEOUT)
-            try:
-                conn.request("GET", "/")
-                response = conn.getresponse()
-                body = response.read().decode().strip()
-                if response.status == 200:
-                    self.answers.append((now, body))
-                else:
-                    self.errors.append((now, f"HTTP {response.status}"))
-            except (OSError, http.client.HTTPException) as exc:
-                self.errors.append((now, repr(exc)))
-            finally:
-                conn.close()
-            self.stopping.wait(REQUEST_INTERVAL)
-
-    def served_by(self, name: str, since: float) -> int:
-        return sum(1 for t, body in self.answers if t >= since and
-                   body == name)
+def served_by(load: results.Load, name: str, since: float) -> int:
+    return sum(1 for t, body in load.ok if t >= since and body == name)
 
 
 @pytest.fixture(scope="module")
@@ -122,20 +104,23 @@ def test_haproxy_server_killed_under_load(lb, daemons, measurements):
             "is SIGKILLed, then restarted."),
         test="test_haproxy_server_killed_under_load")
     host, port = lb["bind"]
-    load = Load(host, int(port))
-    load.start()
-    try:
+    timeline = result.timeline("GET requests through HAProxy")
+    load = results.Load(functools.partial(fetch, host, int(port)), timeline,
+                        interval=REQUEST_INTERVAL, limit=120,
+                        errors=(OSError, http.client.HTTPException))
+    with load:
         time.sleep(2)
-        killed_at = time.monotonic()
+        killed_at = timeline.event("kill")
         daemons.kill("controller2")
         down = proc.wait_for(
             lambda: haproxy.status_is(lb["sock"], PROXY, "controller2",
                                       "DOWN"),
             timeout=params["fall"] * inter + 3 * SLACK,
             what="controller2 marked DOWN")
+        timeline.event("detected")
         time.sleep(1)
         name, address, server_port = lb["servers"][1]
-        restarted_at = time.monotonic()
+        restarted_at = timeline.event("restart")
         daemons.start(name, [sys.executable, str(BACKEND), address,
                              server_port, name])
         up = proc.wait_for(
@@ -143,10 +128,8 @@ def test_haproxy_server_killed_under_load(lb, daemons, measurements):
                                       "UP"),
             timeout=params["rise"] * inter + 3 * SLACK,
             what="controller2 marked UP again")
+        timeline.event("recovered")
         time.sleep(2)
-    finally:
-        load.stopping.set()
-        load.join(REQUEST_TIMEOUT + 1)
     result.measure("check settings (inter ms / rise / fall)",
                    f"{params['inter']} / {params['rise']} / "
                    f"{params['fall']}", "")
@@ -154,12 +137,12 @@ def test_haproxy_server_killed_under_load(lb, daemons, measurements):
                    bound=("<=", params["fall"] * inter + SLACK))
     result.measure("server marked UP after restart", up, "s",
                    bound=("<=", params["rise"] * inter + SLACK))
-    total = len(load.answers) + len(load.errors)
+    total = len(load.ok) + len(load.failed)
     result.measure("client requests sent", total, "requests",
                    bound=(">=", 100))
-    result.measure("client errors", len(load.errors), "requests",
+    result.measure("client errors", len(load.failed), "requests",
                    bound=("<=", 1))
-    assert load.served_by("controller2", killed_at + 0.5) == (
-        load.served_by("controller2", restarted_at))
+    assert served_by(load, "controller2", killed_at + 0.5) == (
+        served_by(load, "controller2", restarted_at))
     # Back in the rotation: it serves again after it is UP.
-    assert load.served_by("controller2", restarted_at) > 0
+    assert served_by(load, "controller2", restarted_at) > 0

@@ -33,6 +33,12 @@ def test_results_rendered_from_the_json(app, warning):
     assert "test_memcached_server_killed" in html
     assert "1.6.18-1+deb12u1" in html
     assert "2-core machine" in html
+    assert "up to 3 times" in html
+    # A repeated scenario: median, worst with the number of runs.
+    assert "Median" in html and "11.7 s (of 3)" in html
+    # The side-by-side table, worst shown where it differs.
+    assert "kolla-ansible defaults" in html
+    assert "4.1 s (worst 4.6)" in html and ">6.2 s<" in html
     messages = warning.getvalue()
     assert "index.rst:15" in messages
     assert "no scenario 'no-such-scenario'" in messages
@@ -69,3 +75,77 @@ def test_publish_refuses_a_partial_run(tmp_path):
             "scenarios": {n: scenario for n in names}}))
     assert haguide_results.main(["publish", str(full), str(target)]) == 0
     assert haguide_results.main(["publish", str(partial), str(target)]) == 1
+
+
+def _run(index: int, gap: float, errors: int, node: str,
+         failed: list[str] = ()) -> dict:
+    """One run's results as the functional session writes them."""
+    return {
+        "date": f"run {index}", "machine": {"cores": 2, "kernel": "k"},
+        "duration_s": 10.0, "versions": {"haproxy": "3.0"}, "runs": 1,
+        "run": index, "failed_tests": list(failed),
+        "comparison": [{"scenario": "s", "metric": "gap", "unit": "s",
+                        "values": {"guide": gap, "kolla-ansible": 2 * gap}}],
+        "scenarios": {"s": {
+            "title": "t", "description": "d", "command": "c",
+            "figures": [
+                {"what": "gap", "value": gap, "unit": "s",
+                 "bound": "<= 20"},
+                {"what": "rows", "value": 60 + index, "unit": "rows",
+                 "bound": ">= 50"},
+                {"what": "errors", "value": errors, "unit": "requests"},
+                {"what": "writer", "value": node, "unit": ""}],
+            "timelines": [{"label": f"run {index}", "bucket_s": 0.5,
+                           "ok": [1], "failed": [0], "events": []}]}},
+    }
+
+
+def test_aggregate_gives_median_worst_and_every_value():
+    """Median and worst follow the bound's direction; text keeps the mode.
+
+    The published timelines are those of the run with the median first
+    bounded figure, so a chart shows a typical run.
+    """
+    runs = [_run(1, 9.0, 1, "controller2"), _run(2, 12.5, 0, "controller2"),
+            _run(3, 8.0, 3, "controller3")]
+    data = haguide_results.aggregate(runs)
+    assert data["runs"] == 3 and data["duration_s"] == 30.0
+    gap, rows, errors, writer = data["scenarios"]["s"]["figures"]
+    assert (gap["value"], gap["worst"], gap["values"]) == (
+        9.0, 12.5, [9.0, 12.5, 8.0])
+    assert (rows["value"], rows["worst"]) == (62, 61)
+    assert (errors["value"], errors["worst"]) == (1, 3)
+    assert (writer["value"], writer["worst"]) == (
+        "controller2", "controller3")
+    assert gap["bound"] == "<= 20" and "worse" not in gap
+    assert data["scenarios"]["s"]["runs"] == 3
+    assert data["scenarios"]["s"]["timelines"][0]["label"] == "run 1"
+    row, = data["comparison"]
+    assert row["values"] == {"guide": 9.0, "kolla-ansible": 18.0}
+    assert row["worst"] == {"guide": 12.5, "kolla-ansible": 25.0}
+    assert data["failed_tests"] == []
+
+
+def test_aggregate_keeps_failures_and_partial_scenarios(tmp_path):
+    """A failed run taints the merge; a scenario missing from a run is
+    merged over the runs that have it (a slow module's lower RUNS)."""
+    second = _run(2, 5.0, 0, "controller2", failed=["t.py::test_x"])
+    del second["scenarios"]["s"]
+    data = haguide_results.aggregate([_run(1, 9.0, 0, "c1"), second])
+    assert data["failed_tests"] == ["t.py::test_x"]
+    assert data["scenarios"]["s"]["runs"] == 1
+    assert data["scenarios"]["s"]["figures"][0]["values"] == [9.0]
+    merged = tmp_path / "latest.json"
+    haguide_results.write(data, merged)
+    target = tmp_path / "published.json"
+    assert haguide_results.main(["publish", str(merged), str(target)]) == 1
+
+
+def test_load_refuses_a_malformed_timeline(tmp_path):
+    """ok and failed must be bucket lists of one length."""
+    run = _run(1, 9.0, 0, "c1")
+    run["scenarios"]["s"]["timelines"][0]["failed"] = [0, 0]
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(run))
+    with pytest.raises(haguide_results.ResultsError, match="timeline"):
+        haguide_results.load(path)
