@@ -57,8 +57,7 @@ CASES = [
     ("set_twice", "heartbeat = 60\nheartbeat = 30\n", 2, "RMQ004"),
     ("placeholder", "listeners.tcp.default = <node_ip>:5672\n",
      1, "RMQ005"),
-    ("partition_handling", "cluster_partition_handling = "
-     "pause_minority\n", 1, "RMQ101"),
+    ("mirroring_key", "mirroring_sync_batch_size = 4096\n", 1, "RMQ101"),
     ("guest_remote", "loopback_users.guest = false\n", 1, "RMQ102"),
     ("loopback_none", "loopback_users = none\n", 1, "RMQ102"),
 ]
@@ -75,9 +74,23 @@ def test_three_node_sample_is_clean(schema_source):
     assert found(text) == []
 
 
+def test_partition_handling_is_accepted(schema_source):
+    """Finding 4: Mnesia clusters need it, so it is no 4.x removal."""
+    assert found("cluster_partition_handling = pause_minority\n") == []
+
+
 def test_guide_file_is_clean(schema_source):
     path = EXAMPLES / "controller/etc/rabbitmq/rabbitmq.conf"
     assert found(path.read_text()) == []
+
+
+def test_guide_file_pauses_the_minority():
+    """Finding 4: the Mnesia default, ignore, leaves a split cluster."""
+    path = EXAMPLES / "controller/etc/rabbitmq/rabbitmq.conf"
+    lines = [line.split("=") for line in path.read_text().splitlines()
+             if line.startswith("cluster_partition_handling")]
+    assert [[k.strip(), v.strip()] for k, v in lines] == [
+        ["cluster_partition_handling", "pause_minority"]]
 
 
 def test_capture_matches_installed_schema(monkeypatch):

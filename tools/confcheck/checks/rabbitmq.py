@@ -37,11 +37,13 @@ DESCRIPTION = ("rabbitmq.conf: keys and simple values against RabbitMQ's "
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data",
                     "rabbitmq-schema.json")
 
-# Keys (and their sub-keys) that later RabbitMQ releases drop, with why.
+# Keys (and their sub-keys) that tune a feature RabbitMQ 4.x removed, with
+# why. Not cluster_partition_handling: it protects every Mnesia cluster up
+# to 4.2, and 4.3 still accepts it (4.3.0 release notes).
 REMOVED = {
-    "cluster_partition_handling":
-        "RabbitMQ 4.3 drops Mnesia and this key with it (4.3.0 release "
-        "notes); harmless on 3.x, but remove it before upgrading",
+    key: "classic queue mirroring, which this key tunes, is gone since "
+         "RabbitMQ 4.0 (4.0.1 release notes); the key has no effect there"
+    for key in ("mirroring_sync_batch_size", "mirroring_sync_max_throughput")
 }
 PLACEHOLDER = re.compile(r"<[A-Za-z_][^<>]*>|\$\{[^}]*\}")
 FLAG = frozenset({"on", "off", "true", "false"})
@@ -63,9 +65,9 @@ CODES = CodeBook(
     Code("RMQ005", "error", "Unexpanded placeholder",
          bad="listeners.tcp.default = <node_ip>:5672",
          good="listeners.tcp.default = 10.0.0.12:5672", lexer="ini"),
-    Code("RMQ101", "warning", "Key removed in RabbitMQ 4.x",
-         bad="cluster_partition_handling = pause_minority",
-         good="# RabbitMQ 4.x: Khepri (Raft) handles partitions",
+    Code("RMQ101", "warning", "Key without effect in RabbitMQ 4.x",
+         bad="mirroring_sync_batch_size = 4096",
+         good="# RabbitMQ 4.x: quorum queues replicate, nothing mirrors",
          lexer="ini"),
     Code("RMQ102", "warning", "guest may log in from other hosts",
          bad="loopback_users.guest = false",
@@ -123,6 +125,11 @@ def check(text: str, path: str) -> list[Finding]:
         seen[key] = number
         if PLACEHOLDER.search(value):
             add(number, "RMQ005", f"{key} = {value}: unexpanded placeholder")
+        root = key.split(".")[0]
+        if root in REMOVED:
+            # Checked before the schema: a 4.x schema may not know the key.
+            add(number, "RMQ101", f"{key}: {REMOVED[root]}")
+            continue
         mapping = lookup(key)
         if mapping is None:
             close = difflib.get_close_matches(key, mappings, 1, 0.8)
@@ -133,9 +140,6 @@ def check(text: str, path: str) -> list[Finding]:
         problem = _bad_value(value, mappings[mapping])
         if problem:
             add(number, "RMQ003", f"{key} = {value}: {problem}")
-        root = key.split(".")[0]
-        if root in REMOVED:
-            add(number, "RMQ101", f"{key}: {REMOVED[root]}")
         if (key == "loopback_users" and value == "none") or (
                 key == "loopback_users.guest" and value == "false"):
             add(number, "RMQ102", "the default guest/guest account can "
