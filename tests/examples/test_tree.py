@@ -15,6 +15,7 @@ These run the checkers with the real tools where installed (haproxy -c,
 keepalived -t, pcs ...), as the docs build does.
 """
 
+import configparser
 import re
 from pathlib import Path
 
@@ -82,3 +83,16 @@ def test_other_nodes_differ_only_in_the_declared_lines(relpath):
         assert changed <= {number for number, _values in declared}
         for number, values in declared:
             assert derived[number - 1].strip() == values[node]
+
+
+def test_every_router_and_network_gets_its_agents():
+    """Finding 3: neutron quietly runs a router or a network on fewer
+    agents than these options ask for when fewer nodes run the agents, so
+    the tree must have that many network nodes, and at least two."""
+    cluster = tree.load_cluster(str(EXAMPLES))
+    server = configparser.ConfigParser(interpolation=None)
+    server.read(EXAMPLES / "controller/etc/neutron/neutron.conf")
+    network_nodes = cluster.nodes("network")
+    assert len(network_nodes) >= 2
+    for option in ("max_l3_agents_per_router", "dhcp_agents_per_network"):
+        assert server.getint("DEFAULT", option) <= len(network_nodes), option
