@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import functools
 import http.client
-import re
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -33,8 +30,6 @@ REQUEST_TIMEOUT = 5.0
 # Scheduling and check-timing jitter allowed on top of fall x inter and
 # rise x inter (the check itself fails at once: connection refused).
 SLACK = 2.0
-BACKEND = Path(__file__).parent / "harness" / "httpbackend.py"
-SERVER_LINE = re.compile(r"^\s*server\s+(\S+)\s+([\d.]+):(\d+)", re.M)
 
 
 def fetch(host: str, port: int) -> str:
@@ -59,25 +54,7 @@ def served_by(load: results.Load, name: str, since: float) -> int:
 def lb(workdir, daemons):
     """haproxy.cfg's glance_api proxy on loopback, three stand-in APIs."""
     requirements.require(binaries=("haproxy",))
-    cfg = haproxy.config((PROXY,), {
-        "/run/haproxy/admin.sock": f"{workdir}/admin.sock"},
-        to_loopback=True)
-    path = workdir / "haproxy.cfg"
-    path.write_text(cfg)
-    haproxy.check_config(path)
-    servers = SERVER_LINE.findall(cfg)
-    assert len(servers) == 3, servers
-    for name, address, port in servers:
-        daemons.start(name, [sys.executable, str(BACKEND), address, port,
-                             name])
-    daemons.start("haproxy", haproxy.argv(path, workdir / "haproxy.pid"))
-    sock = workdir / "admin.sock"
-    proc.wait_for(lambda: all(
-        haproxy.status_is(sock, PROXY, name, "UP") for name, *_ in servers),
-        timeout=15, what="haproxy with three servers UP")
-    return {"cfg": cfg, "sock": sock, "servers": servers,
-            "bind": re.search(r"bind\s+([\d.]+):(\d+)", cfg).groups(),
-            "params": haproxy.check_params(cfg, PROXY)}
+    return haproxy.start_balancer(workdir, daemons, PROXY)
 
 
 def test_haproxy_server_killed_under_load(lb, daemons, measurements):
@@ -121,8 +98,7 @@ def test_haproxy_server_killed_under_load(lb, daemons, measurements):
         time.sleep(1)
         name, address, server_port = lb["servers"][1]
         restarted_at = timeline.event("restart")
-        daemons.start(name, [sys.executable, str(BACKEND), address,
-                             server_port, name])
+        haproxy.start_backend(daemons, name, address, server_port)
         up = proc.wait_for(
             lambda: haproxy.status_is(lb["sock"], PROXY, "controller2",
                                       "UP"),

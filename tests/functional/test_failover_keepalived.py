@@ -14,126 +14,26 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from harness import haproxy, netns, proc, requirements, tree
+from harness import proc, requirements
+from harness.keepalived import BINARIES, VrrpLab
 
 pytestmark = pytest.mark.functional
 
-KEEPALIVED_CONF = "controller/etc/keepalived/keepalived.conf"
-CHECK_SCRIPT = "controller/etc/keepalived/check_haproxy.sh"
-SYSCTL = "controller/etc/sysctl.d/60-ha.conf"
-# The API the client asks through the VIP (any proxied service would do).
-SERVICE = "keystone"
-BACKEND = Path(__file__).parent / "harness" / "httpbackend.py"
 # Time allowed on top of the VRRP figures below for scheduling on a busy
 # two-core host.
 SLACK = 2.0
 # VRRP's master-down interval with advert_int 1 and the backups'
 # priorities: 3 x advert_int + (256 - priority) / 256, about 3.6 s.
 MASTER_DOWN = 3.6
-# Each node's private /run (haproxy's admin socket, pid files), /etc/
-# keepalived (the check script, root-owned as script security demands)
-# and /etc/haproxy (a throwaway certificate for the public TLS binds).
-# unshare --mount makes these mounts invisible to the host.
-NODE_SETUP = """\
-mount -t tmpfs -o mode=755 tmpfs /run
-mkdir -p /run/haproxy
-mount -t tmpfs -o mode=755 tmpfs /etc/keepalived
-install -m 0755 {workdir}/check_haproxy.sh /etc/keepalived/
-mount -t tmpfs -o mode=755 tmpfs /etc/haproxy
-mkdir /etc/haproxy/certs
-install -m 0600 {workdir}/public.pem /etc/haproxy/certs/
-sysctl -q -p {workdir}/60-ha.conf
-"""
-
-
-def _public(node: str) -> str:
-    return tree.cluster()["hosts"][node]["public_address"]
-
-
-class VrrpLab:
-    """Three controllers running the tree's haproxy.cfg and keepalived."""
-
-    def __init__(self, workdir: Path, daemons: proc.Daemons):
-        self.workdir = workdir
-        self.daemons = daemons
-        self.lab = netns.Lab("ka", daemons)
-        self.vip = tree.vip()
-        self.port = next(s["port"] for s in tree.cluster()["services"]
-                         if s["name"] == SERVICE)
-
-    def start(self) -> None:
-        nodes = {n: {"eth0": tree.address(n), "eth1": _public(n)}
-                 for n in tree.CONTROLLERS}
-        nodes["client"] = {"eth0": netns.CLIENT_ADDRESS}
-        self.lab.setup(nodes)
-        for relpath in (CHECK_SCRIPT, SYSCTL):
-            (self.workdir / Path(relpath).name).write_text(
-                tree.example(relpath))
-        haproxy.public_certificate(self.workdir)
-        for node in tree.CONTROLLERS:
-            nodedir = self.workdir / node
-            nodedir.mkdir()
-            (nodedir / "haproxy.cfg").write_text(
-                tree.node_file(haproxy.HAPROXY_CFG, node))
-            (nodedir / "keepalived.conf").write_text(
-                tree.node_file(KEEPALIVED_CONF, node))
-            self.lab.boot(node, node, NODE_SETUP.format(workdir=self.workdir))
-            self.lab.start_in(node, f"{node}-api", [
-                sys.executable, str(BACKEND), tree.address(node),
-                str(self.port), node])
-            self.start_haproxy(node)
-            self.start_keepalived(node)
-
-    def start_haproxy(self, node: str) -> None:
-        self.lab.start_in(node, f"{node}-haproxy", haproxy.argv(
-            self.workdir / node / "haproxy.cfg", Path("/run/haproxy.pid")))
-
-    def start_keepalived(self, node: str) -> None:
-        self.lab.start_in(node, f"{node}-keepalived", [
-            "keepalived", "-n", "-l", "-D", "-f",
-            str(self.workdir / node / "keepalived.conf")])
-
-    def holders(self) -> list[str]:
-        return [n for n in tree.CONTROLLERS
-                if self.vip in self.lab.addresses(n)]
-
-    def settled(self) -> str:
-        """Wait until exactly one controller holds the VIP; return it."""
-        proc.wait_for(lambda: len(self.holders()) == 1, timeout=15,
-                      what="exactly one controller holding the VIP")
-        return self.holders()[0]
-
-    def client_answer(self) -> str | None:
-        """Ask the API through the VIP from the client namespace."""
-        try:
-            done = subprocess.run(self.lab.exec_argv("client", [
-                "curl", "-s", "-m", "1", f"http://{self.vip}:{self.port}/"]),
-                capture_output=True, text=True, timeout=5, check=False)
-        except subprocess.TimeoutExpired:
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    def logged(self, node: str, text: str) -> int:
-        return self.daemons.log(f"{node}-keepalived").count(text)
-
-    def rejoined(self, node: str, since: int) -> None:
-        """Wait for node's keepalived to enter BACKUP again."""
-        proc.wait_for(
-            lambda: self.logged(node, "Entering BACKUP STATE") > since,
-            timeout=20, what=f"{node} back in BACKUP state")
 
 
 @pytest.fixture(scope="module")
 def vrrp(workdir, daemons):
-    requirements.require(binaries=("keepalived", "haproxy", "socat", "ip",
-                                   "unshare", "nsenter", "curl", "openssl"))
+    requirements.require(binaries=BINARIES)
     lab = VrrpLab(workdir, daemons)
     try:
         lab.start()
@@ -142,8 +42,7 @@ def vrrp(workdir, daemons):
         lab.first_election = time.monotonic() - started
         yield lab
     finally:
-        daemons.stop_all()
-        lab.lab.close()
+        lab.close()
 
 
 def _scenario(measurements):

@@ -13,36 +13,16 @@
 
 from __future__ import annotations
 
-import shlex
 import time
 
 import pytest
 
-from harness import proc, requirements, tree
+from harness import memcached, requirements, tree
 
 pytestmark = pytest.mark.functional
 
-MEMCACHED_CONF = "controller/etc/memcached.conf"
 SERVICE_CONF = "controller/etc/keystone/keystone.conf"
 KEYS = 300
-# memcached.conf is read by Debian's start-memcached, which turns the
-# lines that start with "-" into arguments and handles "logfile" itself.
-# The tests run memcached in the foreground: "-d" is dropped, the pid
-# file goes to the test directory.
-DROPPED = ("-d",)
-
-
-def memcached_argv(node: str, workdir) -> list[str]:
-    """Arguments of memcached from the node's memcached.conf."""
-    text = tree.rewrite(tree.node_file(MEMCACHED_CONF, node), {
-        "/var/run/memcached/memcached.pid":
-            f"{workdir}/{node}-memcached.pid"}, to_loopback=True)
-    args = []
-    for line in text.splitlines():
-        words = shlex.split(line, comments=True)
-        if words and words[0].startswith("-") and words[0] not in DROPPED:
-            args.extend(words)
-    return [requirements.which("memcached"), *args]
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +33,7 @@ def region(workdir, daemons):
     from oslo_config import cfg
 
     import oslo_cache
-    for node in tree.CONTROLLERS:
-        daemons.start(node, memcached_argv(node, workdir))
+    memcached.start(daemons, workdir)
     conf_path = workdir / "service.conf"
     conf_path.write_text(tree.rewrite(tree.example(SERVICE_CONF),
                                       to_loopback=True))
@@ -64,20 +43,10 @@ def region(workdir, daemons):
     servers = [s.rsplit(":", 1) for s in conf.cache.memcache_servers]
     assert len(servers) == len(tree.CONTROLLERS), servers
     for address, port in servers:
-        proc.wait_for(lambda a=address, p=port: _answers(a, int(p)),
-                      timeout=10, what=f"memcached on {address}:{port}")
+        memcached.wait_ready(address, int(port))
     cache = oslo_cache.create_region()
     oslo_cache.configure_cache_region(conf, cache)
     return cache
-
-
-def _answers(address: str, port: int) -> bool:
-    import socket
-    try:
-        with socket.create_connection((address, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _read_all(cache, keys):

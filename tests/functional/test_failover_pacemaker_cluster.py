@@ -13,133 +13,32 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
-from harness import haproxy, netns, proc, requirements, tree
+from harness import proc, requirements, tree
+from harness.pacemaker import BINARIES, FORMATION_TIMEOUT, PacemakerLab
 
 pytestmark = pytest.mark.functional
 
-COROSYNC_CONF = "controller/etc/corosync/corosync.conf"
-HOSTS = "controller/etc/hosts"
 VIP_HAPROXY = "pacemaker/vip-haproxy.pcs"
 # No systemd in the lab: HAProxy runs through Debian's LSB init script,
 # the only change to the tree's commands.
 AGENT_REWRITE = {"systemd:haproxy": "lsb:haproxy"}
-# Per node: private /run, /dev/shm and state directories (as the daemons
-# expect them), the tree's /etc/hosts, and /etc/haproxy holding the
-# node's haproxy.cfg and a throwaway certificate. /etc/default/haproxy
-# passes -n (see harness.haproxy.TEST_MAXCONN) to the init script.
-NODE_SETUP = """\
-mount -t tmpfs -o mode=755 tmpfs /run
-mkdir -p /run/lock
-mount -t tmpfs tmpfs /dev/shm
-for d in /var/lib/pacemaker /var/lib/corosync /var/log/pacemaker \
-         /var/log/corosync /etc/corosync; do
-    mkdir -p {nodedir}$d
-    mount --bind {nodedir}$d $d
-done
-mkdir -p /var/lib/pacemaker/cib /var/lib/pacemaker/pengine \
-         /var/lib/pacemaker/blackbox /var/lib/pacemaker/cores
-chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker
-chmod 750 /var/lib/pacemaker/cib
-mount --bind {workdir}/hosts /etc/hosts
-mount -t tmpfs -o mode=755 tmpfs /etc/haproxy
-mkdir /etc/haproxy/certs
-install -m 0600 {workdir}/public.pem /etc/haproxy/certs/
-install -m 0644 {nodedir}/haproxy.cfg /etc/haproxy/haproxy.cfg
-mount --bind {workdir}/default-haproxy /etc/default/haproxy
-sysctl -q -w net.ipv4.ip_nonlocal_bind=1
-"""
-FORMATION_TIMEOUT = 90
-LOCATED = re.compile(r"is running on: (\S+)")
-
-
-class PacemakerLab:
-    """Three controllers running corosync and pacemakerd from the tree."""
-
-    def __init__(self, workdir: Path, daemons: proc.Daemons):
-        self.workdir = workdir
-        self.daemons = daemons
-        self.lab = netns.Lab("pc", daemons)
-
-    def prepare(self) -> None:
-        nodes = {n: {"eth0": tree.address(n),
-                     "eth1": tree.cluster()["hosts"][n]["public_address"]}
-                 for n in tree.CONTROLLERS}
-        nodes["client"] = {"eth0": netns.CLIENT_ADDRESS}
-        self.lab.setup(nodes)
-        (self.workdir / "hosts").write_text(tree.example(HOSTS))
-        (self.workdir / "default-haproxy").write_text(
-            f'EXTRAOPTS="-n {haproxy.TEST_MAXCONN}"\n')
-        haproxy.public_certificate(self.workdir)
-        authkey = self.workdir / "authkey"
-        proc.run(["corosync-keygen", "-l", "-k", str(authkey)])
-        for node in tree.CONTROLLERS:
-            etc = self.workdir / node / "etc" / "corosync"
-            etc.mkdir(parents=True)
-            (etc / "corosync.conf").write_text(
-                tree.node_file(COROSYNC_CONF, node))
-            (etc / "authkey").write_bytes(authkey.read_bytes())
-            (etc / "authkey").chmod(0o400)
-            (self.workdir / node / "haproxy.cfg").write_text(
-                tree.node_file(haproxy.HAPROXY_CFG, node))
-
-    def boot(self, node: str) -> None:
-        self.lab.boot(node, node, NODE_SETUP.format(
-            workdir=self.workdir, nodedir=self.workdir / node))
-        self.lab.start_in(node, f"{node}-corosync", ["corosync", "-f"])
-        proc.wait_for(lambda: self.lab.run_in(
-            node, ["corosync-cfgtool", "-s"], check=False).returncode == 0,
-            timeout=15, interval=0.2, what=f"corosync on {node}")
-        self.lab.start_in(node, f"{node}-pacemakerd", ["pacemakerd"])
-
-    def crm_mon(self, node: str) -> str:
-        done = self.lab.run_in(node, ["crm_mon", "-1"], check=False,
-                               timeout=30)
-        return done.stdout if done.returncode == 0 else ""
-
-    def online(self, node: str) -> bool:
-        status = self.crm_mon(node)
-        return ("partition with quorum" in status and
-                f"Online: [ {' '.join(tree.CONTROLLERS)} ]" in status)
-
-    def pcs(self, node: str, *words: str) -> None:
-        self.lab.run_in(node, ["pcs", *words], timeout=60)
-
-    def locate(self, node: str, resource: str) -> list[str]:
-        done = self.lab.run_in(node, ["crm_resource", "--locate", "-r",
-                                      resource], check=False, timeout=30)
-        return sorted(LOCATED.findall(done.stdout))
-
-    def holders(self, address: str, nodes) -> list[str]:
-        return [n for n in nodes if address in self.lab.addresses(n)]
 
 
 @pytest.fixture(scope="module")
 def cluster(workdir, daemons):
-    requirements.require(binaries=(
-        "corosync", "pacemakerd", "pcs", "crm_mon", "crm_resource",
-        "corosync-keygen", "haproxy", "openssl", "ip", "unshare",
-        "nsenter"))
+    requirements.require(binaries=BINARIES)
     lab = PacemakerLab(workdir, daemons)
     try:
         lab.prepare()
-        started = time.monotonic()
-        for node in tree.CONTROLLERS:
-            lab.boot(node)
-        proc.wait_for(lambda: lab.online("controller1"),
-                      timeout=FORMATION_TIMEOUT, interval=1,
-                      what="three nodes online with quorum")
-        lab.formed = time.monotonic() - started
+        lab.formed = lab.start_cluster()
         yield lab
     finally:
-        daemons.stop_all()
-        lab.lab.close()
+        lab.close()
 
 
 def test_pacemaker_cluster_node_failure(cluster, daemons, measurements):

@@ -9,12 +9,19 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""HAProxy from the tree's haproxy.cfg: selected proxies, admin socket."""
+"""HAProxy from the tree's haproxy.cfg: selected proxies, admin socket.
+
+config() selects and rewrites proxies of haproxy.cfg; argv() runs
+haproxy in the foreground; stats()/status_is() read the admin socket.
+start_balancer() is the loopback load balancer of the HAProxy scenario:
+one proxy of the tree in front of three stand-in API servers.
+"""
 
 from __future__ import annotations
 
 import re
 import socket
+import sys
 from pathlib import Path
 
 from harness import proc, tree
@@ -30,6 +37,9 @@ CHECK_PARAMS = re.compile(r"\b(inter|rise|fall)\s+(\d+)")
 # (containers) may cap the hard limit lower than root can raise it, so the
 # command line lowers the connection limit instead of editing the file.
 TEST_MAXCONN = "4000"
+# A stand-in API server: answers every request with its own name.
+BACKEND = Path(__file__).parent / "httpbackend.py"
+SERVER_LINE = re.compile(r"^\s*server\s+(\S+)\s+([\d.]+):(\d+)", re.M)
 # "show stat" CSV columns (0-based): proxy, server, status.
 PXNAME, SVNAME, STATUS = 0, 1, 17
 
@@ -108,3 +118,36 @@ def check_config(path: Path, argv_prefix: tuple[str, ...] = ()) -> None:
     """haproxy -c on the rewritten file: it must still be valid."""
     proc.run([*argv_prefix, "haproxy", "-c", "-q", "-f", str(path)],
              timeout=30)
+
+
+def start_backend(daemons: proc.Daemons, name: str, address: str,
+                  port: str) -> None:
+    """Start a stand-in API server called name on address:port."""
+    daemons.start(name, [sys.executable, str(BACKEND), address, port, name])
+
+
+def start_balancer(workdir: Path, daemons: proc.Daemons, proxy: str) -> dict:
+    """The proxy of haproxy.cfg on loopback with three stand-in servers.
+
+    Returns cfg (the text run), sock (admin socket), servers ([(name,
+    address, port)]), bind ((address, port)) and params (check settings)
+    once every server is UP.
+    """
+    cfg = config((proxy,), {
+        "/run/haproxy/admin.sock": f"{workdir}/admin.sock"},
+        to_loopback=True)
+    path = workdir / "haproxy.cfg"
+    path.write_text(cfg)
+    check_config(path)
+    servers = SERVER_LINE.findall(cfg)
+    assert len(servers) == 3, servers
+    for name, address, port in servers:
+        start_backend(daemons, name, address, port)
+    daemons.start("haproxy", argv(path, workdir / "haproxy.pid"))
+    sock = workdir / "admin.sock"
+    proc.wait_for(lambda: all(
+        status_is(sock, proxy, name, "UP") for name, *_ in servers),
+        timeout=15, what="haproxy with three servers UP")
+    return {"cfg": cfg, "sock": sock, "servers": servers,
+            "bind": re.search(r"bind\s+([\d.]+):(\d+)", cfg).groups(),
+            "params": check_params(cfg, proxy)}

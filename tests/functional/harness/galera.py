@@ -1,0 +1,323 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""MariaDB Galera: three nodes from 60-galera.cnf, health check, HAProxy.
+
+Cluster(workdir, daemons).start() writes each node's my.cnf from the
+tree, bootstraps controller1, joins the others by SST, starts the health
+check behind xinetd and HAProxy's galera proxy, and returns the start-up
+figures. Node wraps one mariadbd (start, sql, status, wait_synced,
+recover); Writer is a client inserting numbered rows through the VIP as
+nova.conf's database user. The daemons are stopped by the fixture's
+proc.Daemons.
+"""
+
+from __future__ import annotations
+
+import configparser
+import itertools
+import re
+import shutil
+import subprocess
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import haproxy, proc, requirements, tree
+
+# Binaries Cluster needs (for requirements.require).
+BINARIES = (
+    "mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "socat",
+    "galera_recovery", "xinetd", "haproxy", "curl")
+
+GALERA_CNF = "controller/etc/mysql/mariadb.conf.d/60-galera.cnf"
+HEALTH_SCRIPT = "controller/usr/local/bin/galera-healthcheck.sh"
+HEALTH_CNF = "controller/etc/mysql/healthcheck.cnf"
+XINETD_SERVICE = "controller/etc/xinetd.d/galera-monitor"
+NOVA_CONF = "controller/etc/nova/nova.conf"
+PROXY = "galera"
+# Paths of one node on a host shared by three; the tree's file sets none
+# of them, so prepending them changes no setting the guide makes.
+NODE_PATHS = """\
+# Functional test: paths of this node on a host shared by three nodes.
+[mysqld]
+user = mysql
+datadir = {dir}/data
+socket = {dir}/mysqld.sock
+pid-file = {dir}/mysqld.pid
+log-error = {dir}/error.log
+
+[client]
+socket = {dir}/mysqld.sock
+
+"""
+# The rest of the rewrite of 60-galera.cnf: sizes for a test host, and
+# Galera's group port pinned to the node's loopback address (its default
+# listens on every address, which three nodes on one host cannot share).
+GALERA_SIZES = {
+    "innodb_buffer_pool_size = 4G": "innodb_buffer_pool_size = 128M",
+}
+PROVIDER_OPTIONS = "gcache.size=1G;gcache.recover=yes"
+TEST_PROVIDER_OPTIONS = ("gcache.size=128M;gcache.recover=yes;"
+                         "gmcast.listen_addr=tcp://{address}:4567")
+# The guide's bootstrap statements (galera.rst), run on controller1, plus
+# the database and user that nova.conf's [database] connection names.
+BOOTSTRAP_SQL = """
+CREATE USER 'mariabackup'@'localhost' IDENTIFIED BY 'MARIABACKUP_PASS';
+GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.*
+  TO 'mariabackup'@'localhost';
+CREATE USER 'clustercheck'@'localhost' IDENTIFIED BY 'CLUSTERCHECK_PASS';
+GRANT PROCESS ON *.* TO 'clustercheck'@'localhost';
+CREATE DATABASE {db};
+CREATE USER '{user}'@'%' IDENTIFIED BY '{password}';
+GRANT ALL PRIVILEGES ON {db}.* TO '{user}'@'%';
+CREATE TABLE {db}.haguide_writes (id INT PRIMARY KEY, via VARCHAR(32));
+"""
+# One write every 100 ms through the VIP, each on a new connection as an
+# oslo.db pool reconnecting after an error would make.
+WRITE_INTERVAL = 0.1
+SLACK = 3.0
+# Galera's evs.suspect_timeout default: a silent node is suspected after it.
+SUSPECT_TIMEOUT = 5.0
+START_TIMEOUT = 60.0
+RECOVERED = re.compile(r"--wsrep_start_position=(\S+:-?\d+)")
+
+
+class Node:
+    """One MariaDB Galera node on loopback, from the derived tree file."""
+
+    def __init__(self, name: str, root: Path, daemons: proc.Daemons):
+        self.name = name
+        self.dir = root / name
+        self.daemons = daemons
+        self.address = tree.loopback(tree.address(name))
+        self.cnf = self.dir / "my.cnf"
+
+    def write_config(self) -> None:
+        self.dir.mkdir(parents=True)
+        (self.dir / "data").mkdir()
+        rewrite = {**GALERA_SIZES, PROVIDER_OPTIONS:
+                   TEST_PROVIDER_OPTIONS.format(address=self.address)}
+        self.cnf.write_text(NODE_PATHS.format(dir=self.dir) + tree.rewrite(
+            tree.node_file(GALERA_CNF, self.name), rewrite,
+            to_loopback=True))
+        shutil.chown(self.dir, "mysql", "mysql")
+        shutil.chown(self.dir / "data", "mysql", "mysql")
+
+    def start(self, *extra: str) -> None:
+        self.daemons.start(f"{self.name}-db", [
+            requirements.which("mariadbd"), f"--defaults-file={self.cnf}",
+            *extra])
+
+    def sql(self, statement: str, check: bool = True) -> str:
+        done = proc.run([
+            "mariadb", f"--defaults-file={self.cnf}", "-uroot", "-N", "-B",
+            "--connect-timeout=2", "-e", statement], timeout=15, check=check)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    def status(self) -> dict[str, str]:
+        out = self.sql("SHOW GLOBAL STATUS LIKE 'wsrep_%'", check=False)
+        return dict(line.split("\t", 1) for line in out.splitlines()
+                    if "\t" in line)
+
+    def synced(self) -> bool:
+        return self.status().get("wsrep_local_state_comment") == "Synced"
+
+    def wait_synced(self, what: str) -> float:
+        return proc.wait_for(self.synced, timeout=START_TIMEOUT,
+                             interval=0.2, what=f"{self.name} Synced {what}")
+
+    def log(self) -> str:
+        path = self.dir / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def grastate(self) -> dict[str, str]:
+        text = (self.dir / "data" / "grastate.dat").read_text()
+        pairs = (line.split(":", 1) for line in text.splitlines()
+                 if ":" in line and not line.startswith("#"))
+        return {key.strip(): value.strip() for key, value in pairs}
+
+    def recover(self) -> str:
+        """The guide's galera_recovery: the position from InnoDB's log."""
+        out = proc.run(["galera_recovery", f"--defaults-file={self.cnf}"],
+                       timeout=60).stdout
+        return RECOVERED.search(out).group(1)
+
+
+class Writer(threading.Thread):
+    """Inserts numbered rows through the VIP as nova.conf's DB user."""
+
+    def __init__(self, url: str, ids: Iterator[int]):
+        super().__init__(daemon=True)
+        parsed = urllib.parse.urlsplit(tree.loopback(url))
+        self.argv = [
+            "mariadb", "--defaults-file=/dev/null", "-h", parsed.hostname,
+            "-P", str(parsed.port or 3306), "-u", parsed.username,
+            f"-p{parsed.password}", "--connect-timeout=2", "-N", "-B",
+            parsed.path.strip("/")]
+        self.stopping = threading.Event()
+        self.committed: list[int] = []
+        self.failed: list[tuple[float, int]] = []
+        self.successes: list[tuple[float, str]] = []
+        self.ids = ids
+
+    def query(self, statement: str) -> str | None:
+        """Run statements through the VIP; their output, None on error."""
+        try:
+            done = subprocess.run(self.argv, input=statement,
+                                  capture_output=True, text=True,
+                                  timeout=10, check=False)
+        except subprocess.TimeoutExpired:
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    def write(self) -> bool:
+        row = next(self.ids)
+        started = time.monotonic()
+        via = self.query(f"INSERT INTO haguide_writes VALUES ({row}, "
+                         "@@wsrep_node_name); SELECT @@wsrep_node_name;")
+        if via is None:
+            self.failed.append((started, row))
+            return False
+        self.committed.append(row)
+        self.successes.append((started, via))
+        return True
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 180
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            self.write()
+            self.stopping.wait(WRITE_INTERVAL)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(15)
+
+    def outage(self, since: float) -> float:
+        """Longest gap between successful writes after since."""
+        times = [t for t, _ in self.successes if t >= since - 1]
+        return max((times[i + 1] - times[i] for i in range(len(times) - 1)),
+                   default=0.0)
+
+    def writer_node(self, since: float) -> set[str]:
+        return {via for t, via in self.successes if t >= since}
+
+
+class Cluster:
+    """Three nodes, the health check behind xinetd, HAProxy in front."""
+
+    def __init__(self, workdir: Path, daemons: proc.Daemons):
+        self.root = workdir / "galera"
+        self.daemons = daemons
+        self.nodes = {n: Node(n, self.root, daemons)
+                      for n in tree.CONTROLLERS}
+        self.sock = workdir / "admin.sock"
+        self.url = database_url()
+        # Row ids shared by every writer, so no two inserts collide.
+        self.ids = itertools.count(1)
+
+    def writer(self) -> Writer:
+        return Writer(self.url, self.ids)
+
+    def start(self) -> dict[str, float]:
+        first, *others = self.nodes.values()
+        for node in self.nodes.values():
+            node.write_config()
+        proc.run(["mariadb-install-db", f"--defaults-file={first.cnf}",
+                  "--auth-root-authentication-method=normal",
+                  "--skip-test-db"], timeout=120)
+        started = time.monotonic()
+        first.start("--wsrep-new-cluster")
+        figures = {"bootstrap": first.wait_synced("after bootstrap")}
+        parsed = urllib.parse.urlsplit(self.url)
+        first.sql(BOOTSTRAP_SQL.format(
+            db=parsed.path.strip("/"), user=parsed.username,
+            password=parsed.password))
+        for node in others:
+            node.start()
+            figures[node.name] = node.wait_synced("after SST")
+        figures["cluster"] = time.monotonic() - started
+        self._start_health_checks()
+        self._start_haproxy()
+        return figures
+
+    def _start_health_checks(self) -> None:
+        script = self.root / "galera-healthcheck.sh"
+        script.write_text(tree.example(HEALTH_SCRIPT))
+        script.chmod(0o755)
+        for node in self.nodes.values():
+            cnf = node.dir / "healthcheck.cnf"
+            cnf.write_text(tree.rewrite(tree.example(HEALTH_CNF), {
+                "[client]": f"[client]\nsocket = {node.dir}/mysqld.sock"}))
+            cnf.chmod(0o644)
+            conf = node.dir / "xinetd.conf"
+            # xinetd.d files are included from xinetd.conf, which sets the
+            # defaults; the service itself is the tree's, rewritten. The
+            # account clustercheck does not exist on a test host: nobody
+            # is as unprivileged.
+            conf.write_text("defaults\n{\n    instances = 50\n}\n\n" +
+                            tree.rewrite(tree.node_file(
+                                XINETD_SERVICE, node.name), {
+                "/usr/local/bin/galera-healthcheck.sh": str(script),
+                "/etc/mysql/healthcheck.cnf": str(cnf),
+                "user           = clustercheck":
+                    "user           = nobody"}, to_loopback=True))
+            self.daemons.start(f"{node.name}-xinetd", [
+                requirements.which("xinetd"), "-dontfork", "-f", str(conf),
+                "-pidfile", str(node.dir / "xinetd.pid"),
+                "-filelog", str(node.dir / "xinetd.log")])
+
+    def _start_haproxy(self) -> None:
+        cfg = haproxy.config((PROXY,), {
+            "/run/haproxy/admin.sock": str(self.sock)}, to_loopback=True)
+        path = self.root / "haproxy.cfg"
+        path.write_text(cfg)
+        haproxy.check_config(path)
+        self.params = haproxy.check_params(cfg, PROXY)
+        self.daemons.start("haproxy", haproxy.argv(
+            path, self.root / "haproxy.pid"))
+        proc.wait_for(lambda: all(self.server_is(n, "UP")
+                                  for n in self.nodes),
+                      timeout=20, what="all Galera servers UP in HAProxy")
+
+    def server_is(self, node: str, status: str) -> bool:
+        return haproxy.status_is(self.sock, PROXY, node, status)
+
+    def health(self, node: str) -> int:
+        address = self.nodes[node].address
+        done = proc.run(["curl", "-s", "-o", "/dev/null", "-w",
+                         "%{http_code}", "-m", "8", f"http://{address}:9200/"],
+                        timeout=15, check=False)
+        return int(done.stdout or 0)
+
+    def via_vip(self) -> str | None:
+        """The node that a new connection through the VIP reaches."""
+        return self.writer().query("SELECT @@wsrep_node_name")
+
+    def rows(self, node: str) -> set[int]:
+        database = urllib.parse.urlsplit(self.url).path.strip("/")
+        out = self.nodes[node].sql(f"SELECT id FROM {database}.haguide_writes")
+        return {int(x) for x in out.split()}
+
+
+def database_url() -> str:
+    """nova.conf's [database] connection, without the driver name."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.read_string(tree.example(NOVA_CONF))
+    url = parser.get("database", "connection", fallback="")
+    if not url.startswith("mysql"):
+        pytest.fail(f"nova.conf [database] connection is {url!r}",
+                    pytrace=False)
+    return re.sub(r"^mysql\+\w+", "mysql", url)

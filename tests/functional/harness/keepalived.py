@@ -1,0 +1,135 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""keepalived and HAProxy on three controllers in network namespaces.
+
+VrrpLab(workdir, daemons).start() creates the controllers (internal and
+public networks) and a client, and starts on each controller a stand-in
+API, HAProxy from the node's haproxy.cfg and keepalived from the node's
+keepalived.conf with check_haproxy.sh. settled() waits for one VIP
+holder; client_answer() asks the API through the VIP. close() stops and
+deletes all.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from harness import haproxy, netns, proc, tree
+
+# Binaries VrrpLab needs (for requirements.require).
+BINARIES = ("keepalived", "haproxy", "socat", "ip", "unshare", "nsenter",
+            "curl", "openssl")
+
+KEEPALIVED_CONF = "controller/etc/keepalived/keepalived.conf"
+CHECK_SCRIPT = "controller/etc/keepalived/check_haproxy.sh"
+SYSCTL = "controller/etc/sysctl.d/60-ha.conf"
+# The API the client asks through the VIP (any proxied service would do).
+SERVICE = "keystone"
+BACKEND = Path(__file__).parent / "httpbackend.py"
+# Each node's private /run (haproxy's admin socket, pid files), /etc/
+# keepalived (the check script, root-owned as script security demands)
+# and /etc/haproxy (a throwaway certificate for the public TLS binds).
+# unshare --mount makes these mounts invisible to the host.
+NODE_SETUP = """\
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/haproxy
+mount -t tmpfs -o mode=755 tmpfs /etc/keepalived
+install -m 0755 {workdir}/check_haproxy.sh /etc/keepalived/
+mount -t tmpfs -o mode=755 tmpfs /etc/haproxy
+mkdir /etc/haproxy/certs
+install -m 0600 {workdir}/public.pem /etc/haproxy/certs/
+sysctl -q -p {workdir}/60-ha.conf
+"""
+
+
+def _public(node: str) -> str:
+    return tree.cluster()["hosts"][node]["public_address"]
+
+
+class VrrpLab:
+    """Three controllers running the tree's haproxy.cfg and keepalived."""
+
+    def __init__(self, workdir: Path, daemons: proc.Daemons):
+        self.workdir = workdir
+        self.daemons = daemons
+        self.lab = netns.Lab("ka", daemons)
+        self.vip = tree.vip()
+        self.port = next(s["port"] for s in tree.cluster()["services"]
+                         if s["name"] == SERVICE)
+
+    def start(self) -> None:
+        nodes = {n: {"eth0": tree.address(n), "eth1": _public(n)}
+                 for n in tree.CONTROLLERS}
+        nodes["client"] = {"eth0": netns.CLIENT_ADDRESS}
+        self.lab.setup(nodes)
+        for relpath in (CHECK_SCRIPT, SYSCTL):
+            (self.workdir / Path(relpath).name).write_text(
+                tree.example(relpath))
+        haproxy.public_certificate(self.workdir)
+        for node in tree.CONTROLLERS:
+            nodedir = self.workdir / node
+            nodedir.mkdir()
+            (nodedir / "haproxy.cfg").write_text(
+                tree.node_file(haproxy.HAPROXY_CFG, node))
+            (nodedir / "keepalived.conf").write_text(
+                tree.node_file(KEEPALIVED_CONF, node))
+            self.lab.boot(node, node, NODE_SETUP.format(workdir=self.workdir))
+            self.lab.start_in(node, f"{node}-api", [
+                sys.executable, str(BACKEND), tree.address(node),
+                str(self.port), node])
+            self.start_haproxy(node)
+            self.start_keepalived(node)
+
+    def start_haproxy(self, node: str) -> None:
+        self.lab.start_in(node, f"{node}-haproxy", haproxy.argv(
+            self.workdir / node / "haproxy.cfg", Path("/run/haproxy.pid")))
+
+    def start_keepalived(self, node: str) -> None:
+        self.lab.start_in(node, f"{node}-keepalived", [
+            "keepalived", "-n", "-l", "-D", "-f",
+            str(self.workdir / node / "keepalived.conf")])
+
+    def holders(self) -> list[str]:
+        return [n for n in tree.CONTROLLERS
+                if self.vip in self.lab.addresses(n)]
+
+    def settled(self) -> str:
+        """Wait until exactly one controller holds the VIP; return it."""
+        proc.wait_for(lambda: len(self.holders()) == 1, timeout=15,
+                      what="exactly one controller holding the VIP")
+        return self.holders()[0]
+
+    def client_answer(self) -> str | None:
+        """Ask the API through the VIP from the client namespace."""
+        try:
+            done = subprocess.run(self.lab.exec_argv("client", [
+                "curl", "-s", "-m", "1", f"http://{self.vip}:{self.port}/"]),
+                capture_output=True, text=True, timeout=5, check=False)
+        except subprocess.TimeoutExpired:
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    def logged(self, node: str, text: str) -> int:
+        return self.daemons.log(f"{node}-keepalived").count(text)
+
+    def close(self) -> None:
+        """Stop every daemon of the module, then delete the namespaces."""
+        self.daemons.stop_all()
+        self.lab.close()
+
+    def rejoined(self, node: str, since: int) -> None:
+        """Wait for node's keepalived to enter BACKUP again."""
+        proc.wait_for(
+            lambda: self.logged(node, "Entering BACKUP STATE") > since,
+            timeout=20, what=f"{node} back in BACKUP state")
