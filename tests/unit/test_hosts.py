@@ -57,7 +57,7 @@ def test_repeated_identical_mapping_is_fine():
 
 
 def test_long_line_gives_finding():
-    assert codes("10.0.0.12 " + "a." * 100000 + "\n") == [(1, "HOS003")]
+    assert codes("10.0.0.12 " + "a." * 30000 + "\n") == [(1, "HOS003")]
 
 
 def test_every_code_has_examples():

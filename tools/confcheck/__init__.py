@@ -13,29 +13,99 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import logging
+import os
+from collections.abc import Iterable, Iterator
+
+from confcheck import external
 from confcheck.findings import Code, CodeBook, Finding
 from confcheck.kinds import KINDS, UnknownKind, infer_kind, resolve_kind
 from confcheck import kinds as _kinds
-from confcheck.sources import InputError, read_text
+from confcheck.sources import MAX_LINE, InputError, read_text
 
 __all__ = ["Code", "CodeBook", "Finding", "InputError", "KINDS",
            "UnknownKind", "check_file", "check_text", "infer_kind",
-           "resolve_kind", "all_codes", "__version__"]
+           "resolve_kind", "all_codes", "check_files", "has_internal_error",
+           "internal_error", "INTERNAL_ERROR", "__version__"]
+
+LOG = logging.getLogger(__name__)
 
 # Bumped whenever a check changes what it reports (cache keys use it).
 __version__ = "1.0.0"
 
+# Where a crash of a checker is reported; every internal-error finding
+# names it, because the fix is in confcheck, not in the checked file.
+BUG_REPORTS = "https://bugs.launchpad.net/openstack-manuals"
+INTERNAL_ERROR = "GEN999"
+# Wall-clock seconds all real-tool runs for one file may take together:
+# each call has its own timeout, but a file of many pcs commands would
+# otherwise add them up to hours.
+FILE_BUDGET = 90.0
+
 GENERAL = CodeBook(
     Code("GEN001", "warning", "The file is empty",
          bad="", good="[DEFAULT]\ndebug = false\n", lexer="ini"),
+    Code("GEN002", "error", "A line too long to be configuration",
+         bad="[DEFAULT]\ndebug = (a value of 70,000 characters)\n",
+         good="[DEFAULT]\ndebug = false\n", lexer="ini"),
+    Code(INTERNAL_ERROR, "error", "confcheck itself failed on this file",
+         bad="(a file that makes a checker fail: a bug in confcheck)",
+         good="(the same file, once the bug is fixed)", lexer="text"),
 )
 
 
+def _long_line(text: str) -> tuple[int, int] | None:
+    """(number, length) of the first line over MAX_LINE, if any."""
+    if len(text) <= MAX_LINE:
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_LINE:
+            return number, len(line)
+    return None
+
+
+def internal_error(path: str, what: str, exc: BaseException) -> Finding:
+    """The finding that stands for a crash of confcheck on path."""
+    reason = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return GENERAL.finding(
+        path, 0, INTERNAL_ERROR,
+        f"internal error in the {what}: {type(exc).__name__}"
+        f"{': ' + reason if reason else ''}; this is a bug in confcheck, "
+        f"not in the file: please report it with the file at "
+        f"{BUG_REPORTS}")
+
+
+def has_internal_error(findings: list[Finding]) -> bool:
+    """True when confcheck crashed on one of the files (CLI exit 3)."""
+    return any(f.code == INTERNAL_ERROR for f in findings)
+
+
 def check_text(text: str, path: str, kind: str) -> list[Finding]:
-    """Check text (shown as path) as a file of kind."""
+    """Check text (shown as path) as a file of kind.
+
+    This is confcheck's one crash boundary: whatever a checker raises
+    becomes an internal-error finding on path, so a CLI run still checks
+    the other files and a docs build reports it at the file instead of
+    aborting.
+    """
     if not text.strip():
         return [GENERAL.finding(path, 0, "GEN001", "file is empty")]
-    findings = _kinds.checker(kind).check(text, path)
+    long = _long_line(text)
+    if long:
+        # Hostile or generated, never hand-written configuration; parsing
+        # it (and giving it to a tool) only costs time.
+        return [GENERAL.finding(
+            path, long[0], "GEN002",
+            f"line {long[0]} is {long[1]} characters long (the limit is "
+            f"{MAX_LINE}); the file was not checked")]
+    checker = _kinds.checker(kind)
+    try:
+        with external.budget(FILE_BUDGET):
+            findings = checker.check(text, path)
+    except Exception as exc:  # noqa: BLE001 - the one crash boundary
+        LOG.debug("the %s checker failed on %s", kind, path, exc_info=True)
+        return [internal_error(path, f"{kind} checker", exc)]
     return sorted(set(findings))
 
 
@@ -43,6 +113,36 @@ def check_file(path: str, kind: str | None = None) -> list[Finding]:
     """Read and check one file; raises InputError or UnknownKind."""
     kind = resolve_kind(path, kind)
     return check_text(read_text(path), path, kind)
+
+
+def _checked(path: str, kind: str | None
+             ) -> list[Finding] | InputError | UnknownKind:
+    try:
+        return check_file(path, kind)
+    except (InputError, UnknownKind) as exc:
+        return exc
+
+
+def check_files(paths: Iterable[str], kind: str | None = None,
+                jobs: int | None = None
+                ) -> Iterator[tuple[str, list[Finding] | InputError
+                                | UnknownKind]]:
+    """(path, its findings or why it cannot be checked), in the order
+    given, the files checked concurrently.
+
+    The real tools spend their time in other processes, so threads
+    overlap them well; ``jobs=1`` checks one file at a time.
+    """
+    paths = list(paths)
+    jobs = jobs or min(8, 2 * (os.cpu_count() or 1))
+    if jobs == 1 or len(paths) < 2:
+        for path in paths:
+            yield path, _checked(path, kind)
+        return
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        futures = [pool.submit(_checked, path, kind) for path in paths]
+        for path, future in zip(paths, futures, strict=True):
+            yield path, future.result()
 
 
 def all_codes() -> list[Code]:

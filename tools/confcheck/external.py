@@ -11,66 +11,352 @@
 # under the License.
 """Running the real tools (haproxy -c, keepalived -t, pcs -f ...) safely.
 
-No shell, a timeout on every call, and one exception type whose text is a
-one-line reason. ``CONFCHECK_EXTERNAL=0`` makes every checker use its
-built-in fallback, as on a docs builder without the binaries.
+Threat model: the checked file may be hostile, and checking it means
+giving it to haproxy, keepalived, corosync, pcs and crm. So every call has
+no shell, a clean environment, its own process group (killed whole on
+timeout), resource limits, a timeout inside a per-file time budget, and
+when confcheck runs as root it runs the tool as an unprivileged user
+unless the tool needs root (network namespaces). The checkers also
+neutralise the directives that make a tool run or read other files before
+the tool sees the text.
+
+``CONFCHECK_EXTERNAL=0`` makes every checker use its built-in fallback, as
+on a docs builder without the binaries. ``CONFCHECK_TOOL_ROOT=DIR`` runs
+the tools installed in DIR (the lab's Debian root) chrooted into it, so
+files are checked by the versions the lab runs; scratch files are then
+made inside DIR.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import contextvars
+import functools
+import grp
+import hashlib
 import os
+import pwd
 import shutil
+import signal
 import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
 
 DEFAULT_TIMEOUT = 30.0
+TOOL_ROOT_VARIABLE = "CONFCHECK_TOOL_ROOT"
+# Tools that must come from this machine even with a tool root: ip(8)
+# manages this kernel's network namespaces.
+HOST_TOOLS = ("ip",)
+# Every tool confcheck may call (the validation cache key covers them).
+TOOLS = ("haproxy", "keepalived", "corosync", "pcs", "crm", "crm_verify",
+         "cibadmin", "openssl", "bash", "dash", "memcached",
+         "rabbitmq-server", "ip")
+SEARCH_DIRS = ("/usr/sbin", "/usr/bin", "/sbin", "/bin")
+# The user tools run as when confcheck runs as root.
+UNPRIVILEGED_USER = "nobody"
+# Groups a tool needs besides: crmsh refuses to start unless it can append
+# to its log, which Debian makes writable by group haclient.
+TOOL_GROUPS = {"crm": ("haclient",)}
+# Per-process limits (prlimit(1) options): generous for a config check,
+# small enough that a hostile file cannot exhaust the machine.
+LIMITS = ("--as=4294967296", "--fsize=67108864", "--nofile=1024",
+          "--core=0")
+# The environment a tool gets: a fixed PATH and the C locale, because
+# checkers parse the tools' English messages (bash translates "line N"),
+# and nothing of the caller's (OCF_ROOT, CIB_*, PCMK_*, PYTHON*).
+CLEAN_ENVIRONMENT = {
+    "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "HOME": "/nonexistent",
+    "TERM": "dumb",
+}
 
-# Settings of the calling Python that must not reach tools written in
-# Python (crmsh, pcs): PYTHONWARNINGS=error from a test run, for example,
-# turns crmsh's own deprecation warnings into failures of a valid file.
-ISOLATED_VARIABLES = ("PYTHONWARNINGS", "PYTHONPATH", "PYTHONHOME")
+_deadline: contextvars.ContextVar[tuple[float, float] | None] = (
+    contextvars.ContextVar("confcheck_deadline", default=None))
+# Scratch directories alive now, handed to the unprivileged user before
+# each unprivileged run (their files are written by this process).
+_scratch: set[str] = set()
+_scratch_lock = threading.Lock()
 
 
 class ExternalToolError(Exception):
     """The tool could not be run to a result; ``str(exc)`` says why."""
 
 
+def tool_root() -> str | None:
+    """The lab root tools are run from, or None for this machine's."""
+    root = os.environ.get(TOOL_ROOT_VARIABLE, "")
+    if not root:
+        return None
+    root = os.path.realpath(root)
+    if not os.path.isdir(os.path.join(root, "usr")):
+        raise ExternalToolError(
+            f"{TOOL_ROOT_VARIABLE}={root} is not a root file system "
+            f"(no usr/ in it)")
+    return root
+
+
 def available(name: str) -> str | None:
-    """Path of the binary ``name`` if external checks are enabled."""
+    """Path of the binary ``name`` if external checks are enabled.
+
+    With a tool root the path is inside it (run() then chroots there).
+    """
     if os.environ.get("CONFCHECK_EXTERNAL", "1") == "0":
         return None
-    return shutil.which(name) or next(
-        (p for p in (f"/usr/sbin/{name}", f"/sbin/{name}")
-         if os.access(p, os.X_OK)), None)
+    root = None if name in HOST_TOOLS else tool_root()
+    if root is None:
+        return shutil.which(name) or next(
+            (p for p in (f"/usr/sbin/{name}", f"/sbin/{name}")
+             if os.access(p, os.X_OK)), None)
+    for directory in SEARCH_DIRS:
+        path = os.path.join(root, directory.lstrip("/"), name)
+        # The link target is resolved inside the root, not on this host.
+        if os.path.lexists(path):
+            return path
+    return None
+
+
+def fingerprint() -> str:
+    """What the real-tool verdicts depend on besides the file.
+
+    Which tools exist (path, size, mtime), which root they come from and
+    whether this process may use network namespaces (root).
+    """
+    rows = [f"external={os.environ.get('CONFCHECK_EXTERNAL', '1')}",
+            f"root={os.environ.get(TOOL_ROOT_VARIABLE, '')}",
+            f"euid={os.geteuid() == 0}"]
+    for name in TOOLS:
+        try:
+            path = available(name)
+        except ExternalToolError as exc:
+            return hashlib.sha256(str(exc).encode()).hexdigest()
+        if path is None:
+            rows.append(f"{name}=-")
+            continue
+        try:
+            st = os.stat(path)
+            rows.append(f"{name}={path}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            rows.append(f"{name}={path}:?")
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
 def child_environment() -> dict[str, str]:
-    """This process's environment without ISOLATED_VARIABLES."""
-    return {k: v for k, v in os.environ.items()
-            if k not in ISOLATED_VARIABLES}
+    """The environment every tool gets (see CLEAN_ENVIRONMENT)."""
+    return dict(CLEAN_ENVIRONMENT)
+
+
+@contextlib.contextmanager
+def budget(seconds: float) -> Iterator[None]:
+    """Let every run() inside take at most seconds in total.
+
+    Nested budgets keep the earlier deadline. Per context (thread), so
+    files checked in parallel each have their own.
+    """
+    now = time.monotonic()
+    outer = _deadline.get()
+    deadline = (now + seconds, seconds)
+    if outer is not None and outer[0] < deadline[0]:
+        deadline = outer
+    token = _deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _timeout(timeout: float) -> float:
+    current = _deadline.get()
+    if current is None:
+        return timeout
+    left = current[0] - time.monotonic()
+    if left <= 0:
+        raise ExternalToolError(
+            f"the {current[1]:g} s allowed for the tools on one file are "
+            f"used up; the rest of the file was not checked by them")
+    return min(timeout, left)
+
+
+@contextlib.contextmanager
+def scratch(prefix: str) -> Iterator[str]:
+    """A private temporary directory the tools can read and write.
+
+    Inside the tool root when there is one (a chrooted tool sees only
+    that), handed to the unprivileged user when tools run as one.
+    """
+    root = tool_root()
+    parent = None
+    if root is not None:
+        parent = os.path.join(root, "tmp")
+        os.makedirs(parent, mode=0o1777, exist_ok=True)
+    path = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    with _scratch_lock:
+        _scratch.add(path)
+    try:
+        yield path
+    finally:
+        with _scratch_lock:
+            _scratch.discard(path)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@functools.cache
+def lasting_scratch(prefix: str, root: str | None) -> str:
+    """Like scratch(), but kept until this process exits (shared files
+    such as a throwaway certificate); root is tool_root() at the call."""
+    parent = None if root is None else os.path.join(root, "tmp")
+    if parent:
+        os.makedirs(parent, mode=0o1777, exist_ok=True)
+    path = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    atexit.register(shutil.rmtree, path, True)
+    with _scratch_lock:
+        _scratch.add(path)
+    return path
+
+
+def _unprivileged() -> tuple[int, int] | None:
+    """(uid, gid) to run tools as, or None to keep this process's."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(UNPRIVILEGED_USER)
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+def _group_ids(tool: str, root: str | None) -> list[int]:
+    """The ids of TOOL_GROUPS[tool], as the root (or this host) has them."""
+    names = TOOL_GROUPS.get(tool, ())
+    if not names:
+        return []
+    if root is None:
+        found = []
+        for name in names:
+            with contextlib.suppress(KeyError):
+                found.append(grp.getgrnam(name).gr_gid)
+        return found
+    try:
+        with open(os.path.join(root, "etc", "group"),
+                  encoding="utf-8") as fh:
+            rows = [line.split(":") for line in fh]
+    except OSError:
+        return []
+    return [int(row[2]) for row in rows
+            if len(row) > 2 and row[0] in names and row[2].isdigit()]
+
+
+def _hand_over(ids: tuple[int, int]) -> None:
+    """Give the scratch directories to the user the tool runs as."""
+    with _scratch_lock:
+        tops = list(_scratch)
+    for top in tops:
+        for where, dirs, files in os.walk(top):
+            for name in [where, *(os.path.join(where, f)
+                                   for f in dirs + files)]:
+                with contextlib.suppress(OSError):
+                    os.lchown(name, *ids)
+
+
+def _in_root(value: str, root: str) -> str:
+    return value.replace(root + "/", "/")
+
+
+def _command(argv: list[str], prefix: list[str], cwd: str | None,
+             env: dict[str, str], ids: tuple[int, int] | None
+             ) -> tuple[list[str], str | None, dict[str, str],
+                        dict[str, str], tuple[int, int] | None]:
+    """(final argv, cwd, env, in-root -> host paths, ids Popen drops to).
+
+    In a tool root, chroot(8) enters it and drops to ids itself.
+    """
+    root = tool_root()
+    back: dict[str, str] = {}
+    run_as = ids
+    if root is not None and argv[0].startswith(root + "/"):
+        for value in [*argv, *env.values(), cwd or ""]:
+            if root + "/" in value:
+                back[_in_root(value, root)] = value
+        head = [shutil.which("chroot") or "/usr/sbin/chroot"]
+        if ids is not None:
+            head.append(f"--userspec={ids[0]}:{ids[1]}")
+            groups = _group_ids(os.path.basename(argv[0]), root)
+            head.append("--groups=" + ",".join(
+                map(str, groups or [ids[1]])))
+        head.append(root)
+        if cwd is not None:
+            # chroot(8) starts in the new /; env(1) moves to the copy.
+            head += ["/usr/bin/env", f"--chdir={_in_root(cwd, root)}"]
+            cwd = None
+        argv = head + [_in_root(a, root) for a in argv]
+        env = {k: _in_root(v, root) for k, v in env.items()}
+        run_as = None
+    limits = shutil.which("prlimit")
+    if limits:
+        prefix = [limits, *LIMITS, "--", *prefix]
+    return [*prefix, *argv], cwd, env, back, run_as
 
 
 def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
         cwd: str | None = None, env: dict[str, str] | None = None,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        stdin: str | None = None, prefix: list[str] | None = None,
+        privileged: bool = False, budgeted: bool = True
+        ) -> subprocess.CompletedProcess[str]:
     """Run argv (never through a shell) and return its completed process.
 
-    ``env`` defaults to child_environment().
+    ``env`` adds to child_environment(). ``prefix`` (``ip netns exec NS``)
+    runs before the tool and outside the tool root; ``privileged`` keeps
+    root for tools that need it; ``budgeted=False`` is for clean-up, which
+    must run even when the file's time budget is used up. Raises
+    ExternalToolError when the tool cannot run or does not finish within
+    its timeout or the file's budget.
     """
-    if env is None:
-        env = child_environment()
+    name = os.path.basename(argv[0])
+    if budgeted:
+        timeout = _timeout(timeout)
+    full_env = child_environment()
+    if cwd is not None:
+        # Tools written in Python (crmsh) insist on a writable home.
+        full_env["HOME"] = cwd
+    full_env.update(env or {})
+    ids = None if privileged else _unprivileged()
+    final, cwd, full_env, back, user = _command(
+        argv, list(prefix or ()), cwd, full_env, ids)
+    if ids is not None:
+        _hand_over(ids)
     try:
-        return subprocess.run(
-            argv, input=stdin, capture_output=True, text=True,
-            errors="replace", timeout=timeout, cwd=cwd, env=env,
-            check=False,
-            stdin=None if stdin is not None else subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            final, stdin=subprocess.PIPE if stdin is not None
+            else subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, errors="replace", cwd=cwd,
+            env=full_env, start_new_session=True,
+            user=user[0] if user else None,
+            group=user[1] if user else None,
+            extra_groups=_group_ids(name, None) if user else None)
     except FileNotFoundError:
-        raise ExternalToolError(f"{argv[0]}: not installed") from None
-    except subprocess.TimeoutExpired:
-        raise ExternalToolError(
-            f"{os.path.basename(argv[0])} did not finish within "
-            f"{timeout:g} s") from None
+        raise ExternalToolError(f"{name}: not installed") from None
     except OSError as exc:
         raise ExternalToolError(
-            f"{os.path.basename(argv[0])}: cannot run: {exc.strerror}"
-        ) from None
+            f"{name}: cannot run: {exc.strerror}") from None
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # The whole group: crm and pcs start children of their own.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise ExternalToolError(
+            f"{name} did not finish within {timeout:g} s") from None
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    for inside, outside in sorted(back.items(), key=lambda i: -len(i[0])):
+        out, err = out.replace(inside, outside), err.replace(inside, outside)
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+

@@ -14,36 +14,66 @@
 from __future__ import annotations
 
 import os
+import stat
 
 # Configuration files are small; anything this large is a mistake (a log,
 # a dump) and reading it whole would stall a docs build.
 MAX_BYTES = 4 * 1024 * 1024
+# The longest line a checker is given: real configuration lines are far
+# shorter, and longer ones only make regular expressions and shlex slow.
+MAX_LINE = 64 * 1024
+# Deepest block nesting a brace format may use (keepalived, corosync,
+# xinetd); real files nest three or four levels.
+MAX_DEPTH = 100
+# Opened without blocking and never as our controlling terminal: a FIFO
+# or a terminal must not stall the reader before it is refused.
+OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
 
 
 class InputError(Exception):
     """The file cannot be checked; ``str(exc)`` is a one-line reason."""
 
 
+def _refuse_special(path: str, mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        what = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket"
+                if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode)
+                or stat.S_ISBLK(mode) else "a special file")
+        raise InputError(f"{path}: is {what}, not a regular file")
+
+
 def read_text(path: str) -> str:
-    """Return the file's text, or raise InputError saying why not."""
+    """Return the file's text, or raise InputError saying why not.
+
+    Only regular files are read: the type is checked before opening (a
+    device may act on open) and again on the open descriptor (the path
+    may have been swapped in between).
+    """
     try:
-        st = os.stat(path)
+        _refuse_special(path, os.stat(path).st_mode)
+        fd = os.open(path, OPEN_FLAGS)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    if os.path.isdir(path):
-        raise InputError(f"{path}: is a directory, not a file")
-    if st.st_size > MAX_BYTES:
-        raise InputError(
-            f"{path}: file too large ({st.st_size / 1048576:.1f} MiB; "
-            f"the limit for a configuration file is "
-            f"{MAX_BYTES // 1048576} MiB)")
-    try:
-        with open(path, "rb") as fh:
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        _refuse_special(path, st.st_mode)
+        if st.st_size > MAX_BYTES:
+            raise InputError(
+                f"{path}: file too large ({st.st_size / 1048576:.1f} MiB; "
+                f"the limit for a configuration file is "
+                f"{MAX_BYTES // 1048576} MiB)")
+        try:
             data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        except OSError as exc:
+            raise InputError(
+                f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:  # grew since fstat
+        raise InputError(f"{path}: file too large (over "
+                         f"{MAX_BYTES // 1048576} MiB)")
     return decode(data, path)
 
 

@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import os
 import re
+import string
 
 import yaml
 
@@ -253,6 +254,11 @@ def variant_of(relpath: str) -> str | None:
 def _fill(cluster: Cluster, template: str, node: str) -> str:
     host = cluster.hosts[node]
     try:
+        # Plain names only: str.format would also evaluate {a.b}, {a[0]}.
+        fields = [f for _, f, _, _ in string.Formatter().parse(template)
+                  if f is not None]
+        if any(not f.isidentifier() for f in fields):
+            raise ValueError("only {name} fields of a host are allowed")
         return template.format_map({"name": node, **host}).strip()
     except (KeyError, IndexError, ValueError) as exc:
         raise ClusterError(
@@ -444,6 +450,8 @@ def _horizon_lists(text: str) -> list[tuple[int, str, list[str]]]:
                     continue
                 if isinstance(location, str):
                     location = _memcache_hosts(location)
+                elif not isinstance(location, (list, tuple)):
+                    location = [location]
                 found.append((value.lineno, "CACHES LOCATION",
                               [str(e) for e in location]))
     return found

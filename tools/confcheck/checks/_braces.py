@@ -22,6 +22,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from confcheck.sources import MAX_DEPTH
+
 
 @dataclasses.dataclass
 class Node:
@@ -55,11 +57,26 @@ class BraceError:
 
 def build(events: Iterable[tuple[str, int, str, list[str]]]
           ) -> tuple[Node, list[BraceError]]:
-    """Fold (kind, line, name, args) events into a tree under a root node."""
+    """Fold (kind, line, name, args) events into a tree under a root node.
+
+    Blocks nested deeper than MAX_DEPTH are one error and are left out of
+    the tree (their braces still counted), so no walk over the tree can
+    exhaust the stack.
+    """
     root = Node("", [], 0, [])
     stack = [root]
     errors: list[BraceError] = []
+    too_deep = 0   # open blocks below MAX_DEPTH, not in the tree
     for kind, line, name, args in events:
+        if too_deep:
+            too_deep += {OPEN: 1, CLOSE: -1}.get(kind, 0)
+            continue
+        if kind == OPEN and len(stack) > MAX_DEPTH:
+            errors.append(BraceError(
+                line, f"blocks nested more than {MAX_DEPTH} deep; the "
+                      f"deeper ones are not checked"))
+            too_deep = 1
+            continue
         if kind == CLOSE:
             if len(stack) == 1:
                 errors.append(BraceError(line, "'}' without a matching '{'"))
@@ -80,6 +97,8 @@ def build(events: Iterable[tuple[str, int, str, list[str]]]
 
 def walk(node: Node) -> Iterable[Node]:
     """Every node below node, depth first, in file order."""
-    for child in node.children or ():
+    stack = list(reversed(node.children or ()))
+    while stack:
+        child = stack.pop()
         yield child
-        yield from walk(child)
+        stack.extend(reversed(child.children or ()))

@@ -22,6 +22,8 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
+from confcheck.sources import MAX_LINE
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Command:
@@ -56,6 +58,10 @@ def read_commands(text: str) -> list[Command]:
 
 
 def _split(line: int, joined: str) -> Command:
+    if len(joined) > MAX_LINE:
+        # shlex grows a token by string concatenation: quadratic.
+        return Command(line, (), f"the command is {len(joined)} characters "
+                                 f"long (the limit is {MAX_LINE})")
     try:
         return Command(line, tuple(shlex.split(joined, comments=True)))
     except ValueError as exc:

@@ -23,3 +23,20 @@ def meaningful(text: str, comments: str = "#") -> Iterator[tuple[int, str]]:
         line = raw.strip()
         if line and line[0] not in comments:
             yield number, line
+
+
+def strip_comment(value: str) -> str:
+    """value up to a '#' that follows a blank, without trailing blanks.
+
+    The one inline-comment rule of the ini-like formats (rabbitmq.conf,
+    my.cnf), in linear time: ``re.split(r"\\s+#")`` backtracks
+    quadratically over a long run of blanks.
+    """
+    start = 0
+    while True:
+        index = value.find("#", start)
+        if index < 0:
+            return value.rstrip()
+        if index > 0 and value[index - 1].isspace():
+            return value[:index].rstrip()
+        start = index + 1

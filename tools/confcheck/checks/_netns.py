@@ -36,7 +36,7 @@ def usable() -> str | None:
 
 
 def _ip(ip: str, *args: str) -> None:
-    proc = external.run([ip, *args], timeout=IP_TIMEOUT)
+    proc = external.run([ip, *args], timeout=IP_TIMEOUT, privileged=True)
     if proc.returncode != 0:
         reason = (proc.stderr.strip().splitlines() or ["failed"])[-1]
         raise external.ExternalToolError(
@@ -60,7 +60,8 @@ def namespace(prefix: str) -> Iterator[str]:
         yield name
     finally:
         # Deleting also removes every veth whose ends live in it.
-        external.run([ip, "netns", "del", name], timeout=IP_TIMEOUT)
+        external.run([ip, "netns", "del", name], timeout=IP_TIMEOUT,
+                     privileged=True, budgeted=False)
 
 
 def add_veth(ns: str, name: str, index: int) -> None:
@@ -80,6 +81,11 @@ def add_address(ns: str, address: str, dev: str = "lo") -> None:
 
 
 def run_in(ns: str, argv: list[str], *, timeout: float):
-    """Run argv inside ns via ``ip netns exec`` (see external.run)."""
-    return external.run([usable(), "netns", "exec", ns, *argv],
-                        timeout=timeout)
+    """Run argv inside ns via ``ip netns exec`` (see external.run).
+
+    As root: the tools run here (keepalived -t, corosync -t) need it to
+    use the namespace's interfaces; what they would read or run besides
+    the file is neutralised by each checker's safe copy.
+    """
+    return external.run(argv, prefix=[usable(), "netns", "exec", ns],
+                        timeout=timeout, privileged=True)

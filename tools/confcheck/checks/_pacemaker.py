@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tempfile
 
 from confcheck import external
 
@@ -60,6 +59,12 @@ NO_METADATA = re.compile(
     r"Agent '(?P<a>[^']+)' is not installed or does not provide valid "
     r"metadata|(?P<b>\S+): (got no meta-data|no such resource agent)")
 
+# One part of an agent name (class:provider:type). Pacemaker joins the
+# parts into a path (/usr/lib/ocf/resource.d/PROVIDER/TYPE, /usr/sbin/
+# TYPE) and runs it for its metadata, so a '/' or '..' in a name would
+# make pcs or crm run any program on this machine.
+AGENT_PART = re.compile(r"[A-Za-z0-9_+@-][A-Za-z0-9_.+@-]*\Z")
+
 STONITH_FALSE = re.compile(r"(?i)^stonith-enabled=(false|0|no|off|n)$")
 OLD_ROLE = re.compile(r"(?i)^(?:role=|[\w.-]+:)?(master|slave)$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -76,6 +81,17 @@ def shared_lints(words: tuple[str, ...]) -> list[tuple[str, str]]:
                                  "but production clusters need a fencing "
                                  "device per node"))
     return found
+
+
+def unsafe_agent(agent: str) -> str | None:
+    """Why agent is not a plain agent name (None when it is one)."""
+    parts = agent.split(":")
+    if len(parts) <= 3 and all(AGENT_PART.match(p) and ".." not in p
+                               for p in parts):
+        return None
+    return (f"{agent!r} is not a resource agent name (letters, digits and "
+            f"'._+@-' between colons, no '/' or '..'); it is not given to "
+            f"the tools, which would run it as a path on this machine")
 
 
 def is_artefact(message: str) -> bool:
@@ -127,8 +143,10 @@ def new_cib(directory: str, cibadmin: str, stonith_enabled: bool) -> str:
     return path
 
 
-def scratch_dir() -> tempfile.TemporaryDirectory[str]:
-    return tempfile.TemporaryDirectory(prefix="confcheck-cib-")
+def scratch_dir():
+    """A scratch directory for the CIB (a context manager, see
+    external.scratch)."""
+    return external.scratch("confcheck-cib-")
 
 
 def verify(crm_verify: str, cib: str) -> list[str]:

@@ -24,7 +24,6 @@ import difflib
 import ipaddress
 import os
 import re
-import tempfile
 
 from confcheck import external
 from confcheck.checks import _braces, _netns
@@ -285,7 +284,7 @@ class _Checker:
                              f"node block has no '{key}'")
                     continue
                 value = _value(item)
-                if key == "nodeid" and not (value or "").isdigit():
+                if key == "nodeid" and not (value or "").isdecimal():
                     self.add(item.line, "COR018",
                              f"nodeid {value!r} is not a positive number")
                 label = "address" if key == "ring0_addr" else key
@@ -309,8 +308,9 @@ class _Checker:
                      f"two_node: 1 with {len(nodes)} nodes; it is only for "
                      f"two-node clusters")
         expected = quorum.first("expected_votes")
+        # isdecimal, not isdigit: '²' is a digit int() refuses.
         votes = sum(int(_value(n.first("quorum_votes")) or 1)
-                    if (_value(n.first("quorum_votes")) or "1").isdigit()
+                    if (_value(n.first("quorum_votes")) or "1").isdecimal()
                     else 1 for n in nodes)
         if expected is not None and nodes and _value(expected) != str(
                 votes):
@@ -364,7 +364,7 @@ def run_corosync(text: str, path: str, root: _braces.Node
     addresses = local_addresses(root)
     if binary is None or _netns.usable() is None or not addresses:
         return None
-    with tempfile.TemporaryDirectory(prefix="confcheck-cs-") as tmp:
+    with external.scratch("confcheck-cs-") as tmp:
         copy = os.path.join(tmp, "corosync.conf")
         key = os.path.join(tmp, "authkey")
         with open(key, "wb") as f:

@@ -79,6 +79,11 @@ CODES = CodeBook(
     Code("CRM007", "warning",
          "crm could not be run; only the built-in checks were done",
          bad="(crm timed out)", good="(crm answered)", lexer="text"),
+    Code("CRM090", "error",
+         "Resource agent name with a path in it (refused)",
+         bad="primitive vip ocf:../../../tmp:IPaddr2 params ip=10.0.0.11",
+         good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
+         lexer="text"),
     Code("CRM101", "warning",
          "Master/slave resources are promotable clones now",
          bad="ms galera-master galera meta master-max=3",
@@ -150,6 +155,10 @@ def _static(path: str, line: int, words: tuple[str, ...],
         add("CRM005", f"unknown configure statement {words[0]!r} (known: "
                       f"{', '.join(sorted(STATEMENTS))})")
         return found
+    if words[0] in ("primitive", "rsc_template") and len(words) > 2 and (
+            not words[2].startswith("@")) and pm.unsafe_agent(words[2]):
+        add("CRM090", pm.unsafe_agent(words[2]))
+        return found
     if words[0] in ("ms", "master"):
         add("CRM101", "'ms' is deprecated: write 'clone ID RSC meta "
                       "promotable=true'")
@@ -185,8 +194,7 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
     try:
         with pm.scratch_dir() as tmp:
             cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
-            env = dict(external.child_environment(), CIB_file=cib,
-                       TERM="dumb")
+            env = {"CIB_file": cib}
             pending = list(replay)
             while pending:   # each run consumes at least one statement
                 pending = pending[batch.run(pending, tools["crm"], tmp,

@@ -21,7 +21,6 @@ the source of truth for syntax, has not spoken.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import difflib
 import functools
@@ -30,8 +29,6 @@ import ipaddress
 import os
 import pwd
 import re
-import shutil
-import tempfile
 
 from confcheck import external
 from confcheck.findings import Code, CodeBook, Finding
@@ -260,6 +257,10 @@ CODES = CodeBook(
          bad="listen api\n  option httpchk\n",
          good="listen api\n  option httpchk GET /healthcheck\n"
               "  http-check expect status 200\n", lexer="haproxy"),
+    Code("HAP090", "warning",
+         "Directive that runs code or reads a node's file: not checked",
+         bad="global\n  lua-load /etc/haproxy/cors.lua\n",
+         good="global\n  log /dev/log local0\n", lexer="haproxy"),
 )
 # Codes that stand in for haproxy -c when it cannot run.
 STRUCTURAL = frozenset({"HAP010", "HAP011", "HAP012", "HAP013", "HAP014",
@@ -456,8 +457,34 @@ def _server_opts(stmt: Stmt) -> dict[str, str]:
     return opts
 
 
+# Global directives that make haproxy -c run code (Lua, OpenSSL engines
+# and providers) or read data files of the node. They never reach the
+# tool: checking a file must not execute it.
+NODE_LOCAL = frozenset({
+    "lua-load", "lua-load-per-thread", "lua-prepend-path",
+    "ssl-engine", "ssl-provider", "ssl-provider-path",
+    "ssl-dh-param-file", "server-state-file", "server-state-base",
+    "h1-case-adjust-file", "51degrees-data-file", "wurfl-data-file",
+    "deviceatlas-json-file", "ssl-load-extra-files"})
+# Words that use what a Lua script registers (actions, services, fetches).
+LUA_USE = re.compile(r"\blua\.")
+
+
+def _node_local(sections: list[Section], path: str) -> list[Finding]:
+    out = []
+    for sec in sections:
+        for stmt in sec.stmts:
+            if sec.kind == "global" and stmt.words[0] in NODE_LOCAL:
+                out.append(CODES.finding(
+                    path, stmt.line, "HAP090",
+                    f"'{stmt.words[0]}' is not given to haproxy -c: it "
+                    f"would run code or read a file of this machine; what "
+                    f"it names (and the lines using it) is not checked"))
+    return out
+
+
 def _lints(sections: list[Section], path: str) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[Finding] = _node_local(sections, path)
     defaults: Section | None = None
     reported: set[tuple[int, str]] = set()
     for sec in sections:
@@ -574,20 +601,27 @@ _FILE_OPTIONS = {"crt": "pem", "ca-file": "cert", "crt-list": "list",
                  "ca-verify-file": "cert"}
 
 
-@functools.cache
 def _throwaway_files() -> dict[str, str]:
+    return _throwaway_files_in(external.tool_root(),
+                               external.available("openssl"))
+
+
+@functools.cache
+def _throwaway_files_in(root: str | None,
+                        openssl: str | None) -> dict[str, str]:
     """Paths of a throwaway certificate made once per process with openssl.
 
     Keys: pem (cert and key), cert, list (a crt-list naming pem), error (an
     HTTP error file); only 'error' exists when openssl is absent.
     """
-    tmp = tempfile.mkdtemp(prefix="confcheck-cert-")
-    atexit.register(shutil.rmtree, tmp, True)
+    tmp = external.lasting_scratch("confcheck-cert-", root)
     error = os.path.join(tmp, "error.http")
     with open(error, "w", encoding="ascii") as f:
         f.write("HTTP/1.0 503 Service Unavailable\r\n\r\n")
-    files = {"error": error}
-    openssl = external.available("openssl")
+    empty = os.path.join(tmp, "empty.lst")
+    with open(empty, "w", encoding="ascii"):
+        pass
+    files = {"error": error, "empty": empty}
     if openssl is None:
         return files
     key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
@@ -640,26 +674,29 @@ def _safe_line(section: str, words: list[str], bases: dict[str, str],
         if word in ("group", "gid") and len(words) > 1 and not _known(
                 grp.getgrnam, words[1]):
             return None
-        if word in ("ssl-dh-param-file", "lua-load", "server-state-file") \
-                and len(words) > 1 and not os.path.exists(words[1]):
+        if word in NODE_LOCAL:
             return None
+    if any(LUA_USE.search(w) for w in words[1:]):
+        return None  # what a dropped lua-load would have registered
     new = list(words)
     if word in ("server", "peer") and len(new) > 2:
         match = _HOSTNAME.match(new[2])
         if match and not _is_ip(match.group(2)):
             # Name resolution is a property of the node, not of the file.
             new[2] = f"{match.group(1)}127.0.0.1{match.group(3) or ''}"
-    if word == "errorfile" and len(new) > 2 and not os.path.exists(new[2]):
+    # Files are the node's: haproxy -c reads stand-ins, never a file of
+    # this machine (a pattern file's bad lines would be echoed).
+    if word == "errorfile" and len(new) > 2:
         new[2] = files["error"]
     for i, opt in enumerate(new[:-1]):
         kind = _FILE_OPTIONS.get(opt)
-        if kind is None or kind not in files:
-            continue
-        base = bases.get("crt-base" if opt.startswith("crt") else "ca-base")
-        target = new[i + 1]
-        full = os.path.join(base, target) if base else target
-        if not os.path.exists(full):
-            new[i + 1] = files[kind]
+        if kind is not None:
+            # Without openssl the stand-in is empty: haproxy -c then
+            # says it cannot load it, which is reported as not checkable.
+            new[i + 1] = files.get(kind, files["empty"])
+        elif opt == "-f" and word in ("acl", "http-request", "http-response",
+                                      "tcp-request", "use_backend"):
+            new[i + 1] = files["empty"]
     return new
 
 
@@ -710,7 +747,7 @@ def run_haproxy(text: str, path: str, sections: list[Section]
     binary = external.available("haproxy")
     if binary is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="confcheck-hap-") as tmp:
+    with external.scratch("confcheck-hap-") as tmp:
         copy = os.path.join(tmp, os.path.basename(path) or "haproxy.cfg")
         with open(copy, "w", encoding="utf-8") as f:
             f.write(safe_copy(text))

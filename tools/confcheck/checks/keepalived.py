@@ -23,7 +23,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import tempfile
 
 from confcheck import external
 from confcheck.checks import _braces, _netns
@@ -115,11 +114,15 @@ CODES = CodeBook(
          bad=_INSTANCE + "  preempt_delay 2000\n" + _VIPS,
          good=_INSTANCE + "  preempt_delay 30\n" + _VIPS),
     Code("KAL002", "warning", "keepalived -t warns about the configuration",
-         bad="include /etc/keepalived/conf.d/missing.conf\n" + _INSTANCE
-             + _VIPS, good=_INSTANCE + _VIPS),
+         bad=_INSTANCE.replace("BACKUP", "MASTER") + "  nopreempt\n"
+             + _VIPS, good=_INSTANCE + "  nopreempt\n" + _VIPS),
     Code("KAL003", "warning", "keepalived -t could not be run to a result",
          bad="include /etc/keepalived/missing.conf\n",
          good="global_defs {\n  router_id controller1\n}\n"),
+    Code("KAL090", "warning",
+         "include not followed: the included file is not checked",
+         bad="include /etc/keepalived/conf.d/*.conf\n" + _INSTANCE + _VIPS,
+         good=_INSTANCE + _VIPS),
     Code("KAL010", "error", "Unbalanced braces",
          bad="global_defs {\n  router_id controller1\n}}\n",
          good="global_defs {\n  router_id controller1\n}\n"),
@@ -389,6 +392,9 @@ def builtin(text: str, path: str) -> tuple[_braces.Node, list[Finding]]:
         checker.instance(node)
     checker.scripts(root)
     checker.shared_vrids(root)
+    for node in _braces.walk(root):
+        if node.name == "include":
+            checker.add(node.line, "KAL090", _INCLUDE_NOT_FOLLOWED)
     return root, checker.out
 
 
@@ -414,10 +420,21 @@ def interfaces(root: _braces.Node) -> list[str]:
 STAND_IN_SCRIPT = "/bin/true"
 _SCRIPT_LINE = re.compile(r'^(\s*(?:script|notify\w*)\s+"?)([^\s"]+)')
 _SCRIPT_USER = re.compile(r"^(\s*script_user\s+)(\S+(?:\s+[^\s#!]+)?)")
+# keepalived -t runs as root (as another user it judges scripts
+# differently) and echoes every line of an included file it does not
+# understand, so an include would disclose any file on this machine: the
+# copy never includes anything. A keyword made by a parameter ($NAME,
+# ~SEQ) could spell include too, so such lines are dropped as well.
+_INCLUDE = re.compile(r"\binclude\b|^\s*(?:\$\{?\w+\}?(?![\w}]|\s*=)|~)")
+_INCLUDE_NOT_FOLLOWED = (
+    "include is not followed: the included files live on the node, and "
+    "reading them here could show any file of this machine; check them "
+    "on their own")
 
 
 def safe_copy(text: str) -> str:
-    """text with node-only scripts and script_user replaced, lines kept.
+    """text with node-only scripts, script_user and includes replaced,
+    lines kept.
 
     Scripts live on the node (/etc/keepalived/...), so a missing one is no
     config error here. keepalived 2.2.7 -t kills itself with SIGTERM after
@@ -426,6 +443,9 @@ def safe_copy(text: str) -> str:
     """
     out = []
     for raw in text.splitlines():
+        if _INCLUDE.search(raw):
+            out.append("# (include not followed by confcheck)")
+            continue
         match = _SCRIPT_LINE.match(raw)
         if match and match.group(2).startswith("/") and not os.path.exists(
                 match.group(2)):
@@ -438,6 +458,7 @@ def safe_copy(text: str) -> str:
 
 _MESSAGE = re.compile(r"^\((?:(.*?): )?Line (\d+)\)\s*(.*)$")
 _NAMED = re.compile(r"^\(([^)]+)\)")
+_WARNING = re.compile(r"^(?:\([^)]*\)\s*)?Warning\b")
 _UNLINED = {
     "SECURITY VIOLATION": "vrrp_script",
 }
@@ -449,7 +470,7 @@ def run_keepalived(text: str, path: str, root: _braces.Node
     binary = external.available("keepalived")
     if binary is None or _netns.usable() is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="confcheck-ka-") as tmp:
+    with external.scratch("confcheck-ka-") as tmp:
         copy = os.path.join(tmp, "keepalived.conf")
         with open(copy, "w", encoding="utf-8") as f:
             f.write(safe_copy(text))
@@ -497,10 +518,13 @@ def _messages(output, returncode, copy, path, text,
                 errors = parse(text)[1]
                 line = next((e.line for e in errors), 0)
         message = message.replace(copy, path)
+        # keepalived's own severity: it also exits non-zero after lines
+        # it calls warnings (and then ignores the setting).
+        level = "KAL002" if _WARNING.match(message) else code
         if (line, message) in seen:
             continue  # keepalived prints some messages twice
         seen.add((line, message))
-        out.append(CODES.finding(path, line, code,
+        out.append(CODES.finding(path, line, level,
                                  f"keepalived -t: {message}"))
     if returncode < 0 and not out:
         out.append(CODES.finding(path, 0, "KAL003",

@@ -27,7 +27,7 @@ import json
 import os
 import re
 
-from confcheck.checks._lines import meaningful
+from confcheck.checks._lines import meaningful, strip_comment
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "mysql"
@@ -63,7 +63,9 @@ PREFIXES = ("skip_", "enable_", "disable_", "maximum_")
 TRUE = frozenset({"on", "1", "true", "yes"})
 WILDCARDS = frozenset({"0.0.0.0", "*", "::"})
 PROVIDER_DIRS = ("/usr/lib/galera/", "/usr/lib64/galera/")
-PLACEHOLDER = re.compile(r"<[A-Za-z_][^<>]*>|\$\{[^}]*\}")
+# No "$" or "{" inside ${...}: a run of "${" must not make every
+# match attempt scan to the end of the line.
+PLACEHOLDER = re.compile(r"<[A-Za-z_][^<>]*>|\$\{[^${}]*\}")
 # Names 10.11 does not know, with the name it uses.
 HINTS = {"wsrep_applier_threads":
          "MariaDB 10.11 still calls it wsrep_slave_threads"}
@@ -236,7 +238,7 @@ def _value(value: str) -> str:
     value = value.strip()
     if value[:1] in ("'", '"') and value[0] in value[1:]:
         return value[1:value.index(value[0], 1)]
-    return re.split(r"\s+#", value, maxsplit=1)[0].strip()
+    return strip_comment(value).strip()
 
 
 def _readers(group: str) -> str | None:

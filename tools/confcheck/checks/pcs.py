@@ -82,6 +82,12 @@ CODES = CodeBook(
     Code("PCS007", "warning",
          "pcs could not be run; only the built-in checks were done",
          bad="(pcs timed out)", good="(pcs answered)", lexer="text"),
+    Code("PCS090", "error",
+         "Resource agent name with a path in it (refused)",
+         bad="pcs resource create vip ocf:../../../tmp:IPaddr2 "
+             "ip=10.0.0.11",
+         good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11",
+         lexer="shell"),
     Code("PCS101", "error", "--clone was replaced by the clone keyword",
          bad="pcs resource create lb-haproxy systemd:haproxy --clone",
          good="pcs resource create lb-haproxy systemd:haproxy clone "
@@ -170,6 +176,18 @@ def _created(words: tuple[str, ...]) -> list[str]:
     return list(_clones(words))
 
 
+def _agent(words: tuple[str, ...]) -> str | None:
+    """The agent a resource/stonith create or describe names, if any."""
+    if words[0] not in ("resource", "stonith"):
+        return None
+    positional = [w for w in words[1:] if not w.startswith("-")]
+    if positional[:1] == ["create"] and len(positional) > 2:
+        return positional[2]
+    if positional[:1] == ["describe"] and len(positional) > 1:
+        return positional[1]
+    return None
+
+
 def _clones(words: tuple[str, ...]) -> list[str]:
     if words[:2] in (("resource", "clone"), ("resource", "promotable")):
         return [words[2] + "-clone"] if len(words) > 2 else []
@@ -191,6 +209,9 @@ def _static(path: str, line: int, words: tuple[str, ...],
         add("PCS005", f"unknown pcs subcommand {words[0]!r} (known: "
                       f"{', '.join(sorted(SUBCOMMANDS))})")
         return found
+    agent = _agent(words)
+    if agent is not None and pm.unsafe_agent(agent):
+        add("PCS090", pm.unsafe_agent(agent))
     if "--clone" in words:
         add("PCS101", "pcs 0.10 and later reject --clone; put the "
                       "positional keyword 'clone' after the options")

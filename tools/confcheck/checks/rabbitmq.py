@@ -27,7 +27,7 @@ import re
 
 from confcheck import external
 from confcheck.checks import _cuttlefish
-from confcheck.checks._lines import meaningful
+from confcheck.checks._lines import meaningful, strip_comment
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "rabbitmq"
@@ -45,7 +45,9 @@ REMOVED = {
          "RabbitMQ 4.0 (4.0.1 release notes); the key has no effect there"
     for key in ("mirroring_sync_batch_size", "mirroring_sync_max_throughput")
 }
-PLACEHOLDER = re.compile(r"<[A-Za-z_][^<>]*>|\$\{[^}]*\}")
+# No "$" or "{" inside ${...}: a run of "${" must not make every
+# match attempt scan to the end of the line.
+PLACEHOLDER = re.compile(r"<[A-Za-z_][^<>]*>|\$\{[^${}]*\}")
 FLAG = frozenset({"on", "off", "true", "false"})
 
 CODES = CodeBook(
@@ -118,7 +120,7 @@ def check(text: str, path: str) -> list[Finding]:
         if not eq or not key or " " in key:
             add(number, "RMQ002", f"{line!r} is not 'key = value'")
             continue
-        value = re.split(r"\s+#", value, maxsplit=1)[0]
+        value = strip_comment(value)
         if key in seen:
             add(number, "RMQ004", f"{key} is already set on line "
                 f"{seen[key]}; the last one wins")

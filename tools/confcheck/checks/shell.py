@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 
 from confcheck import external
 from confcheck.findings import Code, CodeBook, Finding
@@ -77,7 +76,7 @@ def syntax(text: str, path: str, parser: str) -> list[Finding]:
     if binary is None:
         return []
     lines = len(text.splitlines()) or 1
-    with tempfile.TemporaryDirectory(prefix="confcheck-sh-") as tmp:
+    with external.scratch("confcheck-sh-") as tmp:
         copy = os.path.join(tmp, "script.sh")
         with open(copy, "w", encoding="utf-8") as f:
             f.write(text)

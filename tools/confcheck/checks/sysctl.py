@@ -52,7 +52,6 @@ FALLBACK_KEYS = {
     "vm.swappiness": 1,
     "fs.file-max": 1,
 }
-LINE = re.compile(r"^(-?)\s*([^=\s]+)\s*=\s*(.*?)\s*$")
 INTEGER = re.compile(r"-?\d+\Z")
 SOURCE_PROC = "/proc/sys on this machine"
 SOURCE_LIST = "confcheck's list of keys the guide uses (not in /proc/sys here)"
@@ -70,32 +69,76 @@ CODES = CodeBook(
     Code("SYS004", "warning", "Parameter set twice (the last one wins)",
          bad="net.ipv4.ip_forward = 0\nnet.ipv4.ip_forward = 1\n",
          good="net.ipv4.ip_forward = 1\n", lexer="ini"),
+    Code("SYS090", "error", "Key that names a path, not a parameter",
+         bad="net/../../../etc/hostname = 1\n",
+         good="net.ipv4.ip_forward = 1\n", lexer="ini"),
 )
+# A parameter file holds a few numbers or a short string; reading more
+# (a key that globs into /proc/sys/.../something huge) is never needed.
+MAX_READ = 4096
+
+
+def split_line(line: str) -> tuple[str, str, str] | None:
+    """('-' or '', key, value) of a 'key = value' line, or None.
+
+    str.partition instead of a regular expression: a lazy group before
+    trailing blanks backtracks quadratically on long runs of blanks.
+    """
+    head, equals, value = line.partition("=")
+    head = head.strip()
+    optional = "-" if head.startswith("-") else ""
+    key = head[1:].lstrip() if optional else head
+    if not equals or not key or any(c.isspace() for c in key):
+        return None
+    return optional, key, value.strip()
+
+
+def _parts(key: str) -> list[str]:
+    # sysctl(8): with a '/' in the key, '/' separates and dots are literal.
+    return key.split("/") if "/" in key else key.split(".")
+
+
+def escapes(key: str) -> bool:
+    """True when key is a path out of /proc/sys rather than a name."""
+    return any(p in ("", ".", "..") for p in _parts(key))
 
 
 def _proc_path(key: str) -> str:
-    # sysctl(8): with a '/' in the key, '/' separates and dots are literal.
-    parts = key.split("/") if "/" in key else key.split(".")
-    return os.path.join(PROC_SYS, *parts)
+    return os.path.join(PROC_SYS, *_parts(key))
 
 
 def _integers_in(path: str) -> int | None:
     """How many integers the parameter file holds (None: not numeric)."""
     try:
-        with open(path, encoding="ascii") as f:
-            words = f.read().split()
-    except (OSError, UnicodeDecodeError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
         return None  # write-only (vm.drop_caches...) or unreadable
+    try:
+        words = os.read(fd, MAX_READ).decode("ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)
     if words and all(INTEGER.match(w) for w in words):
         return len(words)
     return None
 
 
+def _in_proc_sys(path: str) -> bool:
+    real = os.path.realpath(path)
+    return (os.path.commonpath([PROC_SYS, real]) == PROC_SYS
+            and os.path.isfile(real))
+
+
 def lookup(key: str) -> tuple[str, int | None] | None:
-    """(source, integer count or None) for key, or None when unknown."""
+    """(source, integer count or None) for key, or None when unknown.
+
+    Only regular files below /proc/sys are looked at, whatever the key
+    says (escapes() keys are refused before).
+    """
     path = _proc_path(key)
-    matches = glob.glob(path) if any(c in key for c in "*?[") else (
-        [path] if os.path.isfile(path) else [])
+    candidates = glob.glob(path) if any(c in key for c in "*?[") else [path]
+    matches = [m for m in candidates if _in_proc_sys(m)]
     if matches:
         return SOURCE_PROC, _integers_in(matches[0])
     dotted = key.replace("/", ".")
@@ -108,12 +151,18 @@ def check(text: str, path: str) -> list[Finding]:
     out: list[Finding] = []
     seen: dict[str, int] = {}
     for number, line in meaningful(text, "#;"):
-        match = LINE.match(line)
-        if not match or not match.group(3):
+        match = split_line(line)
+        if not match or not match[2]:
             out.append(CODES.finding(path, number, "SYS001",
                                      f"{line[:60]!r} is not 'key = value'"))
             continue
-        optional, key, value = match.groups()
+        optional, key, value = match
+        if escapes(key):
+            out.append(CODES.finding(
+                path, number, "SYS090",
+                f"{key[:80]!r} is a path, not a parameter name (an empty, "
+                f"'.' or '..' part); it was not looked up"))
+            continue
         known = lookup(key)
         if known is None:
             if not optional:  # '-key' tells sysctl to ignore a missing key

@@ -166,6 +166,11 @@ def _block(path: str, block: _braces.Node) -> list[Finding]:
             found.append(CODES.finding(path, item.line, "XIN002",
                                        "blocks cannot be nested"))
             continue
+        if item.name in TOP_LEVEL or len(item.args) != 2:
+            found.append(CODES.finding(
+                path, item.line, "XIN006", f"{item.name} belongs at the top "
+                "level, outside every block"))
+            continue
         name, (op, value) = item.name, item.args
         if name not in ATTRIBUTES:
             close = difflib.get_close_matches(name, ATTRIBUTES, 1, 0.75)

@@ -17,6 +17,7 @@ import os
 
 from sphinx.environment import BuildEnvironment
 
+import confcheck
 from confcheck import tree
 from confcheck.sphinxext import store
 
@@ -38,9 +39,16 @@ def _tree_warnings(env: BuildEnvironment, examples_dir: str):
     included = set()
     for found in store.records(env, "confcheck_includes").values():
         included.update(found)
-    findings = tree.check_tree(examples_dir)
-    if os.path.isdir(examples_dir):
-        findings += tree.not_included(examples_dir, included)
+    try:
+        findings = tree.check_tree(examples_dir)
+        if os.path.isdir(examples_dir):
+            findings += tree.not_included(examples_dir, included)
+    except Exception as exc:  # noqa: BLE001 - crash boundary, see below
+        # A bug in the tree checks is one located warning, not an aborted
+        # build (the same boundary as confcheck.check_text).
+        findings = [confcheck.internal_error(
+            os.path.join(examples_dir, tree.CLUSTER_FILE), "tree checks",
+            exc)]
     for f in findings:
         yield (f"{store.display_path(f.path)}:{f.line}", f.code,
                f"{f.message} ({f.severity})")

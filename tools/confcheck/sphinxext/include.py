@@ -79,6 +79,14 @@ class IncludeExample(LiteralInclude):
         except ExampleError as exc:
             store.problem(self.env, self.get_location(), "include", str(exc))
             return []
+        except Exception as exc:  # noqa: BLE001 - crash boundary
+            # As Sphinx's own LiteralInclude.run: a bug here is a warning
+            # at the directive, never an aborted build.
+            finding = confcheck.internal_error(
+                self.arguments[0], "include-example directive", exc)
+            store.problem(self.env, self.get_location(), "internal-error",
+                          finding.message)
+            return []
         result = super().run()
         if any(isinstance(n, nodes.system_message) for n in result):
             return result  # LiteralInclude has reported a bad option

@@ -20,11 +20,14 @@ import os
 import tempfile
 
 import confcheck
+from confcheck import external
 from confcheck.findings import Finding
 
 CACHE_DIR = "confcheck-cache"
 # Inputs besides the text that change what the checkers report.
-CACHE_ENV = ("CONFCHECK_EXTERNAL",)
+# The tools themselves (which binaries, from which root, as root or not)
+# are in the key through external.fingerprint().
+CACHE_ENV = ("CONFCHECK_EXTERNAL", external.TOOL_ROOT_VARIABLE)
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,10 +49,17 @@ def checker_fingerprint() -> str:
     return hashlib.sha256("\n".join(stats).encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=4)
+def _tools(environment: tuple[str, ...]) -> str:
+    # Once per build and environment: it stats every tool.
+    return external.fingerprint()
+
+
 def _cache_file(cache_root: str, kind: str, text: str) -> str:
+    environment = tuple(os.environ.get(name, "") for name in CACHE_ENV)
     key = hashlib.sha256("\0".join(
-        [kind, confcheck.__version__, checker_fingerprint(), text]
-        + [os.environ.get(name, "") for name in CACHE_ENV]).encode())
+        [kind, confcheck.__version__, checker_fingerprint(), text,
+         _tools(environment), *environment]).encode())
     return os.path.join(cache_root, CACHE_DIR, key.hexdigest() + ".json")
 
 
@@ -58,9 +68,9 @@ def check(text: str, path: str, kind: str,
     """confcheck's findings for text shown as path, cached under cache_root.
 
     The cache is one JSON file per (kind, content, checker version and
-    files), so parallel readers never write the same file with different
-    data and a ``-E`` build (which keeps the doctree directory) still
-    reuses it.
+    files, tool set and privileges), so parallel readers never write the
+    same file with different data and a ``-E`` build (which keeps the
+    doctree directory) still reuses it.
     """
     cached = _cache_file(cache_root, kind, text) if cache_root else None
     if cached and os.path.exists(cached):
@@ -71,7 +81,7 @@ def check(text: str, path: str, kind: str,
         except (OSError, ValueError, TypeError):
             pass  # a damaged cache entry is recomputed and rewritten
     findings = confcheck.check_text(text, path, kind)
-    if cached:
+    if cached and not confcheck.has_internal_error(findings):
         rows = [[f.line, f.severity, f.code, f.message] for f in findings]
         os.makedirs(os.path.dirname(cached), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(cached))
