@@ -25,6 +25,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import subprocess
 
 import capture_common as cc
 
@@ -33,6 +34,13 @@ OPTION = re.compile(
     r"^  (?:-\S, )?--(?P<name>[A-Za-z0-9_-]+)(?P<arg>\[=|=)?")
 # Where the option list ends and the table of current values begins.
 TABLE = "Variables (--variable-name=value)"
+# What mariadbd says of an option it keeps only so old files still start.
+REMOVED = re.compile(r"'([a-z0-9_-]+)' was removed\. It does nothing now")
+# Option-like words in the server binary: removed options are hidden from
+# --help, so the candidates come from the binary's strings.
+CANDIDATE = re.compile(
+    rb"(?<![\x21-\x7e])([a-z][a-z0-9]*(?:[-_][a-z0-9]+)+)\x00")
+PROBE_BATCH = 200
 # parse_cnf GROUPS 'name' in the wsrep_sst_* scripts.
 SST_KEY = re.compile(r"parse_cnf\s+\S+\s+'?([a-z][a-z0-9-]*)")
 
@@ -71,6 +79,35 @@ def plugin_options(server: str, base: dict[str, str]) -> dict[str, list]:
     return found
 
 
+def removed_options(server: str, base: dict[str, str]) -> list[str]:
+    """Options mariadbd accepts but ignores, with a "was removed" warning.
+
+    Each candidate is passed as --loose-NAME=1 (an unknown name is then
+    only a warning too); names that are a prefix of a known option are
+    left out, since mariadbd would take them as an abbreviation.
+    """
+    with open(server, "rb") as fh:
+        words = {m.group(1).decode().replace("-", "_")
+                 for m in CANDIDATE.finditer(fh.read())}
+    known = set(base)
+    candidates = sorted(w for w in words - known
+                        if not any(k.startswith(w) for k in known))
+    found: set[str] = set()
+    for start in range(0, len(candidates), PROBE_BATCH):
+        batch = candidates[start:start + PROBE_BATCH]
+        # The warnings go to standard error; the exit status is not the
+        # verdict (an out-of-range value in the batch is fine too).
+        proc = subprocess.run(
+            [server, "--no-defaults",
+             *(f"--loose-{name}=1" for name in batch), "--verbose",
+             "--help"],
+            capture_output=True, text=True, timeout=cc.TIMEOUT,
+            check=False, stdin=subprocess.DEVNULL)
+        text = proc.stderr
+        found.update(m.replace("-", "_") for m in REMOVED.findall(text))
+    return sorted(found)
+
+
 def sst_keys() -> list[str]:
     keys = set()
     for script in glob.glob("/usr/bin/wsrep_sst_*"):
@@ -88,7 +125,8 @@ def main() -> None:
                               "--help"]))
     data = {
         "source": "mariadbd --no-defaults [--plugin-load-add=P.so] "
-                  "--verbose --help; mariadb "
+                  "--verbose --help; mariadbd --loose-NAME=1 --help "
+                  "--verbose for 'was removed' names; mariadb "
                   "--no-defaults --verbose --help; mysqld_safe --help; "
                   "parse_cnf names in /usr/bin/wsrep_sst_*",
         "version": version,
@@ -97,6 +135,7 @@ def main() -> None:
             "mariadb-server", "galera-4", "mariadb-client")},
         "server": base,
         "plugins": plugin_options(server, base),
+        "removed": removed_options(server, base),
         "client": options(cc.output([cc.find("mariadb"), "--no-defaults",
                                      "--verbose", "--help"])),
         # mysqld_safe prints its usage and exits 1.

@@ -61,7 +61,7 @@ CASES = [
     ("cipher_typo", edit("aes256", "aes257"), 6, "COR017"),
     ("cipher_without_hash", edit("crypto_hash: sha256", "crypto_hash: none"),
      6, "COR017"),
-    ("node_without_name", edit("    name: controller2\n", ""), 17, "COR018"),
+    ("node_without_name", edit("    name: controller2\n", ""), 17, "COR024"),
     ("duplicate_nodeid", edit("nodeid: 3", "nodeid: 2"), 25, "COR019"),
     ("duplicate_address", edit("10.0.0.14", "10.0.0.13"), 23, "COR019"),
     ("provider_typo", edit("corosync_votequorum", "votequorum"),

@@ -53,7 +53,7 @@ CASES = [
     ("needs_value", "[mysqld]\nmax_connections\n", 2, "MYS005"),
     ("abbreviated", "[mysqld]\ninnodb_file_per = 1\n", 2, "MYS006"),
     ("set_twice", "[mysqld]\nport = 3306\nport = 3307\n", 3, "MYS007"),
-    ("loose_unknown", "[mysqld]\nloose-innodb_large_prefix = ON\n",
+    ("loose_unknown", "[mysqld]\nloose-tokudb_cache_size = 1G\n",
      2, "MYS008"),
     ("plugin_not_loaded", "[server]\nprovider_lz4 = force_plus_permanent\n",
      2, "MYS009"),

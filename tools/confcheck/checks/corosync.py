@@ -128,7 +128,8 @@ CODES = CodeBook(
          bad="totem {\n  version 2\n}\n", good="totem {\n  version: 2\n}\n"),
     Code("COR011", "warning", "Key corosync does not read here",
          bad="totem {\n  tokn: 3000\n}\n", good="totem {\n  token: 3000\n}\n"),
-    Code("COR012", "error", "Corosync 1/2 key, ignored by corosync 3",
+    # corosync 3 reads past these keys (corosync -t passes): a warning.
+    Code("COR012", "warning", "Corosync 1/2 key, ignored by corosync 3",
          bad="totem {\n  rrp_mode: passive\n}\n",
          good="totem {\n  link_mode: passive\n}\n"),
     Code("COR013", "error", "totem version other than 2",
@@ -145,7 +146,7 @@ CODES = CodeBook(
     Code("COR017", "error", "Bad crypto_cipher or crypto_hash",
          bad="totem {\n  crypto_cipher: aes256\n  crypto_hash: none\n}\n",
          good="totem {\n  crypto_cipher: aes256\n  crypto_hash: sha256\n}\n"),
-    Code("COR018", "error", "Node without ring0_addr, name or nodeid",
+    Code("COR018", "error", "Node without ring0_addr or nodeid",
          bad="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n  }\n}\n",
          good="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n"
               "    name: controller1\n    nodeid: 1\n  }\n}\n"),
@@ -164,6 +165,13 @@ CODES = CodeBook(
          good="nodelist {\n" + _NODES + "}\n" + _QUORUM),
     Code("COR023", "error", "Missing totem, nodelist or quorum section",
          bad=_GOOD, good=_GOOD + "nodelist {\n" + _NODES + "}\n" + _QUORUM),
+    # corosync 3 runs without it; pacemaker then names the node by its
+    # uname, which must match what pcs and the constraints use.
+    Code("COR024", "warning", "Node without name",
+         bad="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n"
+             "    nodeid: 1\n  }\n}\n",
+         good="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n"
+              "    name: controller1\n    nodeid: 1\n  }\n}\n"),
 )
 # Findings corosync -t makes itself (it stops at the first); the schema's
 # version stands in only when it cannot run.
@@ -279,6 +287,13 @@ class _Checker:
         for node in nodes:
             for key in ("ring0_addr", "name", "nodeid"):
                 item = node.first(key)
+                if item is None and key == "name":
+                    self.add(node.line, "COR024",
+                             "node block has no 'name'; pacemaker then "
+                             "uses the node's host name (uname -n), "
+                             "which pcs commands and constraints must "
+                             "match")
+                    continue
                 if item is None:
                     self.add(node.line, "COR018",
                              f"node block has no '{key}'")

@@ -103,7 +103,7 @@ OPTIONS = frozenset({
     "h1-case-adjust-bogus-server", "http-buffer-request",
     "http-ignore-probes", "http-keep-alive", "http-no-delay",
     "http-pretend-keepalive", "http-restrict-req-hdr-names",
-    "http-server-close", "http-use-proxy-header", "http_proxy", "httpchk",
+    "http-server-close", "http-use-proxy-header", "httpchk",
     "httpclose", "httplog", "idle-close-on-response", "independent-streams",
     "ldap-check", "log-health-checks", "log-separate-errors", "logasap",
     "mysql-check", "nolinger", "originalto", "persist", "pgsql-check",
@@ -175,6 +175,14 @@ WILDCARDS = frozenset({"", "*", "0.0.0.0", "::", "[::]", "ipv4@",
 NEEDED_TIMEOUTS = {"frontend": ("client",),
                    "listen": ("connect", "client", "server"),
                    "backend": ("connect", "server")}
+# haproxy's conditional blocks and messages (".if defined(X)" ...).
+DIRECTIVES = frozenset({".if", ".elif", ".else", ".endif", ".notice",
+                        ".warning", ".alert", ".diag"})
+# Options haproxy no longer accepts, with its own reason.
+REMOVED_OPTIONS = {
+    "http_proxy": "it is not supported any more since HAProxy 2.5; use "
+                  "'http-request set-dst' and 'http-request set-uri'",
+}
 # clustercheck (Galera) answers HTTP on this port.
 CLUSTERCHECK_PORT = "9200"
 HAPROXY_TIMEOUT = 30.0
@@ -279,6 +287,8 @@ class Section:
     name: str
     line: int
     stmts: list[Stmt] = dataclasses.field(default_factory=list)
+    # The old "listen NAME ADDR:PORT" form's address ("" when absent).
+    address: str = ""
 
     def find(self, *words: str) -> list[Stmt]:
         n = len(words)
@@ -319,15 +329,20 @@ def _tokens(line: str) -> list[str]:
 
 
 def parse(text: str) -> tuple[list[Section], list[Stmt]]:
-    """Sections in file order and the statements found before any."""
+    """Sections in file order and the statements found before any.
+
+    The lines of every branch of a .if block are kept (each branch must
+    be valid on some node); the directives themselves are not statements.
+    """
     sections: list[Section] = []
     orphans: list[Stmt] = []
     for number, raw in enumerate(text.splitlines(), 1):
         words = _tokens(raw)
-        if not words:
+        if not words or words[0] in DIRECTIVES:
             continue
         if words[0] in SECTIONS:
-            sections.append(Section(words[0], " ".join(words[1:2]), number))
+            sections.append(Section(words[0], " ".join(words[1:2]), number,
+                                    address=" ".join(words[2:3])))
         elif sections:
             sections[-1].stmts.append(Stmt(number, words))
         else:
@@ -352,6 +367,12 @@ def _structure(sections, orphans, path) -> list[Finding]:
         if sec.kind in NAMED and not sec.name:
             out.append(CODES.finding(path, sec.line, "HAP015",
                                      f"'{sec.kind}' needs a name"))
+        if sec.kind in ("frontend", "listen") and sec.address:
+            out.append(CODES.finding(
+                path, sec.line, "HAP016",
+                f"'{sec.kind} {sec.name} {sec.address}': HAProxy no longer "
+                f"takes the listening address on the section line; write "
+                f"'bind {sec.address}' inside the section"))
         if sec.kind in ("frontend", "backend", "listen") and sec.name:
             side = "b" if sec.kind == "backend" else "f"
             for key in {(side, sec.name),
@@ -396,6 +417,11 @@ def _keyword(sec: Section, stmt: Stmt, path: str) -> list[Finding]:
             f"'{word}' is not allowed in a {sec.kind} section")]
     words = stmt.words[1:] if word != "no" else stmt.words[2:]
     if word in ("option", "no") and words:
+        if words[0] in REMOVED_OPTIONS:
+            return [CODES.finding(path, stmt.line, "HAP016",
+                                  f"'option {words[0]}' was removed from "
+                                  f"HAProxy: "
+                                  f"{REMOVED_OPTIONS[words[0]]}")]
         if words[0] not in OPTIONS:
             return [CODES.finding(path, stmt.line, "HAP013",
                                   f"unknown option '{words[0]}'"
@@ -568,8 +594,13 @@ def _health(sec: Section, scope: list[Section], path: str) -> list[Finding]:
                 f"has no 'check': HAProxy keeps sending requests to it "
                 f"when it is down"))
     sends = [s for p in scope for s in p.find("http-check", "send")]
+    # clustercheck answers any request, OPTIONS / included.
+    clustercheck = bool(servers) and all(
+        {**defaults_opts, **_server_opts(stmt)}.get("port")
+        == CLUSTERCHECK_PORT for stmt in servers)
     for stmt in httpchk:
-        if len(stmt.words) == 2 and not sends and stmt in sec.stmts:
+        if len(stmt.words) == 2 and not sends and stmt in sec.stmts \
+                and not clustercheck:
             out.append(CODES.finding(
                 path, stmt.line, "HAP025",
                 "'option httpchk' without a request sends 'OPTIONS /', "
@@ -679,6 +710,9 @@ def _safe_line(section: str, words: list[str], bases: dict[str, str],
     if any(LUA_USE.search(w) for w in words[1:]):
         return None  # what a dropped lua-load would have registered
     new = list(words)
+    if word == "bind" and len(new) > 1 and _node_host(new[1]):
+        host = _node_host(new[1])
+        new[1] = new[1].replace(host, "127.0.0.1", 1)
     if word in ("server", "peer") and len(new) > 2:
         match = _HOSTNAME.match(new[2])
         if match and not _is_ip(match.group(2)):
@@ -698,6 +732,57 @@ def _safe_line(section: str, words: list[str], bases: dict[str, str],
                                       "tcp-request", "use_backend"):
             new[i + 1] = files["empty"]
     return new
+
+
+def _local_names() -> frozenset[str]:
+    """Host names this machine resolves without asking the network."""
+    names = {"localhost"}
+    try:
+        with open("/etc/hosts", encoding="utf-8", errors="replace") as fh:
+            for raw in fh.read(1 << 20).splitlines():
+                names.update(raw.split("#", 1)[0].split()[1:])
+    except OSError:
+        pass
+    return frozenset(n.lower() for n in names)
+
+
+def _node_host(address: str) -> str | None:
+    """The host name of a bind address that only the node can resolve."""
+    match = _HOSTNAME.match(address.split(",")[0])
+    if not match or _is_ip(match.group(2)) or \
+            match.group(2).lower() in _local_names():
+        return None
+    return match.group(2)
+
+
+def machine_notes(sections: list[Section], path: str) -> list[Finding]:
+    """What haproxy -c cannot check here because it belongs to the node.
+
+    safe_copy gives haproxy a stand-in for each (or drops the line), so
+    they are warnings, never errors.
+    """
+    out = []
+    for sec in sections:
+        for stmt in sec.stmts:
+            word, args = stmt.words[0], stmt.words[1:]
+            if not args:
+                continue
+            if sec.kind == "global" and (
+                    (word in ("user", "uid") and not _known(
+                        pwd.getpwnam, args[0])) or
+                    (word in ("group", "gid") and not _known(
+                        grp.getgrnam, args[0]))):
+                out.append(CODES.finding(
+                    path, stmt.line, "HAP003",
+                    f"not checkable on this machine: {word} {args[0]!r} "
+                    f"does not exist here (it must on the node)"))
+            elif word == "bind" and _node_host(args[0]):
+                out.append(CODES.finding(
+                    path, stmt.line, "HAP003",
+                    f"not checkable on this machine: bind address "
+                    f"{_node_host(args[0])!r} does not resolve here; the "
+                    f"node must resolve it at start-up"))
+    return out
 
 
 def _is_ip(host: str) -> bool:
@@ -817,6 +902,8 @@ def check(text: str, path: str) -> list[Finding]:
     sections, orphans = parse(text)
     findings = _lints(sections, path)
     real = run_haproxy(text, path, sections)
+    if real is not None:
+        findings.extend(machine_notes(sections, path))
     structure = _structure(sections, orphans, path)
     if real is None or any(f.line == 0 and f.code == "HAP003"
                            for f in real):

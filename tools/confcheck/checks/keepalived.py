@@ -458,7 +458,9 @@ def safe_copy(text: str) -> str:
 
 _MESSAGE = re.compile(r"^\((?:(.*?): )?Line (\d+)\)\s*(.*)$")
 _NAMED = re.compile(r"^\(([^)]+)\)")
-_WARNING = re.compile(r"^(?:\([^)]*\)\s*)?Warning\b")
+# Also a line saying what keepalived did instead and went on ("Truncating
+# auth_pass to 8 characters": the daemon runs with the first eight).
+_WARNING = re.compile(r"^(?:\([^)]*\)\s*)?(?:Warning|Truncating)\b")
 _UNLINED = {
     "SECURITY VIOLATION": "vrrp_script",
 }

@@ -315,6 +315,14 @@ def _check_name(s: Setting, path: str, loaded: set[str]) -> list[Finding]:
     found = []
     if base is None and name in OLD_NAMES:
         base = name  # hidden from --help, still accepted by mariadbd
+    if base is None and readers != "client" and \
+            name in options().get("removed", ()):
+        # mariadbd itself only warns: "'x' was removed. It does nothing
+        # now and exists only for compatibility with old my.cnf files."
+        return [CODES.finding(
+            path, s.line, "MYS108", f"{s.raw}: mariadbd "
+            f"{options()['series']} says it was removed and does nothing "
+            f"now (it starts with a warning); delete the line")]
     plugin = _plugin_of(base or name) if readers != "client" else None
     if plugin:
         if loose or plugin in loaded:
