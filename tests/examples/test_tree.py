@@ -23,6 +23,7 @@ import pytest
 
 import confcheck
 from confcheck import tree
+from confcheck.checks import haproxy
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "doc" / "examples"
@@ -96,3 +97,20 @@ def test_every_router_and_network_gets_its_agents():
     assert len(network_nodes) >= 2
     for option in ("max_l3_agents_per_router", "dhcp_agents_per_network"):
         assert server.getint("DEFAULT", option) <= len(network_nodes), option
+
+
+def test_forwarded_proto_is_deleted_before_it_is_set():
+    """Finding 17: every HTTP proxy that passes X-Forwarded-For deletes
+    the client's X-Forwarded-Proto before any rule sets it, so a client
+    of the plain internal bind cannot claim HTTPS."""
+    text = (EXAMPLES / "controller/etc/haproxy/haproxy.cfg").read_text()
+    wrong = []
+    for section in haproxy.parse(text)[0]:
+        words = [[w.lower() for w in s.words] for s in section.stmts]
+        if ["option", "forwardfor"] not in words:
+            continue
+        rules = [w[1:3] for w in words if w[:1] == ["http-request"]
+                 and w[2:3] == ["x-forwarded-proto"]]
+        if not rules or rules[0][0] != "del-header":
+            wrong.append(section.name)
+    assert wrong == []
