@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import pwd
 import subprocess
 
 import pytest
@@ -211,3 +212,28 @@ def test_bad_input_gives_findings_not_tracebacks(request, mode, text):
 def test_every_code_has_examples():
     for code in keepalived.CODES:
         assert code.bad and code.good and code.bad != code.good
+
+
+def test_real_removes_script_without_a_script_user(tmp_path):
+    """Finding 23 of the technical review says keepalived runs the script
+    as root then; with enable_script_security it removes it instead, as
+    the keepalived chapter says, unless a keepalived_script user exists.
+    Only keepalived -t's parse messages matter here; no address is
+    configured and nothing is sent."""
+    binary = realtools.require("keepalived", "keepalived")
+    script = tmp_path / "check.sh"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o755)
+    conf = tmp_path / "keepalived.conf"
+    conf.write_text("global_defs {\n  enable_script_security\n}\n"
+                    f'vrrp_script chk {{\n  script "{script}"\n}}\n')
+    result = subprocess.run([binary, "-t", "-l", "-f", str(conf)],
+                            capture_output=True, text=True, timeout=30,
+                            check=False)
+    output = result.stdout + result.stderr
+    try:
+        pwd.getpwnam("keepalived_script")
+    except KeyError:
+        assert "vrrp script chk - removing" in output
+    else:
+        assert "removing" not in output
