@@ -53,11 +53,7 @@ class Faults:
 
     def ports(self, node: str) -> list[str]:
         """node's ports on the lab's bridges, one per interface."""
-        out = proc.run(["ip", "-n", self.lab.ns(node), "-o", "link", "show",
-                        "type", "veth"], timeout=10).stdout
-        devs = [line.split(":")[1].strip().split("@")[0]
-                for line in out.splitlines() if ":" in line]
-        return [self.lab.port(node, dev) for dev in devs]
+        return [self.lab.port(node, dev) for dev in self.devices(node)]
 
     def _apply(self, rules: list[str]) -> None:
         script = [f"table bridge {TABLE} {{",
@@ -110,9 +106,34 @@ class Faults:
         """SIGKILL one daemon started in a node (Lab.start_in)."""
         self.lab.kill(name, signal.SIGKILL, with_children=True)
 
+    def devices(self, node: str) -> list[str]:
+        """node's interfaces on the lab's bridges (eth0, eth1...)."""
+        out = proc.run(["ip", "-n", self.lab.ns(node), "-o", "link", "show",
+                        "type", "veth"], timeout=10).stdout
+        return [line.split(":")[1].strip().split("@")[0]
+                for line in out.splitlines() if ":" in line]
+
     def kill_node(self, node: str) -> None:
-        """SIGKILL a whole node: its PID namespace and all it runs."""
+        """Power a node off: every process SIGKILLed, every link down.
+
+        Its network namespace outlives it (the lab owns it), so the links
+        go down too: a dead host answers nothing, not even ARP for an
+        address that was configured on it.
+        """
+        for dev in self.devices(node):
+            self.link_down(node, dev)
         self.crash([node])
+
+    def revive_node(self, node: str) -> None:
+        """Power it on again: links up, only the addresses it boots with.
+
+        Addresses added while it ran (a VIP) are secondary ones on the
+        interface; a rebooted host does not have them.
+        """
+        for dev in self.devices(node):
+            proc.run(["ip", "-n", self.lab.ns(node), "addr", "flush", "dev",
+                      dev, "secondary"], timeout=10)
+            self.link_up(node, dev)
 
     def crash(self, nodes: list[str]) -> None:
         """SIGKILL several nodes at once, as a power loss would.

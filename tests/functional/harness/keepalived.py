@@ -84,12 +84,19 @@ class VrrpLab:
                 tree.node_file(haproxy.HAPROXY_CFG, node))
             (nodedir / "keepalived.conf").write_text(
                 tree.node_file(KEEPALIVED_CONF, node))
-            self.lab.boot(node, node, NODE_SETUP.format(workdir=self.workdir))
-            self.lab.start_in(node, f"{node}-api", [
-                sys.executable, str(BACKEND), tree.address(node),
-                str(self.port), node])
-            self.start_haproxy(node)
-            self.start_keepalived(node)
+            self.boot_node(node)
+
+    def boot_node(self, node: str) -> None:
+        """Boot node and start what it runs: API server, HAProxy, keepalived.
+
+        Also how a node killed as a whole (faults.kill_node) comes back.
+        """
+        self.lab.boot(node, node, NODE_SETUP.format(workdir=self.workdir))
+        self.lab.start_in(node, f"{node}-api", [
+            sys.executable, str(BACKEND), tree.address(node),
+            str(self.port), node])
+        self.start_haproxy(node)
+        self.start_keepalived(node)
 
     def start_haproxy(self, node: str) -> None:
         self.lab.start_in(node, f"{node}-haproxy", haproxy.argv(
