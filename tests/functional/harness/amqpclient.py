@@ -21,6 +21,12 @@ publish: declare the quorum queue through the first host, then publish
   (bounded) to the next host. Prints the confirmed and failed numbers.
 consume: read every message of the queue from the first host that
   answers (bounded retries). Prints the numbers read.
+publish_for: publish numbered persistent messages (from args["first"])
+  with confirms to one queue for args["seconds"] at most, or until the
+  file args["stop_file"] exists, one per interval, through args["hosts"]
+  only; a failure is followed by one reconnect attempt per interval.
+  Prints confirmed and failed numbers with the time (s from the start)
+  each outcome was known.
 failover: connect with kombu to the URL list built from transport_url,
   round-robin, bounded retries. Prints the broker that answered and the
   time it took.
@@ -29,6 +35,7 @@ failover: connect with kombu to the URL list built from transport_url,
 from __future__ import annotations
 
 import json
+import pathlib
 import sys
 import time
 
@@ -91,6 +98,44 @@ def publish(args):
             "reconnects": reconnects, "last_host": host}
 
 
+def publish_for(args):
+    hosts, queue = args["hosts"], args["queue"]
+    started = time.monotonic()
+    deadline = started + args["seconds"]
+    confirmed, failed = [], []
+    conn = channel = None
+    number = args["first"]
+    stop_file = pathlib.Path(args["stop_file"])
+    while time.monotonic() < deadline and not stop_file.exists():
+        try:
+            if channel is None:
+                conn = pika.BlockingConnection(pika.ConnectionParameters(
+                    host=hosts[number % len(hosts)], port=5672,
+                    connection_attempts=1, socket_timeout=2,
+                    blocked_connection_timeout=5,
+                    credentials=pika.PlainCredentials(
+                        args["user"], args["password"])))
+                channel = conn.channel()
+                channel.confirm_delivery()
+            channel.basic_publish(
+                "", queue, str(number).encode(),
+                pika.BasicProperties(delivery_mode=2), mandatory=True)
+            confirmed.append([number, round(time.monotonic() - started, 2)])
+        except RETRYABLE:
+            failed.append([number, round(time.monotonic() - started, 2)])
+            if conn is not None and conn.is_open:
+                try:
+                    conn.close()
+                except RETRYABLE:
+                    pass
+            conn = channel = None
+        number += 1
+        time.sleep(args["interval"])
+    if conn is not None and conn.is_open:
+        conn.close()
+    return {"confirmed": confirmed, "failed": failed}
+
+
 def consume(args):
     read = []
     for _ in range(MAX_RECONNECTS):
@@ -127,8 +172,9 @@ def failover(args):
 
 def main():
     action, args = sys.argv[1], json.loads(sys.argv[2])
-    print(json.dumps({"publish": publish, "consume": consume,
-                      "failover": failover}[action](args)))
+    print(json.dumps({"publish": publish, "publish_for": publish_for,
+                      "consume": consume, "failover": failover}[action](
+                          args)))
 
 
 if __name__ == "__main__":
