@@ -96,6 +96,21 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         super().send_error(code, message, explain)
 
 
+def html_pages(html_dir: str) -> list[str]:
+    """Every page of the built guide, relative to its top directory."""
+    pages = []
+    for root, dirs, files in os.walk(html_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
+        pages.extend(os.path.relpath(os.path.join(root, name), html_dir)
+                     for name in files if name.endswith(".html"))
+    return sorted(pages)
+
+
+@pytest.fixture(scope="session")
+def pages(html_dir) -> list[str]:
+    return html_pages(html_dir)
+
+
 @pytest.fixture(scope="session")
 def site(html_dir):
     """(base URL, list of 404 paths) of the HTML guide served on loopback."""

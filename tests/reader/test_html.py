@@ -13,11 +13,17 @@
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 import time
 import urllib.request
 
 import pytest
+
+import confcheck
+from confcheck import tree
+from confcheck.sphinxext import downloads
 
 pytestmark = pytest.mark.reader
 
@@ -26,17 +32,6 @@ EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "doc",
 
 # Bound for every in-page wait (search index, tab scripts).
 WAIT_SECONDS = 20
-
-
-def _pages(html_dir: str) -> list[str]:
-    pages = []
-    for root, dirs, files in os.walk(html_dir):
-        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
-        for name in files:
-            if name.endswith(".html"):
-                pages.append(os.path.relpath(os.path.join(root, name),
-                                             html_dir))
-    return sorted(pages)
 
 
 def _wait_for(predicate, what: str):
@@ -54,7 +49,7 @@ def _severe(browser) -> list[str]:
             if entry["level"] == "SEVERE"]
 
 
-def test_every_page_loads_without_errors(site, html_dir, browser):
+def test_every_page_loads_without_errors(site, pages, browser):
     """Every page loads with no JavaScript error and no missing resource.
 
     The loopback server records each 404, so a stylesheet, script, image or
@@ -62,7 +57,6 @@ def test_every_page_loads_without_errors(site, html_dir, browser):
     here even when the browser swallows it.
     """
     base, missing = site
-    pages = _pages(html_dir)
     assert len(pages) > 30, pages
     problems = []
     for page in pages:
@@ -99,21 +93,75 @@ def test_tab_choice_carries_across_pages(site, browser):
 
 
 def test_download_link_returns_the_exact_example(site, browser):
-    """The download under an included file serves that file byte for byte."""
+    """The first download under an included file serves that file byte
+    for byte, at an address that does not change with its content."""
     from selenium.webdriver.common.by import By
 
     base, _ = site
     browser.get(f"{base}/load-balancing/haproxy.html")
     links = [a.get_attribute("href") for a in
-             browser.find_elements(By.CSS_SELECTOR, "a.download")]
-    wanted = [h for h in links if h.endswith("/haproxy.cfg")]
-    assert wanted, links
-    with urllib.request.urlopen(wanted[0], timeout=10) as response:
+             browser.find_elements(By.CSS_SELECTOR, "a.confcheck-file")]
+    stable = f"{base}/_downloads/examples/controller1/etc/haproxy/haproxy.cfg"
+    assert stable in links, links
+    with urllib.request.urlopen(stable, timeout=10) as response:
         served = response.read()
     path = os.path.join(EXAMPLES, "controller", "etc", "haproxy",
                         "haproxy.cfg")
     with open(path, "rb") as fh:
         assert served == fh.read()
+
+
+def _fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+def test_every_node_gets_its_own_files(site, browser):
+    """Each file with per-node lines is served for each controller, with
+    that controller's lines, and each page links every node's version."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    cluster = tree.load_cluster(EXAMPLES)
+    controllers = cluster.nodes("controller")
+    assert len(controllers) >= 3
+    checked = 0
+    for relpath in sorted(cluster.data["per_node"]):
+        if not cluster.templates(relpath):
+            continue
+        text = confcheck.read_text(os.path.join(EXAMPLES, relpath))
+        for node, path in downloads.node_files(cluster, relpath):
+            served = _fetch(f"{base}/_downloads/examples/{path}").decode()
+            assert served == tree.derive_node_file(cluster, relpath, node)
+            for _, values in tree.per_node_lines(cluster, relpath, text):
+                assert values[node] in served
+            checked += 1
+    assert checked >= 3 * 10
+    browser.get(f"{base}/stateful/rabbitmq.html")
+    links = {a.get_attribute("href") for a in
+             browser.find_elements(By.CSS_SELECTOR, "a.confcheck-file")}
+    for node in controllers:
+        assert (f"{base}/_downloads/examples/{node}/etc/rabbitmq/"
+                f"rabbitmq.conf") in links
+
+
+def test_each_node_has_an_archive_of_its_tree(site):
+    """<node>.tar.gz holds every file of the node's role, as on the node."""
+    base, _ = site
+    cluster = tree.load_cluster(EXAMPLES)
+    for node in cluster.nodes("controller") + cluster.nodes("network"):
+        data = _fetch(f"{base}/_downloads/examples/{node}.tar.gz")
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            members = {m.name: archive.extractfile(m).read()
+                       for m in archive.getmembers() if m.isfile()}
+        role = cluster.hosts[node]["role"]
+        wanted = [rel for rel in tree.tree_files(EXAMPLES)
+                  if tree.role_of(rel) == role and not tree.variant_of(rel)]
+        assert wanted
+        for rel in wanted:
+            name = f"{node}{tree.path_on_node(rel)}"
+            assert members[name] == downloads.file_bytes(
+                cluster, rel, node, node == cluster.nodes(role)[0])
 
 
 def test_search_finds_the_haproxy_chapter(site, browser):

@@ -18,6 +18,10 @@ Config values:
     A relative value is taken from the directory of conf.py.
 ``confcheck_validate``
     False turns the checks off (to measure their cost); includes work.
+``confcheck_download_url``
+    Where the published site serves ``_downloads/examples/`` (see
+    downloads.py); printed under each listing where there are no links
+    (the PDF). Empty: no address is printed.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from sphinx.util.typing import ExtensionMetadata
 
 import confcheck
 from confcheck import lexers
-from confcheck.sphinxext import emit, include, snippets, store, tables
+from confcheck.sphinxext import (downloads, emit, include, snippets,
+                                 store, tables)
 
 # Lexers this project publishes as pygments.lexers entry points.
 OWN_LEXERS = (lexers.KeepalivedLexer, lexers.CorosyncLexer,
@@ -63,7 +68,10 @@ def setup(app: Sphinx) -> ExtensionMetadata:
                          types=frozenset({str}))
     app.add_config_value("confcheck_validate", True, "env",
                          types=frozenset({bool}))
+    app.add_config_value("confcheck_download_url", "", "env",
+                         types=frozenset({str}))
     app.connect("config-inited", absolute_examples_dir)
+    app.connect("build-finished", downloads.build_finished)
     add_lexers(app)
     app.add_directive("include-example", include.IncludeExample)
     app.add_directive("service-table", tables.ServiceTable)

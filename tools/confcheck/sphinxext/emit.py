@@ -19,7 +19,7 @@ from sphinx.environment import BuildEnvironment
 
 import confcheck
 from confcheck import tree
-from confcheck.sphinxext import store
+from confcheck.sphinxext import downloads, store, validate
 
 
 def _finding_warnings(env: BuildEnvironment, examples_dir: str):
@@ -54,6 +54,28 @@ def _tree_warnings(env: BuildEnvironment, examples_dir: str):
                f"{f.message} ({f.severity})")
 
 
+def _node_file_warnings(env: BuildEnvironment, examples_dir: str):
+    # The other nodes' files are published too, so they are checked like
+    # the tree's own; a finding names the node and the tree file's line.
+    try:
+        cluster = tree.load_cluster(examples_dir)
+    except tree.ClusterError:
+        return  # reported by the tree checks
+    for relpath, node, _path in downloads.derived(cluster):
+        source = os.path.join(examples_dir, relpath)
+        try:
+            text = tree.derive_node_file(cluster, relpath, node)
+            kind = confcheck.resolve_kind(source)
+        except (tree.ClusterError, confcheck.UnknownKind,
+                confcheck.InputError):
+            continue  # TRE007, or a file no checker reads
+        shown = store.display_path(source)
+        for f in validate.check(text, shown, kind, str(env.doctreedir)):
+            yield (f"{shown}:{f.line}", f.code,
+                   f"{f.message} ({f.severity}; in the file as derived "
+                   f"for {node})")
+
+
 def _order(warning: tuple[str, str, str]) -> tuple:
     path, _, line = warning[0].rpartition(":")
     return (path, int(line) if line.isdigit() else 0) + warning[1:]
@@ -69,6 +91,7 @@ def emit_all(app, env: BuildEnvironment) -> list[str]:
         warnings.update(_finding_warnings(env, examples_dir))
         # Once per build, after the parallel readers' data is merged.
         warnings.update(_tree_warnings(env, examples_dir))
+        warnings.update(_node_file_warnings(env, examples_dir))
     for location, subtype, message in sorted(warnings, key=_order):
         store.warn(location, subtype, message)
     return []

@@ -24,7 +24,7 @@ from sphinx.util import logging
 
 import confcheck
 from confcheck import tree
-from confcheck.sphinxext import parts, store, validate
+from confcheck.sphinxext import downloads, parts, store, validate
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class IncludeExample(LiteralInclude):
             store.problem(self.env, self.get_location(), "internal-error",
                           finding.message)
             return []
+        per_node = self._number_per_node_lines(relpath, text)
         result = super().run()
         if any(isinstance(n, nodes.system_message) for n in result):
             return result  # LiteralInclude has reported a bad option
@@ -96,7 +97,37 @@ class IncludeExample(LiteralInclude):
                 shown = parts.commands_as_console(block.astext())
                 block.children = [nodes.Text(shown)]
                 block.rawsource = shown
+            elif per_node:
+                self._emphasize(block, per_node)
         return result + [self._download(relpath)]
+
+    def _number_per_node_lines(self, relpath: str, text: str) -> list[int]:
+        """Line numbers of the file's per_node lines; sets the listing to
+        show file line numbers, which the per-node-lines table cites."""
+        cluster = self._cluster()
+        if cluster is None or not cluster.templates(relpath):
+            return []
+        try:
+            lines = [n for n, _ in tree.per_node_lines(cluster, relpath,
+                                                       text)]
+        except tree.ClusterError:
+            return []  # TRE007, reported by the tree checks
+        numbering = ("linenos", "lineno-start", "lineno-match", "diff",
+                     "pyobject")
+        if not any(o in self.options for o in numbering):
+            self.options["lineno-match"] = True
+        return lines
+
+    def _emphasize(self, block: nodes.literal_block,
+                   numbers: list[int]) -> None:
+        if "emphasize-lines" in self.options:
+            return  # the author's choice wins
+        args = block.setdefault("highlight_args", {})
+        start = args.get("linenostart", 1)
+        count = block.astext().count("\n") + 1
+        shown = [n - start + 1 for n in numbers if start <= n < start + count]
+        if shown:
+            args["hl_lines"] = shown
 
     def _prepare(self) -> tuple[str, str | None, str]:
         examples_dir = self.config.confcheck_examples_dir
@@ -156,31 +187,69 @@ class IncludeExample(LiteralInclude):
         if "lineno-match" not in self.options and "linenos" in self.options:
             self.options.setdefault("lineno-start", first)
 
-    def _node(self, examples_dir: str, relpath: str) -> str | None:
-        # The caption names a host of cluster.yaml.
+    def _cluster(self) -> tree.Cluster | None:
+        examples_dir = self.config.confcheck_examples_dir
+        # Captions, line numbers and links come from cluster.yaml.
         self.env.note_dependency(os.path.join(examples_dir,
                                               tree.CLUSTER_FILE))
         try:
-            cluster = tree.load_cluster(examples_dir)
+            return tree.load_cluster(examples_dir)
         except tree.ClusterError:
             return None  # reported once per build by the tree checks
+
+    def _node(self, examples_dir: str, relpath: str) -> str | None:
+        cluster = self._cluster()
+        if cluster is None:
+            return None
         return cluster.first_node(tree.role_of(relpath))
 
     def _download(self, relpath: str) -> nodes.Node:
-        """A link to the whole file in HTML; its tree path elsewhere."""
-        target = self.arguments[0]
-        name = os.path.basename(relpath)
-        ref = addnodes.download_reference(
-            "", "", nodes.literal(name, name), reftarget=target,
-            refdoc=self.env.docname, refexplicit=True, refwarn=False)
-        link = nodes.paragraph("", "", nodes.Text("Download "), ref,
-                               classes=["confcheck-download"])
+        """Links to the whole file on each node in HTML; its address
+        elsewhere."""
+        cluster = self._cluster()
+        files = (downloads.node_files(cluster, relpath) if cluster
+                 else [("", relpath)])
+        link = download_links(self.env.docname, relpath, files)
         path = nodes.paragraph("", "", nodes.Text("The whole file is "),
                                nodes.literal(relpath, relpath),
-                               nodes.Text(" in the guide's example tree."),
+                               nodes.Text(" in the guide's example tree"),
                                classes=["confcheck-download"])
+        base = self.config.confcheck_download_url
+        if base:
+            url = base.rstrip("/") + "/" + files[0][1]
+            path += [nodes.Text(", "),
+                     nodes.reference(url, url, refuri=url)]
+        path += nodes.Text(".")
         result = nodes.container("", addnodes.only("", link, expr="html"),
                                  addnodes.only("", path, expr="not html"))
         for node in result.findall():
             self.set_source_info(node)
         return result
+
+
+def download_uri(docname: str, path: str) -> str:
+    """The address of a published file, relative to the page docname."""
+    return "../" * docname.count("/") + downloads.DOWNLOADS + "/" + path
+
+
+def download_links(docname: str, relpath: str,
+                   files: list[tuple[str, str]]) -> nodes.paragraph:
+    """"Download nova.conf for controller1, controller2, controller3"."""
+    name = os.path.basename(relpath)
+    result = nodes.paragraph("", "", nodes.Text("Download "),
+                             classes=["confcheck-download"])
+    if files[0][0] == "" or len(files) == 1:
+        uri = download_uri(docname, files[0][1])
+        result += nodes.reference("", "", nodes.literal(name, name),
+                                  refuri=uri, classes=["confcheck-file"])
+        if files[0][0]:
+            result += nodes.Text(f" ({files[0][0]})")
+        return result
+    result += [nodes.literal(name, name), nodes.Text(" for ")]
+    for index, (node, path) in enumerate(files):
+        if index:
+            result += nodes.Text(", " if index < len(files) - 1 else " or ")
+        result += nodes.reference(node, node,
+                                  refuri=download_uri(docname, path),
+                                  classes=["confcheck-file"])
+    return result

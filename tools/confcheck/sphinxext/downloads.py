@@ -1,0 +1,155 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Every node's files at stable addresses, and an archive per node.
+
+Sphinx's own downloads live under a hash of their content, so a link
+changes whenever the file does. The HTML build instead writes the tree
+below ``_downloads/examples/``, as each node has it:
+
+``<node>/<path on the node>``
+    a file of controller, network or compute role, with cluster.yaml's
+    per_node lines filled in for that node (controller2/etc/nova/nova.conf)
+``variants/<variant>/<node>/<path on the node>``
+    the same for a variant's files
+``pacemaker/<file>``, ``cluster.yaml``
+    files that belong to no node, as they are
+``<node>.tar.gz``
+    the whole tree of one node; ``ha-guide-examples.tar.gz`` is the tree
+    as the repository has it.
+
+The files a node gets besides the first are validated with confcheck
+like the tree's own (emit.py reports them on every build).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import tarfile
+
+from sphinx.util import logging
+
+from confcheck import tree
+
+logger = logging.getLogger(__name__)
+
+# Below the HTML output directory; the address readers and scripts use.
+DOWNLOADS = "_downloads/examples"
+TREE_ARCHIVE = "ha-guide-examples.tar.gz"
+# Roles whose files are files on a node (not command lists).
+NODE_ROLES = frozenset({"controller", "network", "compute"})
+# Archive members get a fixed time and owner, so a rebuild of an unchanged
+# tree gives the same bytes.
+ARCHIVE_MTIME = 0
+
+
+def node_files(cluster: tree.Cluster, relpath: str) -> list[tuple[str, str]]:
+    """[(node or "", download path)] of one tree file, first node first.
+
+    The download path is relative to DOWNLOADS; node is "" for a file
+    that belongs to no node.
+    """
+    role = tree.role_of(relpath)
+    variant = tree.variant_of(relpath)
+    if role not in NODE_ROLES or relpath == tree.CLUSTER_FILE:
+        return [("", relpath)]
+    on_node = tree.path_on_node(relpath).lstrip("/")
+    prefix = f"{tree.VARIANTS_DIR}/{variant}/" if variant else ""
+    return [(node, f"{prefix}{node}/{on_node}")
+            for node in cluster.nodes(role)]
+
+
+def derived(cluster: tree.Cluster) -> list[tuple[str, str, str]]:
+    """(relpath, node, download path) of every file a node gets that the
+    tree does not hold as it is: the other nodes' versions of files with
+    per_node lines."""
+    result = []
+    for relpath in tree.tree_files(cluster.examples_dir):
+        if not cluster.templates(relpath):
+            continue
+        result.extend((relpath, node, path) for node, path in
+                      node_files(cluster, relpath)[1:])
+    return result
+
+
+def _write(path: str, data: bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+
+
+def _archive(members: list[tuple[str, bytes]]) -> bytes:
+    """A reproducible tar.gz of (name, content) members."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in sorted(members):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), ARCHIVE_MTIME, 0o644
+            if name.endswith(".sh"):
+                info.mode = 0o755
+            tar.addfile(info, io.BytesIO(data))
+    packed = io.BytesIO()
+    with gzip.GzipFile(fileobj=packed, mode="wb", mtime=ARCHIVE_MTIME) as gz:
+        gz.write(raw.getvalue())
+    return packed.getvalue()
+
+
+def file_bytes(cluster: tree.Cluster, relpath: str, node: str,
+               first: bool) -> bytes:
+    """The content of relpath on node (the tree's own bytes on the first
+    node or a file of no node)."""
+    source = os.path.join(cluster.examples_dir, relpath)
+    if first or not cluster.templates(relpath):
+        with open(source, "rb") as fh:
+            return fh.read()
+    return tree.derive_node_file(cluster, relpath, node).encode()
+
+
+def write_tree(cluster: tree.Cluster, outdir: str) -> int:
+    """Write every node's files and the archives; return the file count."""
+    top = os.path.join(outdir, *DOWNLOADS.split("/"))
+    per_node: dict[str, list[tuple[str, bytes]]] = {}
+    whole: list[tuple[str, bytes]] = []
+    count = 0
+    for relpath in tree.tree_files(cluster.examples_dir):
+        with open(os.path.join(cluster.examples_dir, relpath), "rb") as fh:
+            whole.append((f"examples/{relpath}", fh.read()))
+        for index, (node, path) in enumerate(node_files(cluster, relpath)):
+            try:
+                data = file_bytes(cluster, relpath, node, index == 0)
+            except tree.ClusterError:
+                continue  # a template that does not match: TRE007
+            _write(os.path.join(top, *path.split("/")), data)
+            count += 1
+            if node and not tree.variant_of(relpath):
+                per_node.setdefault(node, []).append((path, data))
+    for node, members in per_node.items():
+        _write(os.path.join(top, f"{node}.tar.gz"), _archive(members))
+    _write(os.path.join(top, TREE_ARCHIVE), _archive(whole))
+    return count
+
+
+def build_finished(app, exception) -> None:
+    """build-finished: publish the tree next to an HTML build."""
+    if exception is not None or app.builder.format != "html":
+        return
+    examples_dir = app.config.confcheck_examples_dir
+    if not examples_dir:
+        return
+    try:
+        cluster = tree.load_cluster(examples_dir)
+    except tree.ClusterError:
+        return  # reported by the tree checks
+    count = write_tree(cluster, app.outdir)
+    logger.info("[confcheck] wrote %d example files below %s", count,
+                DOWNLOADS)
