@@ -31,6 +31,7 @@ if not require_git_checkout.inside_git_checkout(HERE):
 
 extensions = [
     "confcheck.sphinxext",
+    "haguide_console",
     "haguide_pdf",
     "haguide_results",
     "openstackdocstheme",
@@ -63,13 +64,17 @@ nitpicky = True
 
 # The example tree the include directive reads and validates.
 confcheck_examples_dir = os.path.join(HERE, "..", "examples")
+# Where the published guide serves every node's files (the HTML build
+# writes them below _downloads/examples/); the PDF prints this address.
+confcheck_download_url = (
+    "https://docs.openstack.org/ha-guide/_downloads/examples/")
 
-# The copy button leaves the prompt out of what it copies: "# " for root
-# commands, "$ " for a user's.
-copybutton_prompt_text = r"[#$] "
-copybutton_prompt_is_regexp = True
-# Output lines are not copied; a trailing backslash carries the command on.
-copybutton_line_continuation_character = "\\"
+# The copy button copies a listing as it is shown, except what the
+# console lexer marks as a prompt ("# ", "$ ", "> ") or as command output:
+# prompts are excluded by their token class, not matched as text, because
+# in a configuration file "# " starts a comment that must be copied.
+copybutton_exclude = ".linenos, .gp, .go"
+copybutton_prompt_text = ""
 
 # -- HTML -------------------------------------------------------------------
 html_theme = "openstackdocs"
@@ -82,6 +87,10 @@ html_theme_options = {
     "sidebar_search": True,
 }
 templates_path = ["_templates"]
+html_static_path = ["_static"]
+# Tables that scroll in their own box, the chapter before the navigation
+# on phones.
+html_css_files = ["haguide.css"]
 # The theme ships an icon but no page links it, so browsers ask for
 # /favicon.ico at the site root and get a 404.
 html_favicon = os.path.join(

@@ -118,6 +118,16 @@ def test_commands_get_one_prompt_each():
         "# pcs property set stonith-enabled=true\n")
 
 
+def test_a_comment_ending_in_a_backslash_does_not_continue():
+    """In the shell a comment ends at its line, backslash or not; the next
+    line is a command (or comment) of its own and gets its prompt."""
+    text = ("#   fence_ipmilan --ip=192.0.2.12 \\\n"
+            "#       --lanplus --action=status\n")
+    assert parts.commands_as_console(text) == (
+        "# #   fence_ipmilan --ip=192.0.2.12 \\\n"
+        "# #       --lanplus --action=status\n")
+
+
 @pytest.mark.parametrize("relpath, kind, node, caption", [
     ("controller/etc/haproxy/haproxy.cfg", "haproxy", "controller1",
      "/etc/haproxy/haproxy.cfg on controller1"),

@@ -152,15 +152,17 @@ def commands_as_console(text: str) -> str:
 
     Continuation lines (after a trailing backslash) keep no prompt, so the
     block reads as typed. Comment lines get a prompt too: typed at a shell
-    they are comments, and the lexer shows them as such.
+    they are comments, and the lexer shows them as such; a comment ends at
+    its line even when it ends in a backslash, as in the shell.
     """
     out, continued = [], False
     for line in text.splitlines(keepends=True):
+        comment = not continued and line.lstrip().startswith("#")
         if continued or not line.strip():
             out.append(line)
         else:
             out.append(ROOT_PROMPT + line)
-        continued = line.rstrip("\r\n").endswith("\\")
+        continued = line.rstrip("\r\n").endswith("\\") and not comment
     return "".join(out)
 
 
