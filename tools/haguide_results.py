@@ -51,6 +51,8 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+import haguide_charts
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_FILE = "_data/failover-results.json"
@@ -171,6 +173,7 @@ def scenario_nodes(name: str, scenario: dict) -> list[nodes.Node]:
     section += nodes.rubric(text=scenario["title"])
     section += nodes.paragraph(text=scenario["description"])
     section += _table(headers, rows, widths)
+    section += haguide_charts.chart_figure(name, scenario)
     section += command
     return [section]
 
@@ -496,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def setup(app: Sphinx) -> dict:
+    app.setup_extension("haguide_charts")
     app.add_config_value("haguide_results_file", DEFAULT_FILE, "env",
                          types=frozenset({str}))
     app.add_directive("failover-results", FailoverResults)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import tarfile
 import time
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.reader
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "doc",
                         "examples")
+RESULTS = os.path.join(os.path.dirname(__file__), "..", "..", "doc",
+                       "source", "_data", "failover-results.json")
 
 # Bound for every in-page wait (search index, tab scripts).
 WAIT_SECONDS = 20
@@ -162,6 +165,25 @@ def test_each_node_has_an_archive_of_its_tree(site):
             name = f"{node}{tree.path_on_node(rel)}"
             assert members[name] == downloads.file_bytes(
                 cluster, rel, node, node == cluster.nodes(role)[0])
+
+
+def test_failure_testing_shows_a_chart_per_timeline(site, browser):
+    """Every scenario of the committed results that has a timeline is
+    drawn on the failure-testing page, and the drawing loads."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    with open(RESULTS, encoding="utf-8") as fh:
+        scenarios = json.load(fh)["scenarios"]
+    wanted = {name for name, s in scenarios.items() if s.get("timelines")}
+    browser.get(f"{base}/operations/failure-testing.html")
+    charts = browser.find_elements(By.CSS_SELECTOR, "img.haguide-chart")
+    drawn = {img.get_attribute("src").rsplit("/", 1)[1] for img in charts}
+    assert {n for n in wanted if not any(
+        d.startswith(f"failover-{n}-") for d in drawn)} == set()
+    assert len(charts) == len(wanted)
+    assert all(browser.execute_script(
+        "return arguments[0].naturalWidth", img) > 100 for img in charts)
 
 
 def test_search_finds_the_haproxy_chapter(site, browser):

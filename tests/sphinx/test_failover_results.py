@@ -12,6 +12,7 @@
 """The failover-results and tested-versions directives."""
 
 import json
+import re
 
 import pytest
 
@@ -149,3 +150,43 @@ def test_load_refuses_a_malformed_timeline(tmp_path):
     path.write_text(json.dumps(run))
     with pytest.raises(haguide_results.ResultsError, match="timeline"):
         haguide_results.load(path)
+
+
+@pytest.mark.sphinx("html", testroot="failover-charts")
+def test_a_chart_per_scenario_with_a_timeline_html(app, warning):
+    """A scenario with timelines gets one SVG chart, drawn from its data;
+    one without gets none."""
+    app.build()
+    html = (app.outdir / "index.html").read_text()
+    charts = sorted((app.outdir / "_images").glob("failover-*.svg"))
+    assert [c.name.split("-")[1] for c in charts] == ["vip"]
+    svg = charts[0].read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    # Both timelines' titles and every event label are in the drawing.
+    drawn = _svg_texts(svg)
+    for text in ("keepalived stopped on the master",
+                 "keepalived killed on the master", "kill", "detected",
+                 "recovered", "seconds after the load started"):
+        assert text in drawn
+    assert html.count('class="haguide-chart"') == 1
+    assert f"_images/{charts[0].name}" in html
+    assert "Sample: the VIP moves: answered (blue)" in html
+    assert "WARNING" not in warning.getvalue()
+
+
+def _svg_texts(svg: str) -> set[str]:
+    """The comments matplotlib writes above each text it draws as paths."""
+    return set(re.findall(r"<!-- (.*?) -->", svg))
+
+
+@pytest.mark.sphinx("latex", testroot="failover-charts")
+def test_a_chart_per_scenario_with_a_timeline_latex(app, warning):
+    """LaTeX gets the same chart as a PDF, included at the text width."""
+    app.build()
+    charts = sorted(app.outdir.glob("failover-*.pdf"))
+    assert len(charts) == 1
+    assert charts[0].read_bytes().startswith(b"%PDF")
+    tex = next(app.outdir.glob("*.tex")).read_text()
+    assert charts[0].stem in tex
+    assert r"\sphinxincludegraphics[width=\linewidth]" in tex
+    assert "WARNING" not in warning.getvalue()

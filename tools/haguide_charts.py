@@ -1,0 +1,158 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Failover timelines drawn as charts at build time, with matplotlib.
+
+A scenario of the results file may carry timelines (requests per
+interval that succeeded and failed, and events such as the kill, its
+detection and the recovery). ``chart_figure`` turns them into a figure
+node; the HTML builder writes an SVG next to the page's images, the LaTeX
+builder a PDF, both drawn from the same data when the page is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from docutils import nodes
+from sphinx.application import Sphinx
+
+# Colours that stay apart for the common colour-vision deficiencies
+# (Okabe-Ito): blue for answered, vermilion for failed, black events.
+OK_COLOUR = "#0072B2"
+FAILED_COLOUR = "#D55E00"
+EVENT_COLOUR = "#000000"
+# Inches: a text column wide, one band per timeline.
+WIDTH = 6.4
+BAND = 1.9
+# Written into the SVG so that a rebuild of unchanged data gives the same
+# bytes (matplotlib otherwise salts ids at random and stamps the date).
+HASH_SALT = "haguide"
+
+
+class timeline_chart(nodes.General, nodes.Element):
+    """Placeholder for one scenario's chart; drawn by the writer."""
+
+
+def chart_figure(name: str, scenario: dict) -> list[nodes.Node]:
+    """A figure with the scenario's timelines, or nothing without any."""
+    timelines = scenario.get("timelines") or []
+    if not timelines:
+        return []
+    labels = "; ".join(t["label"] for t in timelines)
+    chart = timeline_chart(name=name, timelines=timelines,
+                           alt=f"{scenario['title']}: requests per interval"
+                               f" over time ({labels})")
+    caption = (f"{scenario['title']}: answered (blue) and failed "
+               f"(vermilion) requests per interval, with the moments of "
+               f"the failure, its detection and the recovery")
+    figure = nodes.figure("", chart, nodes.caption(caption, caption),
+                          classes=["haguide-chart"])
+    figure["ids"].append(nodes.make_id(f"failover-chart-{name}"))
+    return [figure]
+
+
+def _file_name(node: timeline_chart, extension: str) -> str:
+    digest = hashlib.sha256(json.dumps(
+        node["timelines"], sort_keys=True).encode()).hexdigest()[:12]
+    return f"failover-{nodes.make_id(node['name'])}-{digest}.{extension}"
+
+
+def draw(timelines: list[dict], path: str, fmt: str) -> None:
+    """Write the chart of timelines to path as fmt ('svg' or 'pdf')."""
+    # Imported here: only a page with a chart pays for matplotlib.
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    params = {"svg.hashsalt": HASH_SALT, "font.size": 8,
+              "axes.spines.top": False, "axes.spines.right": False}
+    with matplotlib.rc_context(params):
+        figure = Figure(figsize=(WIDTH, BAND * len(timelines)),
+                        layout="constrained")
+        axes = figure.subplots(len(timelines), 1, squeeze=False)[:, 0]
+        for ax, timeline in zip(axes, timelines, strict=True):
+            _draw_one(ax, timeline)
+        axes[-1].set_xlabel("seconds after the load started")
+        metadata = {"Date": None} if fmt == "svg" else {
+            "CreationDate": None}
+        figure.savefig(path, format=fmt, metadata=metadata)
+
+
+def _draw_one(ax, timeline: dict) -> None:
+    step = float(timeline["bucket_s"])
+    starts = [index * step for index in range(len(timeline["ok"]))]
+    ax.bar(starts, timeline["ok"], width=step, align="edge",
+           color=OK_COLOUR, label="answered")
+    ax.bar(starts, timeline["failed"], width=step, align="edge",
+           bottom=timeline["ok"], color=FAILED_COLOUR, label="failed")
+    top = max([o + f for o, f in zip(timeline["ok"], timeline["failed"],
+                                     strict=True)] or [1])
+    for level, event in enumerate(sorted(timeline["events"],
+                                         key=lambda e: e["t"])):
+        ax.axvline(event["t"], color=EVENT_COLOUR, linewidth=0.8,
+                   linestyle="--")
+        # Labels step down so that close events stay readable.
+        ax.annotate(event["label"], (event["t"], top * (1.12 - 0.14 *
+                                                          (level % 3))),
+                    xytext=(2, 0), textcoords="offset points",
+                    fontsize=7, va="top", annotation_clip=False)
+    ax.set_ylim(0, top * 1.15)
+    ax.set_xlim(0, max(starts[-1] + step if starts else step,
+                       *[e["t"] for e in timeline["events"]] or [0]))
+    ax.set_title(timeline["label"], loc="left", fontsize=8)
+    ax.set_ylabel(f"requests / {step:g} s")
+    # Above the plot, right of the title: bars fill the plot area.
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2,
+              fontsize=7, frameon=False, borderaxespad=0.2)
+
+
+def visit_html(self, node: timeline_chart) -> None:
+    name = _file_name(node, "svg")
+    directory = os.path.join(self.builder.outdir, self.builder.imagedir)
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, name)
+    if not os.path.exists(path):
+        draw(node["timelines"], path, "svg")
+    uri = f"{self.builder.imgpath}/{name}"
+    self.body.append(f'<img src="{self.encode(uri)}" '
+                     f'alt="{self.encode(node["alt"])}" '
+                     f'class="haguide-chart" />')
+    raise nodes.SkipNode
+
+
+def visit_latex(self, node: timeline_chart) -> None:
+    name = _file_name(node, "pdf")
+    path = os.path.join(self.builder.outdir, name)
+    if not os.path.exists(path):
+        draw(node["timelines"], path, "pdf")
+    self.body.append(r"\sphinxincludegraphics[width=\linewidth]{{"
+                     + name[:-4] + "}.pdf}")
+    raise nodes.SkipNode
+
+
+def visit_text(self, node: timeline_chart) -> None:
+    # Text-like builders (text, man, search index) get the alt text.
+    self.add_text(f"[{node['alt']}]")
+    raise nodes.SkipNode
+
+
+def skip(self, node: timeline_chart) -> None:
+    raise nodes.SkipNode
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_node(timeline_chart, html=(visit_html, None),
+                 latex=(visit_latex, None), text=(visit_text, None),
+                 man=(skip, None), texinfo=(skip, None))
+    return {"version": "1.0", "parallel_read_safe": True,
+            "parallel_write_safe": True}
