@@ -125,7 +125,7 @@ def test_confcheck_codes(app):
     html = page(app, "tables")
     codes = confcheck.all_codes() + list(tree.CODES)
     for code in codes:
-        assert f'id="confcheck-{code.code.lower()}"' in html, code.code
+        assert f'id="{code.code.lower()}"' in html, code.code
     assert html.count("<p>Bad:</p>") == len(codes)
     assert html.count("<p>Good:</p>") == len(codes)
 

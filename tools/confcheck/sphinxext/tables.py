@@ -16,14 +16,17 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
+import difflib
+
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from pygments.lexers import find_lexer_class_by_name
 from pygments.util import ClassNotFound
 from sphinx.util.docutils import SphinxDirective
 
 import confcheck
-from confcheck import tree
+from confcheck import kinds, tree
 from confcheck.checks import oslo_data
 from confcheck.sphinxext import include, store
 
@@ -146,30 +149,124 @@ def known_lexer(name: str) -> bool:
     return True
 
 
+def code_anchor(code: str) -> str:
+    """The id of a code's entry on the codes page: the code in lower case.
+
+    The one statement of the scheme: ``confcheck-codes.html#osl004``;
+    the CLI prints the same address (confcheck.report.code_url).
+    """
+    return code.lower()
+
+
+def code_groups() -> list[tuple[str, list]]:
+    """(kind, codes) in the order the appendix lists them."""
+    groups = [("general", list(confcheck.GENERAL))]
+    groups += [(kind, list(kinds.checker(kind).CODES))
+               for kind in sorted(confcheck.KINDS)]
+    groups.append(("tree", list(tree.CODES)))
+    return [(kind, codes) for kind, codes in groups if codes]
+
+
+# Lines of context kept around the lines that differ in an example.
+CONTEXT = 1
+GAP = "…"
+
+
+def excerpt(text: str, other: str) -> tuple[str, list[int]]:
+    """(lines of text near where it differs from other, emphasised lines).
+
+    The lines that differ come from difflib; each run of them keeps
+    CONTEXT lines either side, and a line with GAP stands for what is
+    left out. Identical texts are shown whole.
+    """
+    lines, others = text.splitlines(), other.splitlines()
+    changed: set[int] = set()
+    # Where the other side has lines this one lacks: nothing to
+    # emphasise, but the neighbours show where they go.
+    gaps: set[int] = set()
+    matcher = difflib.SequenceMatcher(a=lines, b=others, autojunk=False)
+    for op, first, last, _, _ in matcher.get_opcodes():
+        if op in ("replace", "delete"):
+            changed.update(range(first, last))
+        elif op == "insert":
+            gaps.update({first - 1, first})
+    if not changed and not gaps:
+        return text, []
+    keep = sorted({n for c in changed | gaps
+                   for n in range(c - CONTEXT, c + CONTEXT + 1)
+                   if 0 <= n < len(lines)})
+    shown: list[str] = []
+    emphasised: list[int] = []
+    previous = -1
+    for number in keep:
+        if number > previous + 1:
+            shown.append(GAP)
+        shown.append(lines[number])
+        if number in changed:
+            emphasised.append(len(shown))
+        previous = number
+    if previous < len(lines) - 1:
+        shown.append(GAP)
+    return "\n".join(shown), emphasised
+
+
+def _only(expr: str, *children: nodes.Node) -> addnodes.only:
+    return addnodes.only("", *children, expr=expr)
+
+
 class ConfcheckCodes(SphinxDirective):
-    """Every confcheck code with its bad and good example (appendix)."""
+    """Every confcheck code: a summary table per kind, then each code with
+    the lines of its bad and good example that differ (HTML only; the
+    PDF keeps the tables)."""
 
     def run(self) -> list[nodes.Node]:
-        codes = confcheck.all_codes() + list(tree.CODES)
         result = []
+        for kind, codes in code_groups():
+            title = f"{kind}: {len(codes)} codes"
+            result.append(nodes.rubric(title, title, ids=[
+                nodes.make_id(f"confcheck-kind-{kind}")]))
+            result.append(self.summary(codes))
+            details = []
+            for code in codes:
+                details += self.code(code)
+            result.append(_only("html", *details))
+        return result
+
+    def summary(self, codes: list) -> nodes.table:
+        rows = []
         for code in codes:
-            result += self.code(code)
+            anchor = code_anchor(code.code)
+            link = nodes.reference("", "", nodes.literal(code.code,
+                                                         code.code),
+                                   refid=anchor)
+            cell = nodes.inline("", "", _only("html", link),
+                                _only("not html",
+                                      nodes.literal(code.code, code.code)))
+            rows.append([cell, code.severity, code.title])
+        result = table(["Code", "Severity", "What it finds"], rows,
+                       [12, 12, 76])
+        result["classes"].append("confcheck-codes")
         return result
 
     def code(self, code) -> list[nodes.Node]:
         title = f"{code.code} ({code.severity}): {code.title}"
-        rubric = nodes.rubric(title, title,
-                              ids=[f"confcheck-{code.code.lower()}"])
+        rubric = nodes.rubric(title, title, ids=[code_anchor(code.code)])
         lexer = code.lexer if known_lexer(code.lexer) else "text"
         if lexer != code.lexer:
             store.problem(self.env, self.get_location(), "codes",
                           f"{code.code}: no Pygments lexer {code.lexer!r}")
         shown = [rubric]
-        for label, example in (("Bad:", code.bad), ("Good:", code.good)):
+        for label, example, other in (("Bad:", code.bad, code.good),
+                                      ("Good:", code.good, code.bad)):
             shown.append(nodes.paragraph(label, label))
-            text = example if example.strip() else "(an empty file)"
+            if example.strip():
+                text, emphasised = excerpt(example, other)
+            else:
+                text, emphasised = "(an empty file)", []
             block = nodes.literal_block(text, text, language=lexer,
                                         classes=["confcheck-code"])
+            if emphasised:
+                block["highlight_args"] = {"hl_lines": emphasised}
             # Bad examples are broken on purpose; never fail on them.
             block["force"] = True
             shown.append(block)
