@@ -165,11 +165,11 @@ class RabbitLab:
             return []
         return sorted(json.loads(done.stdout).get("running_nodes", []))
 
-    def leader(self, node: str) -> str | None:
+    def leader(self, node: str, queue: str = QUEUE) -> str | None:
         """The queue's leader as node sees it; None during an election."""
         done = self.lab.run_in(node, [
             "env", *(f"{k}={v}" for k, v in self.env.items()),
-            f"{BIN}/rabbitmq-queues", "quorum_status", QUEUE, "--formatter",
+            f"{BIN}/rabbitmq-queues", "quorum_status", queue, "--formatter",
             "json"], timeout=60, check=False)
         if done.returncode != 0:
             return None

@@ -1,0 +1,170 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""oslo.messaging RPC server, call loop and WSGI caller, as nova runs them.
+
+Run by the OpenStack venv's interpreter inside a node (harness.openstack):
+
+  python rpcagent.py server PROJECT PROG TOPIC    # like a conductor
+  python rpcagent.py calls PROJECT PROG TOPIC OUT SECONDS INTERVAL TIMEOUT
+
+and, under uWSGI, ``--module rpcagent:application`` with HAGUIDE_PROJECT,
+HAGUIDE_PROG, HAGUIDE_TOPIC and HAGUIDE_TIMEOUT set: each GET makes one
+RPC call and answers with its outcome and the reply queue as JSON.
+
+Configuration is read the way the services read theirs: into the global
+cfg.CONF (the only object oslo.messaging 18.3 registers its tracing
+options on, so one process per configuration), with the command line
+arguments (uWSGI's --pyargv), the project and the program name PROG,
+which selects /etc/PROJECT/PROG.conf.d/. With a PROG, the default file is
+/etc/PROJECT/PROJECT.conf, as nova and neutron pass it; with PROG "-" no
+program is named and oslo.config looks the files up itself, as cinder
+lets it.
+
+calls writes one JSON line per call to OUT as it goes (start, end, ok,
+the answering server or the error), so a killed loop still leaves them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+from oslo_config import cfg
+import oslo_messaging
+
+NO_PROG = "-"
+
+
+def configure(project: str, prog: str, args: list[str] = ()) -> None:
+    if prog == NO_PROG:
+        cfg.CONF(list(args), project=project)
+    else:
+        cfg.CONF(list(args), project=project, prog=prog,
+                 default_config_files=[f"/etc/{project}/{project}.conf"])
+
+
+class Echo:
+    """The server's one endpoint: answers with its name and the payload."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def echo(self, ctxt, number):
+        return {"server": self.name, "number": number}
+
+
+def server(project: str, prog: str, topic: str) -> int:
+    configure(project, prog)
+    # The driver registers its options when the transport is made.
+    transport = oslo_messaging.get_rpc_transport(cfg.CONF)
+    name = cfg.CONF.oslo_messaging_rabbit.hostname
+    target = oslo_messaging.Target(topic=topic, server=name)
+    rpc = oslo_messaging.get_rpc_server(transport, target, [Echo(name)],
+                                        executor="threading")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    rpc.start()
+    print("ready", flush=True)
+    stop.wait()
+    rpc.stop()
+    rpc.wait()
+    return 0
+
+
+def _client(topic: str, timeout: float):
+    transport = oslo_messaging.get_rpc_transport(cfg.CONF)
+    target = oslo_messaging.Target(topic=topic)
+    return transport, oslo_messaging.get_rpc_client(
+        transport, target, timeout=timeout)
+
+
+def reply_queue(transport) -> str | None:
+    """The reply queue this process consumes from, once it exists."""
+    # oslo.messaging has no public accessor; _reply_q is the name the
+    # driver declared (through the queue manager when it is enabled).
+    return getattr(transport._driver, "_reply_q", None)
+
+
+def _call(client, number: int) -> dict:
+    started = time.time()
+    try:
+        answer = client.call({}, "echo", number=number)
+        outcome = {"ok": True, "server": answer["server"]}
+    except oslo_messaging.MessagingException as exc:
+        outcome = {"ok": False, "error": type(exc).__name__}
+    outcome.update(number=number, start=round(started, 3),
+                   end=round(time.time(), 3))
+    return outcome
+
+
+def calls(project: str, prog: str, topic: str, out: str, seconds: float,
+          interval: float, timeout: float) -> int:
+    configure(project, prog)
+    transport, client = _client(topic, timeout)
+    deadline = time.monotonic() + seconds
+    number = 0
+    with open(out, "a", encoding="utf-8") as log:
+        while time.monotonic() < deadline:
+            number += 1
+            log.write(json.dumps(_call(client, number)) + "\n")
+            log.flush()
+            time.sleep(interval)
+    transport.cleanup()
+    return 0
+
+
+_STATE: dict = {}
+_LOCK = threading.Lock()
+
+
+def application(environ, start_response):
+    """WSGI: one RPC call per request, answered as JSON.
+
+    /ready answers at once without a call: the server is up.
+    """
+    if environ.get("PATH_INFO") == "/ready":
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+    with _LOCK:
+        if "client" not in _STATE:
+            configure(os.environ["HAGUIDE_PROJECT"],
+                      os.environ["HAGUIDE_PROG"], sys.argv[1:])
+            _STATE["transport"], _STATE["client"] = _client(
+                os.environ["HAGUIDE_TOPIC"],
+                float(os.environ["HAGUIDE_TIMEOUT"]))
+        _STATE["number"] = _STATE.get("number", 0) + 1
+        number = _STATE["number"]
+    outcome = _call(_STATE["client"], number)
+    outcome["reply_queue"] = reply_queue(_STATE["transport"])
+    outcome["processname"] = cfg.CONF.oslo_messaging_rabbit.processname
+    body = json.dumps(outcome).encode()
+    start_response("200 OK", [("Content-Type", "application/json"),
+                              ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 5 and argv[1] == "server":
+        return server(argv[2], argv[3], argv[4])
+    if len(argv) == 9 and argv[1] == "calls":
+        return calls(argv[2], argv[3], argv[4], argv[5], float(argv[6]),
+                     float(argv[7]), float(argv[8]))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
