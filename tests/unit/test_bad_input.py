@@ -56,29 +56,30 @@ pytestmark = pytest.mark.usefixtures("builtin")
 
 @pytest.mark.parametrize("kind", sorted(NAMES))
 @pytest.mark.parametrize("case", sorted(UNREADABLE))
-def test_unreadable_input_exits_2_with_one_line(tmp_path, capsys, kind,
-                                                 case):
+def test_unreadable_input_is_one_error_finding(tmp_path, capsys, kind,
+                                               case):
     data, reason = UNREADABLE[case]
     if case == "huge":
         data = data * (sources.MAX_BYTES // len(data) + 2)
     path = tmp_path / NAMES[kind]
     path.write_bytes(data)
-    assert cli.main([str(path)]) == cli.EXIT_USAGE
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    err = captured.err.strip().splitlines()
-    assert len(err) == 1 and reason in err[0] and str(path) in err[0]
+    assert cli.main([str(path)]) == cli.EXIT_ERRORS
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and reason in out[0]
+    assert out[0].startswith(f"{path}:0: error: GEN010: ")
 
 
 @pytest.mark.parametrize("kind", sorted(NAMES))
-def test_directory_and_missing_file_exit_2(tmp_path, capsys, kind):
+def test_directory_is_walked_and_missing_file_is_an_error(tmp_path, capsys,
+                                                          kind):
     directory = tmp_path / NAMES[kind]
     directory.mkdir()
+    # An empty directory: nothing to check, a usage error.
     assert cli.main([str(directory)]) == cli.EXIT_USAGE
-    assert "is a directory" in capsys.readouterr().err
+    assert "nothing to check" in capsys.readouterr().err
     missing = tmp_path / "gone" / NAMES[kind]
-    assert cli.main([str(missing)]) == cli.EXIT_USAGE
-    assert "no such file" in capsys.readouterr().err
+    assert cli.main([str(missing)]) == cli.EXIT_ERRORS
+    assert "GEN010: no such file" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("kind", sorted(NAMES))

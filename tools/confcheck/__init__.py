@@ -49,9 +49,26 @@ GENERAL = CodeBook(
     Code("GEN002", "error", "A line too long to be configuration",
          bad="[DEFAULT]\ndebug = (a value of 70,000 characters)\n",
          good="[DEFAULT]\ndebug = false\n", lexer="ini"),
-    Code(INTERNAL_ERROR, "error", "confcheck itself failed on this file",
-         bad="(a file that makes a checker fail: a bug in confcheck)",
-         good="(the same file, once the bug is fixed)", lexer="text"),
+    Code("GEN010", "error", "The file cannot be read",
+         bad="$ confcheck /etc/haproxy/haproxy.cfg\n"
+             "/etc/haproxy/haproxy.cfg:0: error: GEN010: cannot read: "
+             "Permission denied\n",
+         good="$ sudo confcheck /etc/haproxy/haproxy.cfg\n",
+         lexer="console",
+         why="A file that was meant to be checked and was not would "
+             "otherwise pass silently, so it counts as an error."),
+    Code("GEN011", "error", "The kind of a file named on the command "
+         "line is unknown",
+         bad="$ confcheck lb-test.cfg\n",
+         good="$ confcheck --kind haproxy lb-test.cfg\n", lexer="console",
+         why="confcheck tells the kind from the file name; a file it "
+             "cannot place is not checked at all unless --kind names "
+             "the kind."),
+    Code("GEN012", "warning", "A suppression comment names no known code",
+         bad="# confcheck: ignore=HAP24\n",
+         good="# confcheck: ignore=HAP024\n", lexer="text",
+         why="A misspelt code suppresses nothing, so the finding it was "
+             "meant to silence still fails the check."),
 )
 
 

@@ -9,72 +9,435 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Command line: ``python -m confcheck [--kind KIND] FILE...``."""
+"""Command line: ``confcheck [OPTIONS] PATH...`` and ``confcheck explain``.
+
+Start-up stays fast because nothing heavy is imported here: the checkers,
+the option data and the output formats are loaded when first needed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import stat
 import sys
+import time
 
 import confcheck
-from confcheck import external, kinds
+from confcheck import kinds, settings, sources, suppress
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+STDIN = "-"
+# Codes about the input rather than its content: --select does not hide
+# them (a file that could not be checked must not pass silently).
+INPUT_CODES = frozenset({"GEN010", "GEN011"})
+
+EPILOG = """\
+Exit status: 0 no error found (warnings allowed unless --strict);
+1 errors found (a file that cannot be read, or whose kind is unknown, is an
+error on that file); 2 usage error, nothing checked; 3 internal error of
+confcheck (reported as a finding; the other files are still checked).
+
+Explain a code: %(prog)s explain CODE
+Configuration: .confcheck.toml or [tool.confcheck] in pyproject.toml,
+searched upwards from the current directory.
+Suppress on one line: a comment "# confcheck: ignore=CODE" on the line
+before (or at the end of the line); in a file: "# confcheck: file-ignore=CODE".
+"""
+
+
+def prog_name() -> str:
+    """How the user ran us, for usage lines: console script or -m."""
+    name = os.path.basename(sys.argv[0] if sys.argv else "")
+    return "confcheck" if name == "confcheck" else "python -m confcheck"
+
+
+def comma_list(value: str) -> list[str]:
+    return [item.strip().upper() for item in value.split(",")
+            if item.strip()]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m confcheck",
+        prog=prog_name(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Validate OpenStack HA configuration files against the "
                     "real software: oslo.config option data, haproxy -c, "
                     "keepalived -t, pcs, crmsh and more.",
-        epilog="Exit status: 0 no errors (warnings allowed), 1 errors, "
-               "2 usage error or unreadable input, 3 internal error "
-               "(confcheck crashed on a file: please report it).")
+        epilog=EPILOG)
+    parser.add_argument("--version", action="version",
+                        version=f"confcheck {confcheck.__version__}")
     parser.add_argument("--kind", choices=sorted(kinds.KINDS),
-                        help="check every FILE as this kind instead of "
-                             "inferring it from the file name")
-    parser.add_argument("--tool-root", metavar="DIR",
-                        help="run haproxy, keepalived, corosync, pcs and "
-                             "crm from this root file system (chrooted), "
-                             f"as ${external.TOOL_ROOT_VARIABLE} does")
-    parser.add_argument("-j", "--jobs", type=int, default=None,
-                        help="files checked at once (default: twice the "
-                             "CPUs, at most 8)")
+                        help="check every FILE named on the command line "
+                             "(and standard input) as this kind instead of "
+                             "inferring it from the name; files found in a "
+                             "directory are always judged by their name")
+    parser.add_argument("--stdin-filename", metavar="NAME",
+                        help="the name of the file read from standard "
+                             "input (-): it sets the kind and the option "
+                             "data, and is the path in the findings")
+    parser.add_argument("--format", choices=settings.FORMATS,
+                        help="output format (default: text)")
+    parser.add_argument("--select", type=comma_list, metavar="CODES",
+                        help="report only these codes or prefixes, "
+                             "comma-separated (e.g. OSL,HAP001)")
+    parser.add_argument("--ignore", type=comma_list, metavar="CODES",
+                        help="never report these codes or prefixes")
+    parser.add_argument("--strict", action=argparse.BooleanOptionalAction,
+                        default=None,
+                        help="warnings fail the check too (exit 1)")
+    config = parser.add_mutually_exclusive_group()
+    config.add_argument("--config", metavar="FILE",
+                        help="read settings from FILE instead of searching "
+                             "for .confcheck.toml or pyproject.toml")
+    config.add_argument("--no-config", action="store_true",
+                        help="ignore every configuration file")
+    parser.add_argument("--color", choices=("auto", "always", "never"),
+                        default="auto",
+                        help="colour the text format (auto: on a terminal, "
+                             "unless NO_COLOR is set)")
+    parser.add_argument("--progress", action="store_true",
+                        help="show progress on standard error even when it "
+                             "is not a terminal")
     parser.add_argument("-q", "--quiet", action="store_true",
-                        help="no summary line on standard error")
-    parser.add_argument("files", nargs="+", metavar="FILE")
+                        help="no summary and no hints on standard error")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="a file, a directory (walked; files of unknown "
+                             "kind are skipped) or - for standard input")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.tool_root is not None:
-        if not os.path.isdir(os.path.join(args.tool_root, "usr")):
-            print(f"confcheck: --tool-root {args.tool_root}: not a root "
-                  f"file system (no usr/ in it)", file=sys.stderr)
-            return EXIT_USAGE
-        os.environ[external.TOOL_ROOT_VARIABLE] = args.tool_root
-    status = EXIT_OK
-    errors = warnings = 0
-    crashed = False
-    for _, findings in confcheck.check_files(args.files, args.kind,
-                                             args.jobs):
-        if isinstance(findings, Exception):
-            print(f"confcheck: {findings}", file=sys.stderr)
-            status = EXIT_USAGE
-            continue
-        crashed = crashed or confcheck.has_internal_error(findings)
+def explain_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{prog_name()} explain",
+        description="Show what a code means, why it matters, a bad and a "
+                    "good example, and its page in the guide.")
+    parser.add_argument("code", metavar="CODE")
+    return parser
+
+
+def codebook() -> dict[str, tuple[confcheck.Code, str]]:
+    """Every documented code with the kind it belongs to."""
+    from confcheck import tree  # the example-tree codes, TRE*
+
+    book = {c.code: (c, "any file") for c in confcheck.GENERAL}
+    for kind in sorted(kinds.KINDS):
+        book.update((c.code, (c, kind)) for c in kinds.checker(kind).CODES)
+    book.update((c.code, (c, "the guide's example tree"))
+                for c in tree.CODES)
+    return book
+
+
+def explain(argv: list[str]) -> int:
+    import difflib
+
+    from confcheck import report
+
+    args = explain_parser().parse_args(argv)
+    wanted = args.code.strip().upper()
+    book = codebook()
+    if wanted not in book:
+        close = difflib.get_close_matches(wanted, book, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        print(f"confcheck: unknown code {args.code!r}{hint}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    code, kind = book[wanted]
+    sys.stdout.write(report.explain(code, kind))
+    return EXIT_OK
+
+
+@dataclasses.dataclass
+class Options:
+    """The command line merged over the configuration file."""
+
+    kind: str | None
+    stdin_filename: str | None
+    format: str
+    select: list[str]
+    ignore: list[str]
+    strict: bool
+    config: settings.Settings
+
+
+def merge(args: argparse.Namespace, config: settings.Settings) -> Options:
+    return Options(
+        kind=args.kind, stdin_filename=args.stdin_filename,
+        format=args.format or config.format,
+        select=args.select if args.select is not None else
+        [c.upper() for c in config.select],
+        ignore=args.ignore if args.ignore is not None else
+        [c.upper() for c in config.ignore],
+        strict=args.strict if args.strict is not None else config.strict,
+        config=config)
+
+
+def unknown_codes(prefixes: list[str], known) -> list[str]:
+    return [p for p in prefixes if not any(k.startswith(p) for k in known)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """One input: a path or ``-``, named explicitly or found in a walk."""
+
+    path: str
+    explicit: bool
+    kind: str | None
+
+
+def targets(paths: list[str], opts: Options) -> list[Target]:
+    """The inputs named, with directories walked (sorted, no symlinks)."""
+    result = []
+    for path in paths:
+        if path == STDIN:
+            result.append(Target(STDIN, True, opts.kind))
+        elif os.path.isdir(path):
+            result += walk(path, opts.config)
+        else:
+            result.append(Target(path, True, opts.kind))
+    return result
+
+
+def walk(top: str, config: settings.Settings) -> list[Target]:
+    """Regular files under top whose name gives a kind.
+
+    Hidden directories (.git, .tox) and excluded paths are pruned; symbolic
+    links are not followed, so a walk never reads outside the tree.
+    """
+    found = []
+    for directory, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".")
+            and not config.excluded(os.path.join(directory, d)))
+        for name in sorted(filenames):
+            path = os.path.join(directory, name)
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:
+                continue
+            if not stat.S_ISREG(mode) or config.excluded(path):
+                continue
+            kind = kinds.infer_kind(path)
+            if kind is not None:
+                found.append(Target(path, False, kind))
+    return found
+
+
+class Progress:
+    """``[i/n] path`` on standard error, on a terminal or when asked."""
+
+    def __init__(self, total: int, forced: bool) -> None:
+        self.tty = sys.stderr.isatty()
+        self.enabled = total > 1 and (forced or self.tty)
+        self.total = total
+        self.start = time.monotonic()
+        self.shown = False
+
+    def update(self, done: int, path: str) -> None:
+        if not self.enabled:
+            return
+        if self.tty:
+            # Only runs long enough to wonder about get a progress line.
+            if time.monotonic() - self.start < 0.5:
+                return
+            width = os.get_terminal_size(sys.stderr.fileno()).columns
+            line = f"[{done}/{self.total}] {path}"[:max(width - 1, 10)]
+            sys.stderr.write(f"\r\033[K{line}")
+            self.shown = True
+        else:
+            sys.stderr.write(f"confcheck: [{done}/{self.total}] {path}\n")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def use_colour(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    # https://no-color.org: present and not empty disables colour.
+    return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")
+
+
+def read_stdin() -> str:
+    data = sys.stdin.buffer.read(sources.MAX_BYTES + 1)
+    if len(data) > sources.MAX_BYTES:
+        raise sources.InputError(
+            f"{STDIN}: input too large (the limit for a configuration "
+            f"file is {sources.MAX_BYTES // 1048576} MiB)")
+    return sources.decode(data, STDIN)
+
+
+def reason(exc: Exception, path: str) -> str:
+    """An input error's text without the path it starts with."""
+    return str(exc).removeprefix(f"{path}: ").removeprefix(f"{path}:")
+
+
+@dataclasses.dataclass
+class Tally:
+    files: int = 0
+    errors: int = 0
+    warnings: int = 0
+    suppressed: int = 0
+    internal: int = 0
+
+
+class Run:
+    """Checks targets one by one and filters their findings."""
+
+    def __init__(self, opts: Options) -> None:
+        self.opts = opts
+        self.tally = Tally()
+        self._known: dict | None = None
+
+    def known(self) -> dict:
+        if self._known is None:
+            self._known = {code: c for code, (c, _) in codebook().items()}
+        return self._known
+
+    def check(self, target: Target) -> list[confcheck.Finding]:
+        shown = target.path
+        if target.path == STDIN and self.opts.stdin_filename:
+            shown = self.opts.stdin_filename
+        general = confcheck.GENERAL
+        try:
+            text = (read_stdin() if target.path == STDIN
+                    else sources.read_text(target.path))
+        except sources.InputError as exc:
+            return [general.finding(shown, 0, "GEN010",
+                                    reason(exc, target.path))]
+        try:
+            kind = kinds.resolve_kind(shown, target.kind)
+        except kinds.UnknownKind as exc:
+            message = reason(exc, shown)
+            if target.path == STDIN:
+                message += "; or name the file with --stdin-filename"
+            return [general.finding(shown, 0, "GEN011", message)]
+        findings = confcheck.check_text(text, shown, kind)
+        return self.filter(findings, text, shown)
+
+    def filter(self, findings, text: str, path: str):
+        kept, suppressed, named = suppress.apply(findings, text)
+        for line, code in named:
+            if unknown_codes([code], self.known()):
+                kept.append(confcheck.GENERAL.finding(
+                    path, line, "GEN012",
+                    f"no code starts with {code!r}; nothing is suppressed"))
+        ignore = self.opts.ignore + self.opts.config.ignored_in(path)
+        result = []
+        for finding in kept:
+            if finding.code in INTERNAL_CODES:
+                result.append(finding)
+            elif suppress.matches(finding.code, ignore) or not (
+                    not self.opts.select or finding.code in INPUT_CODES
+                    or suppress.matches(finding.code, self.opts.select)):
+                suppressed.append(finding)
+            else:
+                result.append(finding)
+        # An internal error is never suppressed: it means the file was not
+        # fully checked.
+        result += [f for f in suppressed if f.code in INTERNAL_CODES]
+        self.tally.suppressed += sum(f.code not in INTERNAL_CODES
+                                     for f in suppressed)
+        return sorted(set(result))
+
+    def count(self, findings) -> None:
+        self.tally.files += 1
         for finding in findings:
-            print(finding.format())
-        errors += sum(f.severity == "error" for f in findings)
-        warnings += sum(f.severity == "warning" for f in findings)
-    if errors and status == EXIT_OK:
-        status = EXIT_ERRORS
-    if crashed:
-        status = EXIT_INTERNAL
-    if not args.quiet and len(args.files) > 1:
-        print(f"confcheck: {len(args.files)} files, {errors} errors, "
-              f"{warnings} warnings", file=sys.stderr)
+            if finding.code in INTERNAL_CODES:
+                self.tally.internal += 1
+            elif finding.severity == "error":
+                self.tally.errors += 1
+            else:
+                self.tally.warnings += 1
+
+    def status(self) -> int:
+        if self.tally.internal:
+            return EXIT_INTERNAL
+        if self.tally.errors or (self.opts.strict and self.tally.warnings):
+            return EXIT_ERRORS
+        return EXIT_OK
+
+
+# The codes of findings that stand for a crash of confcheck itself (the
+# core API turns a checker's internal error into such a finding).
+INTERNAL_CODES = frozenset(
+    code for code in (getattr(confcheck, "INTERNAL_ERROR_CODE", None),)
+    if code)
+
+
+def usage_error(message: str) -> int:
+    print(f"{prog_name()}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["explain"]:
+        return explain(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        if args.no_config:
+            config = settings.Settings()
+        else:
+            config = settings.load(args.config or settings.find())
+    except settings.ConfigError as exc:
+        return usage_error(str(exc))
+    opts = merge(args, config)
+    if args.paths.count(STDIN) > 1:
+        return usage_error("standard input (-) can be read only once")
+    run = Run(opts)
+    for name, prefixes in (("--select", opts.select),
+                           ("--ignore", opts.ignore)):
+        bad = unknown_codes(prefixes, run.known()) if prefixes else []
+        if bad:
+            return usage_error(f"{name}: no code starts with "
+                               f"{', '.join(bad)}")
+    todo = targets(args.paths, opts)
+    if not todo:
+        return usage_error("nothing to check: no file of a known kind "
+                           "in " + ", ".join(args.paths))
+    return emit(run, todo, opts, args)
+
+
+def emit(run: Run, todo: list[Target], opts: Options,
+         args: argparse.Namespace) -> int:
+    from confcheck import report
+
+    colour = opts.format == "text" and use_colour(args.color)
+    progress = Progress(len(todo), args.progress)
+    every = []
+    for number, target in enumerate(todo, start=1):
+        progress.update(number, target.path)
+        findings = run.check(target)
+        run.count(findings)
+        every += findings
+        if opts.format in ("text", "github") and findings:
+            progress.clear()
+            out = (report.text(findings, colour) if opts.format == "text"
+                   else report.github(findings))
+            sys.stdout.write(out)
+            sys.stdout.flush()
+    progress.clear()
+    status = run.status()
+    tally = run.tally
+    if opts.format == "json":
+        sys.stdout.write(report.as_json(every, {
+            **dataclasses.asdict(tally), "exit_status": status}))
+    elif opts.format == "sarif":
+        sys.stdout.write(report.sarif(every, run.known(),
+                                      successful=not tally.internal))
+    if not args.quiet and opts.format == "text":
+        if every:
+            sys.stderr.write(report.text_hints(every))
+        if tally.files > 1 or tally.suppressed:
+            print(f"confcheck: {tally.files} files, {tally.errors} errors, "
+                  f"{tally.warnings} warnings"
+                  + (f", {tally.suppressed} suppressed"
+                     if tally.suppressed else ""), file=sys.stderr)
     return status

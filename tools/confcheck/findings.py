@@ -38,7 +38,9 @@ class Code:
     """A stable finding code with the bad and good example the guide shows.
 
     ``bad`` and ``good`` are short file excerpts in the checked format;
-    ``lexer`` is the Pygments lexer used to render them in the appendix.
+    ``lexer`` is the Pygments lexer used to render them in the appendix;
+    ``why`` is one sentence on what goes wrong if the finding is ignored
+    (shown by ``confcheck explain``; empty where not yet written).
     """
 
     code: str
@@ -47,6 +49,7 @@ class Code:
     bad: str
     good: str
     lexer: str = "text"
+    why: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
