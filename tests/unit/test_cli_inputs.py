@@ -195,3 +195,37 @@ def test_progress_on_a_terminal_is_one_rewritten_line(monkeypatch):
     assert writes[0].startswith("\r\033[K[2/10] etc/x")
     assert len(writes[0]) == len("\r\033[K") + 39
     assert writes[-1] == "\r\033[K"
+
+
+def test_skip_unknown_for_tools_that_pass_every_file(tree, capsys):
+    assert cli.main(["--skip-unknown", "etc/nova/README",
+                     "etc/nova/nova.conf"]) == cli.EXIT_ERRORS
+    assert "etc/nova/README" not in capsys.readouterr().out
+    # Only unknown files: nothing to do, and that is not an error here.
+    assert cli.main(["--skip-unknown", "etc/nova/README"]) == cli.EXIT_OK
+    assert cli.main(["etc/nova/README"]) == cli.EXIT_ERRORS
+
+
+def test_pre_commit_hook_manifest():
+    """The hook runs the console script setup.cfg installs, on any text."""
+    import configparser
+
+    import yaml
+
+    root = os.path.join(TOOLS, "..")
+    with open(os.path.join(root, ".pre-commit-hooks.yaml"),
+              encoding="utf-8") as fh:
+        hooks = yaml.safe_load(fh)
+    assert [h["id"] for h in hooks] == ["confcheck"]
+    hook = hooks[0]
+    assert {"id", "name", "entry", "language"} <= set(hook)
+    assert hook["language"] == "python"
+    setup = configparser.ConfigParser()
+    setup.read(os.path.join(root, "setup.cfg"))
+    scripts = setup["options.entry_points"]["console_scripts"]
+    script, _, target = scripts.strip().partition(" = ")
+    command, *options = hook["entry"].split()
+    assert (command, target) == (script, "confcheck.cli:main")
+    # The options parse, and files of unknown kind are skipped.
+    args = cli.build_parser().parse_args(options + ["README.rst"])
+    assert args.skip_unknown

@@ -18,7 +18,6 @@ the option data and the output formats are loaded when first needed.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import stat
 import sys
@@ -97,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
                         default="auto",
                         help="colour the text format (auto: on a terminal, "
                              "unless NO_COLOR is set)")
+    parser.add_argument("--skip-unknown", action="store_true",
+                        help="skip files of unknown kind named on the "
+                             "command line, as a walk does, and exit 0 "
+                             "when nothing is left (for pre-commit and "
+                             "other tools that pass every changed file)")
     parser.add_argument("--progress", action="store_true",
                         help="show progress on standard error even when it "
                              "is not a terminal")
@@ -148,17 +152,23 @@ def explain(argv: list[str]) -> int:
     return EXIT_OK
 
 
-@dataclasses.dataclass
 class Options:
-    """The command line merged over the configuration file."""
+    """The command line merged over the configuration file.
 
-    kind: str | None
-    stdin_filename: str | None
-    format: str
-    select: list[str]
-    ignore: list[str]
-    strict: bool
-    config: settings.Settings
+    This module keeps to plain classes: each dataclass costs about two
+    milliseconds at import, which every run of the CLI would pay.
+    """
+
+    def __init__(self, *, kind, stdin_filename, format, select, ignore,
+                 strict, config, skip_unknown=False) -> None:
+        self.kind: str | None = kind
+        self.stdin_filename: str | None = stdin_filename
+        self.format: str = format
+        self.select: list[str] = select
+        self.ignore: list[str] = ignore
+        self.strict: bool = strict
+        self.config: settings.Settings = config
+        self.skip_unknown: bool = skip_unknown
 
 
 def merge(args: argparse.Namespace, config: settings.Settings) -> Options:
@@ -170,20 +180,20 @@ def merge(args: argparse.Namespace, config: settings.Settings) -> Options:
         ignore=args.ignore if args.ignore is not None else
         [c.upper() for c in config.ignore],
         strict=args.strict if args.strict is not None else config.strict,
-        config=config)
+        config=config, skip_unknown=args.skip_unknown)
 
 
 def unknown_codes(prefixes: list[str], known) -> list[str]:
     return [p for p in prefixes if not any(k.startswith(p) for k in known)]
 
 
-@dataclasses.dataclass(frozen=True)
 class Target:
     """One input: a path or ``-``, named explicitly or found in a walk."""
 
-    path: str
-    explicit: bool
-    kind: str | None
+    __slots__ = ("path", "explicit", "kind")
+
+    def __init__(self, path: str, explicit: bool, kind: str | None) -> None:
+        self.path, self.explicit, self.kind = path, explicit, kind
 
 
 def targets(paths: list[str], opts: Options) -> list[Target]:
@@ -194,6 +204,9 @@ def targets(paths: list[str], opts: Options) -> list[Target]:
             result.append(Target(STDIN, True, opts.kind))
         elif os.path.isdir(path):
             result += walk(path, opts.config)
+        elif (opts.skip_unknown and opts.kind is None
+              and kinds.infer_kind(path) is None):
+            continue
         else:
             result.append(Target(path, True, opts.kind))
     return result
@@ -278,17 +291,30 @@ def reason(exc: Exception, path: str) -> str:
     return str(exc).removeprefix(f"{path}: ").removeprefix(f"{path}:")
 
 
-@dataclasses.dataclass
 class Tally:
-    files: int = 0
-    errors: int = 0
-    warnings: int = 0
-    suppressed: int = 0
-    internal: int = 0
+    """Counts over the whole run."""
+
+    def __init__(self) -> None:
+        self.files = self.errors = self.warnings = 0
+        self.suppressed = self.internal = 0
+
+
+class Checked:
+    """What checking one target gave: findings shown, and how many not."""
+
+    __slots__ = ("findings", "suppressed")
+
+    def __init__(self, findings: list[confcheck.Finding],
+                 suppressed: int = 0) -> None:
+        self.findings, self.suppressed = findings, suppressed
 
 
 class Run:
-    """Checks targets one by one and filters their findings."""
+    """Checks targets and filters their findings; counts in the caller.
+
+    ``check`` keeps no state of its own but the code list it loads once,
+    so targets may be checked concurrently; ``count`` runs in order.
+    """
 
     def __init__(self, opts: Options) -> None:
         self.opts = opts
@@ -300,7 +326,7 @@ class Run:
             self._known = {code: c for code, (c, _) in codebook().items()}
         return self._known
 
-    def check(self, target: Target) -> list[confcheck.Finding]:
+    def check(self, target: Target) -> Checked:
         shown = target.path
         if target.path == STDIN and self.opts.stdin_filename:
             shown = self.opts.stdin_filename
@@ -309,19 +335,19 @@ class Run:
             text = (read_stdin() if target.path == STDIN
                     else sources.read_text(target.path))
         except sources.InputError as exc:
-            return [general.finding(shown, 0, "GEN010",
-                                    reason(exc, target.path))]
+            return Checked([general.finding(shown, 0, "GEN010",
+                                            reason(exc, target.path))])
         try:
             kind = kinds.resolve_kind(shown, target.kind)
         except kinds.UnknownKind as exc:
             message = reason(exc, shown)
             if target.path == STDIN:
                 message += "; or name the file with --stdin-filename"
-            return [general.finding(shown, 0, "GEN011", message)]
+            return Checked([general.finding(shown, 0, "GEN011", message)])
         findings = confcheck.check_text(text, shown, kind)
         return self.filter(findings, text, shown)
 
-    def filter(self, findings, text: str, path: str):
+    def filter(self, findings, text: str, path: str) -> Checked:
         kept, suppressed, named = suppress.apply(findings, text)
         for line, code in named:
             if unknown_codes([code], self.known()):
@@ -342,13 +368,23 @@ class Run:
         # An internal error is never suppressed: it means the file was not
         # fully checked.
         result += [f for f in suppressed if f.code in INTERNAL_CODES]
-        self.tally.suppressed += sum(f.code not in INTERNAL_CODES
-                                     for f in suppressed)
-        return sorted(set(result))
+        return Checked(sorted(set(result)),
+                       sum(f.code not in INTERNAL_CODES for f in suppressed))
 
-    def count(self, findings) -> None:
+    def results(self, todo: list[Target], starting=None):
+        """(target, Checked) for each target, in order.
+
+        ``starting(number, path)`` is called as each target's check starts.
+        """
+        for number, target in enumerate(todo, start=1):
+            if starting is not None:
+                starting(number, target.path)
+            yield target, self.check(target)
+
+    def count(self, checked: Checked) -> None:
         self.tally.files += 1
-        for finding in findings:
+        self.tally.suppressed += checked.suppressed
+        for finding in checked.findings:
             if finding.code in INTERNAL_CODES:
                 self.tally.internal += 1
             elif finding.severity == "error":
@@ -364,11 +400,9 @@ class Run:
         return EXIT_OK
 
 
-# The codes of findings that stand for a crash of confcheck itself (the
-# core API turns a checker's internal error into such a finding).
-INTERNAL_CODES = frozenset(
-    code for code in (getattr(confcheck, "INTERNAL_ERROR_CODE", None),)
-    if code)
+# The code of the finding that stands for a crash of confcheck itself:
+# the core API's crash boundary turns a checker's exception into it.
+INTERNAL_CODES = frozenset({getattr(confcheck, "INTERNAL_ERROR", "GEN999")})
 
 
 def usage_error(message: str) -> int:
@@ -400,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
                                f"{', '.join(bad)}")
     todo = targets(args.paths, opts)
     if not todo:
+        if opts.skip_unknown:
+            return EXIT_OK
         return usage_error("nothing to check: no file of a known kind "
                            "in " + ", ".join(args.paths))
     return emit(run, todo, opts, args)
@@ -412,10 +448,9 @@ def emit(run: Run, todo: list[Target], opts: Options,
     colour = opts.format == "text" and use_colour(args.color)
     progress = Progress(len(todo), args.progress)
     every = []
-    for number, target in enumerate(todo, start=1):
-        progress.update(number, target.path)
-        findings = run.check(target)
-        run.count(findings)
+    for _, checked in run.results(todo, progress.update):
+        run.count(checked)
+        findings = checked.findings
         every += findings
         if opts.format in ("text", "github") and findings:
             progress.clear()
@@ -428,7 +463,7 @@ def emit(run: Run, todo: list[Target], opts: Options,
     tally = run.tally
     if opts.format == "json":
         sys.stdout.write(report.as_json(every, {
-            **dataclasses.asdict(tally), "exit_status": status}))
+            **vars(tally), "exit_status": status}))
     elif opts.format == "sarif":
         sys.stdout.write(report.sarif(every, run.known(),
                                       successful=not tally.internal))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.parse
 
 import confcheck
 from confcheck.findings import Code, Finding
@@ -98,6 +97,8 @@ def escape_property(value: str) -> str:
 
 def artifact_uri(path: str) -> str:
     """A URI reference for path: relative stays relative, else file://."""
+    import urllib.parse  # only SARIF needs it
+
     if path == "-" or not os.path.isabs(path):
         return urllib.parse.quote(path.replace(os.sep, "/"))
     return "file://" + urllib.parse.quote(path)

@@ -19,14 +19,8 @@ holds the same keys at its top level.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import os
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
-    import tomli as tomllib
 
 OWN_FILE = ".confcheck.toml"
 PYPROJECT = "pyproject.toml"
@@ -37,18 +31,21 @@ class ConfigError(Exception):
     """The configuration file is unusable; ``str(exc)`` says why."""
 
 
-@dataclasses.dataclass
 class Settings:
-    """Values of the configuration file; the command line overrides them."""
+    """Values of the configuration file; the command line overrides them.
 
-    path: str | None = None
-    select: list[str] = dataclasses.field(default_factory=list)
-    ignore: list[str] = dataclasses.field(default_factory=list)
-    strict: bool = False
-    format: str = "text"
-    exclude: list[str] = dataclasses.field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = dataclasses.field(
-        default_factory=dict)
+    A plain class, not a dataclass: building one costs a few milliseconds
+    at import, and every run of the CLI imports this module.
+    """
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self.select: list[str] = []
+        self.ignore: list[str] = []
+        self.strict = False
+        self.format = "text"
+        self.exclude: list[str] = []
+        self.per_file_ignores: dict[str, list[str]] = {}
 
     @property
     def root(self) -> str:
@@ -84,8 +81,8 @@ def find(start: str | None = None) -> str | None:
         if os.path.isfile(own):
             return own
         pyproject = os.path.join(directory, PYPROJECT)
-        if os.path.isfile(pyproject) and "confcheck" in read(pyproject).get(
-                "tool", {}):
+        if os.path.isfile(pyproject) and mentions_confcheck(pyproject) and (
+                "confcheck" in read(pyproject).get("tool", {})):
             return pyproject
         parent = os.path.dirname(directory)
         if parent == directory:
@@ -93,7 +90,22 @@ def find(start: str | None = None) -> str | None:
         directory = parent
 
 
+def mentions_confcheck(path: str) -> bool:
+    """A cheap test before parsing: a [tool.confcheck] table names us."""
+    try:
+        with open(path, "rb") as fh:
+            return b"confcheck" in fh.read()
+    except OSError:
+        return True  # let read() report why
+
+
 def read(path: str) -> dict:
+    # Imported here: most runs find no configuration file, and --version
+    # should not pay for the parser.
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
+        import tomli as tomllib
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)

@@ -32,7 +32,6 @@ nested quantifiers, so matching is linear in the line's length.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from confcheck.findings import Finding
@@ -43,14 +42,15 @@ DIRECTIVE = re.compile(
 COMMENT_STARTS = ("#", ";", "!")
 
 
-@dataclasses.dataclass
 class Suppressions:
     """What one file's comments suppress: per line and for the file."""
 
-    by_line: dict[int, set[str]] = dataclasses.field(default_factory=dict)
-    whole_file: set[str] = dataclasses.field(default_factory=set)
-    # (line, code) of every code a comment names, to report unknown ones.
-    named: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    def __init__(self) -> None:
+        self.by_line: dict[int, set[str]] = {}
+        self.whole_file: set[str] = set()
+        # (line, code) of every code a comment names, to report unknown
+        # ones.
+        self.named: list[tuple[int, str]] = []
 
     def covers(self, finding: Finding) -> bool:
         if matches(finding.code, self.whole_file):
