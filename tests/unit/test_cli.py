@@ -19,7 +19,7 @@ import sys
 import pytest
 
 import confcheck
-from confcheck import cli
+from confcheck import cli, kinds
 
 TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
 GOOD_NOVA = os.path.join(os.path.dirname(__file__), "samples", "oslo",
@@ -147,30 +147,22 @@ def test_nothing_to_check_exits_2(tmp_path, capsys):
     assert "nothing to check" in capsys.readouterr().err
 
 
-def test_internal_error_exits_3_and_other_files_are_checked(
-        tmp_path, capsys, monkeypatch):
-    """A crash reported as a finding wins over errors, and is never hidden.
+def test_internal_error_exits_3_and_is_never_hidden(tmp_path, capsys,
+                                                    monkeypatch):
+    """A crash wins over errors, the other files are still checked, and
+    neither --ignore nor a suppression comment can hide it."""
 
-    The crash is simulated at the core API's boundary: check_text returns
-    the internal-error finding for one file, as the core does when a
-    checker raises.
-    """
-    code = "GEN999"
-    monkeypatch.setattr(cli, "INTERNAL_CODES", frozenset({code}))
-    real = confcheck.check_text
-    crashing = write(tmp_path, "keystone.conf", "[DEFAULT]\n")
+    def crash(text, path):
+        raise KeyError("boom")
 
-    def check_text(text, path, kind):
-        if path == crashing:
-            return [confcheck.Finding(path, 0, "error", code,
-                                      "internal error: KeyError")]
-        return real(text, path, kind)
-
-    monkeypatch.setattr(confcheck, "check_text", check_text)
+    monkeypatch.setattr(kinds.checker("hosts"), "check", crash)
+    crashing = write(tmp_path, "hosts",
+                     "# confcheck: file-ignore=GEN\n10.0.0.12 c1\n")
     bad = write(tmp_path, "nova.conf", "[DEFAULT]\ndebug = maybe\n")
-    assert cli.main([crashing, bad, "--ignore", "GEN"]) == cli.EXIT_INTERNAL
-    codes = [f[3] for f in parsed(capsys.readouterr().out)]
-    assert codes == [code, "OSL008"]
+    status = cli.main([crashing, bad, "--ignore", "GEN"])
+    assert status == cli.EXIT_INTERNAL
+    assert [f[3] for f in parsed(capsys.readouterr().out)] == [
+        confcheck.INTERNAL_ERROR, "OSL008"]
 
 
 def test_kind_option_checks_any_name_as_oslo(tmp_path, capsys):

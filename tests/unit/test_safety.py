@@ -160,15 +160,17 @@ def test_symlink_to_fifo_and_device_are_refused(tmp_path):
             run_bounded(confcheck.read_text, str(tmp_path / name))
 
 
-def test_cli_on_a_fifo_exits_2_and_checks_the_others(tmp_path, capsys,
-                                                     builtin):
+def test_cli_on_a_fifo_is_an_error_and_checks_the_others(tmp_path, capsys,
+                                                         builtin):
     os.mkfifo(tmp_path / "haproxy.cfg")
     good = tmp_path / "sysctl.conf"
     good.write_text("net.ipv4.ip_nonlocal_bind = 1\n")
     status = run_bounded(cli.main, [str(tmp_path / "haproxy.cfg"),
                                     str(good)])
-    assert status == cli.EXIT_USAGE
-    assert "is a FIFO" in capsys.readouterr().err
+    assert status == cli.EXIT_ERRORS
+    out = capsys.readouterr().out
+    assert out.startswith(f"{tmp_path / 'haproxy.cfg'}:0: error: GEN010: ")
+    assert "is a FIFO" in out
 
 
 @pytest.mark.parametrize("kind,name,text", [

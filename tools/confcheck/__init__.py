@@ -16,7 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from confcheck import external
 from confcheck.findings import Code, CodeBook, Finding
@@ -27,7 +27,8 @@ from confcheck.sources import MAX_LINE, InputError, read_text
 __all__ = ["Code", "CodeBook", "Finding", "InputError", "KINDS",
            "UnknownKind", "check_file", "check_text", "infer_kind",
            "resolve_kind", "all_codes", "check_files", "has_internal_error",
-           "internal_error", "INTERNAL_ERROR", "__version__"]
+           "internal_error", "map_in_order", "INTERNAL_ERROR",
+           "__version__"]
 
 LOG = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ GENERAL = CodeBook(
          good="# confcheck: ignore=HAP024\n", lexer="text",
          why="A misspelt code suppresses nothing, so the finding it was "
              "meant to silence still fails the check."),
+    Code(INTERNAL_ERROR, "error", "confcheck itself failed on this file",
+         bad="(a file that makes a checker fail: a bug in confcheck)",
+         good="(the same file, once the bug is fixed)", lexer="text"),
 )
 
 
@@ -146,20 +150,29 @@ def check_files(paths: Iterable[str], kind: str | None = None,
                                 | UnknownKind]]:
     """(path, its findings or why it cannot be checked), in the order
     given, the files checked concurrently.
-
-    The real tools spend their time in other processes, so threads
-    overlap them well; ``jobs=1`` checks one file at a time.
     """
     paths = list(paths)
+    results = map_in_order(lambda path: _checked(path, kind), paths, jobs)
+    yield from zip(paths, results, strict=True)
+
+
+def map_in_order(function: Callable[[object], object],
+                 items: Iterable[object],
+                 jobs: int | None = None) -> Iterator[object]:
+    """function(item) for each item, in order, run concurrently.
+
+    The real tools spend their time in other processes, so threads
+    overlap them well; ``jobs=1`` runs one item at a time.
+    """
+    items = list(items)
     jobs = jobs or min(8, 2 * (os.cpu_count() or 1))
-    if jobs == 1 or len(paths) < 2:
-        for path in paths:
-            yield path, _checked(path, kind)
+    if jobs == 1 or len(items) < 2:
+        yield from map(function, items)
         return
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(_checked, path, kind) for path in paths]
-        for path, future in zip(paths, futures, strict=True):
-            yield path, future.result()
+        futures = [pool.submit(function, item) for item in items]
+        for future in futures:
+            yield future.result()
 
 
 def all_codes() -> list[Code]:

@@ -61,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog_name(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Validate OpenStack HA configuration files against the "
-                    "real software: oslo.config option data, haproxy -c, "
-                    "keepalived -t, pcs, crmsh and more.",
+        description="Validate OpenStack HA configuration files against "
+                    "the real software:\noslo.config option data, "
+                    "haproxy -c, keepalived -t, pcs, crmsh and more.",
         epilog=EPILOG)
     parser.add_argument("--version", action="version",
                         version=f"confcheck {confcheck.__version__}")
@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
                         default="auto",
                         help="colour the text format (auto: on a terminal, "
                              "unless NO_COLOR is set)")
+    parser.add_argument("--tool-root", metavar="DIR",
+                        help="run haproxy, keepalived, corosync, pcs and "
+                             "crm from this root file system (chrooted), "
+                             "as $CONFCHECK_TOOL_ROOT does")
+    parser.add_argument("-j", "--jobs", type=int, default=None,
+                        help="files checked at once (default: twice the "
+                             "CPUs, at most 8)")
     parser.add_argument("--skip-unknown", action="store_true",
                         help="skip files of unknown kind named on the "
                              "command line, as a walk does, and exit 0 "
@@ -371,15 +378,10 @@ class Run:
         return Checked(sorted(set(result)),
                        sum(f.code not in INTERNAL_CODES for f in suppressed))
 
-    def results(self, todo: list[Target], starting=None):
-        """(target, Checked) for each target, in order.
-
-        ``starting(number, path)`` is called as each target's check starts.
-        """
-        for number, target in enumerate(todo, start=1):
-            if starting is not None:
-                starting(number, target.path)
-            yield target, self.check(target)
+    def results(self, todo: list[Target], jobs: int | None = None):
+        """(target, Checked) for each target, in order, checked at once."""
+        yield from zip(todo, confcheck.map_in_order(self.check, todo, jobs),
+                       strict=True)
 
     def count(self, checked: Checked) -> None:
         self.tally.files += 1
@@ -401,8 +403,9 @@ class Run:
 
 
 # The code of the finding that stands for a crash of confcheck itself:
-# the core API's crash boundary turns a checker's exception into it.
-INTERNAL_CODES = frozenset({getattr(confcheck, "INTERNAL_ERROR", "GEN999")})
+# the core API's crash boundary (check_text) turns a checker's exception
+# into it.
+INTERNAL_CODES = frozenset({confcheck.INTERNAL_ERROR})
 
 
 def usage_error(message: str) -> int:
@@ -423,6 +426,15 @@ def main(argv: list[str] | None = None) -> int:
     except settings.ConfigError as exc:
         return usage_error(str(exc))
     opts = merge(args, config)
+    if args.tool_root is not None:
+        from confcheck import external
+
+        if not os.path.isdir(os.path.join(args.tool_root, "usr")):
+            return usage_error(f"--tool-root {args.tool_root}: not a root "
+                               f"file system (no usr/ in it)")
+        os.environ[external.TOOL_ROOT_VARIABLE] = args.tool_root
+    if args.jobs is not None and args.jobs < 1:
+        return usage_error("--jobs must be 1 or more")
     if args.paths.count(STDIN) > 1:
         return usage_error("standard input (-) can be read only once")
     run = Run(opts)
@@ -448,7 +460,9 @@ def emit(run: Run, todo: list[Target], opts: Options,
     colour = opts.format == "text" and use_colour(args.color)
     progress = Progress(len(todo), args.progress)
     every = []
-    for _, checked in run.results(todo, progress.update):
+    for number, (target, checked) in enumerate(
+            run.results(todo, args.jobs), start=1):
+        progress.update(number, target.path)
         run.count(checked)
         findings = checked.findings
         every += findings

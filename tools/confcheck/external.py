@@ -328,6 +328,11 @@ def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
         argv, list(prefix or ()), cwd, full_env, ids)
     if ids is not None:
         _hand_over(ids)
+    if cwd is None:
+        # Not the caller's directory: the unprivileged user often cannot
+        # enter it (root's home, a 0700 temporary directory), and haproxy
+        # then fails with "Impossible to get back to initial directory".
+        cwd = "/"
     try:
         proc = subprocess.Popen(
             final, stdin=subprocess.PIPE if stdin is not None
