@@ -213,3 +213,16 @@ def test_version_imports_no_checker(tmp_path):
         env=dict(os.environ, PYTHONPATH=os.path.abspath(TOOLS)),
         cwd=tmp_path, timeout=60, check=False)
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_appendix_documents_every_option():
+    """Each long option of --help is explained in the guide's appendix."""
+    appendix = os.path.join(TOOLS, "..", "doc", "source", "appendix",
+                            "confcheck.rst")
+    with open(appendix, encoding="utf-8") as fh:
+        text = fh.read()
+    options = {opt for action in cli.build_parser()._actions
+               for opt in action.option_strings if opt.startswith("--")}
+    options -= {"--help", "--no-strict", "--no-config"}
+    undocumented = sorted(o for o in options if f"``{o}" not in text)
+    assert undocumented == []
