@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import haproxy, proc, requirements, tree
+from harness import haproxy, netns, proc, requirements, tree
 
 # Binaries Cluster needs (for requirements.require).
 BINARIES = (
@@ -96,14 +96,28 @@ RECOVERED = re.compile(r"--wsrep_start_position=(\S+:-?\d+)")
 
 
 class Node:
-    """One MariaDB Galera node on loopback, from the derived tree file."""
+    """One MariaDB Galera node from the derived tree file.
 
-    def __init__(self, name: str, root: Path, daemons: proc.Daemons):
+    On loopback by default; with lab, in the node's network namespace
+    with the tree's own addresses (its files, sockets and logs stay in
+    the scratch directory, which the host reaches directly).
+    """
+
+    def __init__(self, name: str, root: Path, daemons: proc.Daemons,
+                 lab: netns.Lab | None = None):
         self.name = name
         self.dir = root / name
         self.daemons = daemons
-        self.address = tree.loopback(tree.address(name))
+        self.lab = lab
+        self.address = (tree.address(name) if lab else
+                        tree.loopback(tree.address(name)))
         self.cnf = self.dir / "my.cnf"
+        # galera-healthcheck.sh's drain switch for this node.
+        self.drain_file = self.dir / "drained"
+
+    def argv(self, argv: list[str]) -> list[str]:
+        """argv run where this node's network is."""
+        return self.lab.exec_argv(self.name, argv) if self.lab else argv
 
     def write_config(self) -> None:
         self.dir.mkdir(parents=True)
@@ -112,14 +126,14 @@ class Node:
                    TEST_PROVIDER_OPTIONS.format(address=self.address)}
         self.cnf.write_text(NODE_PATHS.format(dir=self.dir) + tree.rewrite(
             tree.node_file(GALERA_CNF, self.name), rewrite,
-            to_loopback=True))
+            to_loopback=self.lab is None))
         shutil.chown(self.dir, "mysql", "mysql")
         shutil.chown(self.dir / "data", "mysql", "mysql")
 
     def start(self, *extra: str) -> None:
-        self.daemons.start(f"{self.name}-db", [
+        self.daemons.start(f"{self.name}-db", self.argv([
             requirements.which("mariadbd"), f"--defaults-file={self.cnf}",
-            *extra])
+            *extra]))
 
     def sql(self, statement: str, check: bool = True) -> str:
         done = proc.run([
@@ -159,11 +173,15 @@ class Node:
 class Writer(threading.Thread):
     """Inserts numbered rows through the VIP as nova.conf's DB user."""
 
-    def __init__(self, url: str, ids: Iterator[int]):
+    def __init__(self, url: str, ids: Iterator[int],
+                 prefix: list[str] | None = None):
         super().__init__(daemon=True)
-        parsed = urllib.parse.urlsplit(tree.loopback(url))
+        # prefix (ip netns exec CLIENT) runs the client in the lab, where
+        # the tree's addresses are real; without it they map to loopback.
+        parsed = urllib.parse.urlsplit(url if prefix else tree.loopback(url))
         self.argv = [
-            "mariadb", "--defaults-file=/dev/null", "-h", parsed.hostname,
+            *(prefix or []), "mariadb", "--defaults-file=/dev/null", "-h",
+            parsed.hostname,
             "-P", str(parsed.port or 3306), "-u", parsed.username,
             f"-p{parsed.password}", "--connect-timeout=2", "-N", "-B",
             parsed.path.strip("/")]
@@ -216,22 +234,47 @@ class Writer(threading.Thread):
 
 
 class Cluster:
-    """Three nodes, the health check behind xinetd, HAProxy in front."""
+    """Three nodes, the health check behind xinetd, HAProxy in front.
 
-    def __init__(self, workdir: Path, daemons: proc.Daemons):
+    With lab (a netns.Lab not yet set up), every node runs in its own
+    network namespace with the tree's addresses, HAProxy runs on
+    HAPROXY_NODE holding the VIP, as keepalived would place it, and the
+    writers run in a client namespace: partitions and cut links then
+    apply to the database traffic (see harness.faults).
+    """
+
+    HAPROXY_NODE = "controller3"
+
+    def __init__(self, workdir: Path, daemons: proc.Daemons,
+                 lab: netns.Lab | None = None):
         self.root = workdir / "galera"
         self.daemons = daemons
-        self.nodes = {n: Node(n, self.root, daemons)
+        self.lab = lab
+        self.nodes = {n: Node(n, self.root, daemons, lab)
                       for n in tree.CONTROLLERS}
         self.sock = workdir / "admin.sock"
         self.url = database_url()
         # Row ids shared by every writer, so no two inserts collide.
         self.ids = itertools.count(1)
 
+    def _client(self, argv: list[str]) -> list[str]:
+        return self.lab.exec_argv("client", argv) if self.lab else argv
+
     def writer(self) -> Writer:
-        return Writer(self.url, self.ids)
+        return Writer(self.url, self.ids,
+                      self._client([]) if self.lab else None)
+
+    def _setup_lab(self) -> None:
+        nodes = {n: {"eth0": tree.address(n)} for n in tree.CONTROLLERS}
+        nodes["client"] = {"eth0": netns.CLIENT_ADDRESS}
+        self.lab.setup(nodes)
+        proc.run(["ip", "-n", self.lab.ns(self.HAPROXY_NODE), "addr", "add",
+                  f"{tree.vip()}/{netns.PREFIX_LENGTH}", "dev", "eth0"],
+                 timeout=10)
 
     def start(self) -> dict[str, float]:
+        if self.lab is not None:
+            self._setup_lab()
         first, *others = self.nodes.values()
         for node in self.nodes.values():
             node.write_config()
@@ -271,23 +314,28 @@ class Cluster:
                             tree.rewrite(tree.node_file(
                                 XINETD_SERVICE, node.name), {
                 "/usr/local/bin/galera-healthcheck.sh": str(script),
-                "/etc/mysql/healthcheck.cnf": str(cnf),
+                # The drain file, per node: the nodes share /var/tmp.
+                "/etc/mysql/healthcheck.cnf": f"{cnf} {node.drain_file}",
                 "user           = clustercheck":
-                    "user           = nobody"}, to_loopback=True))
-            self.daemons.start(f"{node.name}-xinetd", [
+                    "user           = nobody"},
+                to_loopback=self.lab is None))
+            self.daemons.start(f"{node.name}-xinetd", node.argv([
                 requirements.which("xinetd"), "-dontfork", "-f", str(conf),
                 "-pidfile", str(node.dir / "xinetd.pid"),
-                "-filelog", str(node.dir / "xinetd.log")])
+                "-filelog", str(node.dir / "xinetd.log")]))
 
     def _start_haproxy(self) -> None:
         cfg = haproxy.config((PROXY,), {
-            "/run/haproxy/admin.sock": str(self.sock)}, to_loopback=True)
+            "/run/haproxy/admin.sock": str(self.sock)},
+            to_loopback=self.lab is None)
         path = self.root / "haproxy.cfg"
         path.write_text(cfg)
         haproxy.check_config(path)
         self.params = haproxy.check_params(cfg, PROXY)
-        self.daemons.start("haproxy", haproxy.argv(
-            path, self.root / "haproxy.pid"))
+        argv = haproxy.argv(path, self.root / "haproxy.pid")
+        if self.lab is not None:
+            argv = self.lab.exec_argv(self.HAPROXY_NODE, argv)
+        self.daemons.start("haproxy", argv)
         proc.wait_for(lambda: all(self.server_is(n, "UP")
                                   for n in self.nodes),
                       timeout=20, what="all Galera servers UP in HAProxy")
@@ -297,9 +345,12 @@ class Cluster:
 
     def health(self, node: str) -> int:
         address = self.nodes[node].address
-        done = proc.run(["curl", "-s", "-o", "/dev/null", "-w",
-                         "%{http_code}", "-m", "8", f"http://{address}:9200/"],
-                        timeout=15, check=False)
+        argv = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m",
+                "8", f"http://{address}:9200/"]
+        if self.lab is not None:
+            # Asked as HAProxy asks it: xinetd answers only the controllers.
+            argv = self.lab.exec_argv(self.HAPROXY_NODE, argv)
+        done = proc.run(argv, timeout=15, check=False)
         return int(done.stdout or 0)
 
     def via_vip(self) -> str | None:

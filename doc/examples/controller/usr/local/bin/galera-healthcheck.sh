@@ -5,13 +5,17 @@
 # "503 Service Unavailable" otherwise, including when mariadbd is down.
 # HAProxy sends the 3306 traffic only to nodes that answer 200.
 #
-# Usage: galera-healthcheck.sh [DEFAULTS_FILE]
+# Usage: galera-healthcheck.sh [DEFAULTS_FILE [DRAIN_FILE]]
 # DEFAULTS_FILE holds the [client] credentials of the check user
 # (default /etc/mysql/healthcheck.cnf); the user needs only PROCESS.
+# While DRAIN_FILE exists (default /var/tmp/galera-healthcheck.disabled)
+# the node answers 503 whatever its state: touch it to move the traffic
+# away before maintenance, remove it to take the node back.
 
 set -u
 
 defaults_file=${1:-/etc/mysql/healthcheck.cnf}
+drain_file=${2:-/var/tmp/galera-healthcheck.disabled}
 
 # Seconds to wait for the server before declaring the node unavailable;
 # shorter than HAProxy's "timeout check" so HAProxy gets an answer.
@@ -32,6 +36,11 @@ while IFS= read -r -t 2 line; do
     line=${line%$'\r'}
     [ -z "$line" ] && break
 done
+
+if [ -e "$drain_file" ]; then
+    respond "503 Service Unavailable" $'Galera node is drained by hand.\n'
+    exit 0
+fi
 
 # --defaults-extra-file must come first; the distribution's client
 # settings (socket path) are still read.
