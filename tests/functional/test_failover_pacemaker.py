@@ -75,7 +75,9 @@ def test_pacemaker_files_simulated(tool, workdir, measurements):
     exists here, but verification and simulation need only the
     configuration. crm_simulate then starts three nodes with quorum:
     HAProxy's clone runs on all of them and each VIP on one; failing the
-    VIP's node must fence it and move the VIP to a node with HAProxy.
+    VIP's node must fence it and move the VIP to a node with HAProxy;
+    when the node returns, the VIPs must stay where they are
+    (resource-stickiness).
     """
     requirements.require(binaries=(
         tool, "cibadmin", "crm_verify", "crm_simulate", "crm_resource"))
@@ -101,6 +103,14 @@ def test_pacemaker_files_simulated(tool, workdir, measurements):
     new_owner = locate(failed, "vip")
     assert len(new_owner) == 1 and new_owner != owner
     assert new_owner[0] in locate(failed, "lb-haproxy-clone")
+    # The fenced node returns: HAProxy starts on it again, and the VIPs'
+    # resource-stickiness keeps both VIPs where they run (no failback).
+    back = workdir / f"{tool}-back.xml"
+    proc.run(["crm_simulate", "-x", str(failed), f"--node-up={owner[0]}",
+              "--quorum", "true", "-S", "-O", str(back)])
+    assert owner[0] in locate(back, "lb-haproxy-clone")
+    assert locate(back, "vip") == new_owner, "the VIP moved back"
+    assert locate(back, "vip-public") == locate(failed, "vip-public")
     result = measurements.scenario(
         "pacemaker-simulated",
         title="Pacemaker: command files verified and simulated",
@@ -117,3 +127,5 @@ def test_pacemaker_files_simulated(tool, workdir, measurements):
                    bound=("==", 3))
     result.measure(f"{tool}: VIP after {owner[0]} fails",
                    f"fenced, moved to {new_owner[0]}", "")
+    result.measure(f"{tool}: VIP after {owner[0]} returns",
+                   f"stays on {locate(back, 'vip')[0]}", "")
