@@ -16,10 +16,11 @@ from __future__ import annotations
 import functools
 import http.client
 import time
+import urllib.parse
 
 import pytest
 
-from harness import haproxy, proc, requirements, results
+from harness import haproxy, httpload, proc, requirements, results
 
 pytestmark = pytest.mark.functional
 
@@ -30,20 +31,6 @@ REQUEST_TIMEOUT = 5.0
 # Scheduling and check-timing jitter allowed on top of fall x inter and
 # rise x inter (the check itself fails at once: connection refused).
 SLACK = 2.0
-
-
-def fetch(host: str, port: int) -> str:
-    """One GET on a new connection: the name of the server that answered."""
-    conn = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
-    try:
-        conn.request("GET", "/")
-        response = conn.getresponse()
-        body = response.read().decode().strip()
-    finally:
-        conn.close()
-    if response.status != 200:
-        raise http.client.HTTPException(f"HTTP {response.status}")
-    return body
 
 
 def served_by(load: results.Load, name: str, since: float) -> int:
@@ -82,7 +69,9 @@ def test_haproxy_server_killed_under_load(lb, daemons, measurements):
         test="test_haproxy_server_killed_under_load")
     host, port = lb["bind"]
     timeline = result.timeline("GET requests through HAProxy")
-    load = results.Load(functools.partial(fetch, host, int(port)), timeline,
+    url = urllib.parse.urlsplit(f"http://{host}:{port}/")
+    load = results.Load(functools.partial(httpload.get, url, REQUEST_TIMEOUT),
+                        timeline,
                         interval=REQUEST_INTERVAL, limit=120,
                         errors=(OSError, http.client.HTTPException))
     with load:
