@@ -229,3 +229,37 @@ def test_pre_commit_hook_manifest():
     # The options parse, and files of unknown kind are skipped.
     args = cli.build_parser().parse_args(options + ["README.rst"])
     assert args.skip_unknown
+
+
+def test_a_directory_the_walk_cannot_read_is_an_error(tree, capsys,
+                                                      monkeypatch):
+    real = os.walk
+
+    def walk(top, onerror=None, **kwargs):
+        yield from real(top, onerror=onerror, **kwargs)
+        if top != "etc":  # a checker's own walk
+            return
+        denied = PermissionError(13, "Permission denied")
+        denied.filename = os.path.join(top, "secret")
+        onerror(denied)
+
+    monkeypatch.setattr(os, "walk", walk)
+    assert cli.main(["etc"]) == cli.EXIT_ERRORS
+    out = capsys.readouterr().out
+    assert ("etc/secret:0: error: GEN010: cannot read the directory: "
+            "Permission denied\n") in out
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path, capsys,
+                                                     monkeypatch):
+    """A hostile file name cannot forge a finding or colour the screen."""
+    monkeypatch.chdir(tmp_path)
+    name = "x\nfake.cfg:1: error: HAP001: forged\033[2J"
+    os.mkdir(tmp_path / name)
+    (tmp_path / name / "nova.conf").write_text("[DEFAULT]\ndebug = maybe\n")
+    for fmt in ("text", "github"):
+        assert cli.main(["--format", fmt, "--color", "always",
+                         "."]) == cli.EXIT_ERRORS
+        out = capsys.readouterr().out
+        assert len(out.splitlines()) == 1
+        assert "\033[2J" not in out and "\\x1b[2J" in out

@@ -195,12 +195,18 @@ def unknown_codes(prefixes: list[str], known) -> list[str]:
 
 
 class Target:
-    """One input: a path or ``-``, named explicitly or found in a walk."""
+    """One input: a path or ``-``, named explicitly or found in a walk.
 
-    __slots__ = ("path", "explicit", "kind")
+    ``problem`` says why a walk could not read a directory; such a target
+    is reported, not read.
+    """
 
-    def __init__(self, path: str, explicit: bool, kind: str | None) -> None:
+    __slots__ = ("path", "explicit", "kind", "problem")
+
+    def __init__(self, path: str, explicit: bool, kind: str | None,
+                 problem: str | None = None) -> None:
         self.path, self.explicit, self.kind = path, explicit, kind
+        self.problem = problem
 
 
 def targets(paths: list[str], opts: Options) -> list[Target]:
@@ -226,7 +232,14 @@ def walk(top: str, config: settings.Settings) -> list[Target]:
     links are not followed, so a walk never reads outside the tree.
     """
     found = []
-    for directory, dirnames, filenames in os.walk(top):
+
+    def unreadable(exc: OSError) -> None:
+        # A directory the walk cannot list may hold files that should
+        # have been checked: an error on it, never a silent gap.
+        found.append(Target(exc.filename or top, True, None,
+                            f"cannot read the directory: {exc.strerror}"))
+
+    for directory, dirnames, filenames in os.walk(top, onerror=unreadable):
         dirnames[:] = sorted(
             d for d in dirnames if not d.startswith(".")
             and not config.excluded(os.path.join(directory, d)))
@@ -338,6 +351,9 @@ class Run:
         if target.path == STDIN and self.opts.stdin_filename:
             shown = self.opts.stdin_filename
         general = confcheck.GENERAL
+        if target.problem is not None:
+            return Checked([general.finding(shown, 0, "GEN010",
+                                            target.problem)])
         try:
             text = (read_stdin() if target.path == STDIN
                     else sources.read_text(target.path))

@@ -38,16 +38,27 @@ def code_url(code: str) -> str:
     return f"{CODES_URL}#{code.lower()}"
 
 
+# Control characters (C0 but tab, DEL, C1) as \xNN: a file name or a
+# quoted line with a newline would forge a finding, and an escape sequence
+# would reach the terminal.
+PRINTABLE = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0))
+             if c != 0x09}
+
+
+def printable(value: str) -> str:
+    return value.translate(PRINTABLE)
+
+
 def text(findings: list[Finding], colour: bool = False) -> str:
     """One line per finding, ``FILE:LINE: severity: CODE: message``."""
     if not colour:
-        return "".join(f"{f.format()}\n" for f in findings)
+        return "".join(f"{printable(f.format())}\n" for f in findings)
     lines = []
     for f in findings:
         lines.append(
-            f"{COLOURS['path']}{f.path}:{f.line}:{RESET} "
+            f"{COLOURS['path']}{printable(f.path)}:{f.line}:{RESET} "
             f"{COLOURS[f.severity]}{f.severity}:{RESET} "
-            f"{COLOURS['code']}{f.code}:{RESET} {f.message}\n")
+            f"{COLOURS['code']}{f.code}:{RESET} {printable(f.message)}\n")
     return "".join(lines)
 
 
@@ -86,9 +97,10 @@ def github(findings: list[Finding]) -> str:
 
 
 def escape_data(value: str) -> str:
-    # The escapes the Actions runner undoes (toolkit's command.ts).
-    return (value.replace("%", "%25").replace("\r", "%0D")
-            .replace("\n", "%0A"))
+    # The escapes the Actions runner undoes (toolkit's command.ts); other
+    # control characters would reach the log as they are.
+    return printable(value.replace("%", "%25").replace("\r", "%0D")
+                     .replace("\n", "%0A"))
 
 
 def escape_property(value: str) -> str:
