@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import confcheck
-from confcheck import tree
+from confcheck import sizing, tree
 from confcheck.checks import haproxy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,3 +114,29 @@ def test_forwarded_proto_is_deleted_before_it_is_set():
         if not rules or rules[0][0] != "del-header":
             wrong.append(section.name)
     assert wrong == []
+
+
+def test_database_pools_fit_max_connections():
+    """Finding 20: every pool of every controller at its ceiling fits
+    the writer's max_connections, computed from the files themselves."""
+    budget = sizing.db_budget(tree.load_cluster(str(EXAMPLES)))
+    assert budget.total <= budget.max_connections
+
+
+def test_every_file_with_database_pools_is_budgeted():
+    """A service added to the tree must enter the connection budget."""
+    cluster = tree.load_cluster(str(EXAMPLES))
+    budgeted = set(cluster.data[sizing.CLIENTS_KEY])
+    pooled = set()
+    for rel in FILES:
+        if tree.role_of(rel) != "controller" or tree.variant_of(rel) \
+                or not rel.endswith((".conf", ".ini")):
+            continue
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string((EXAMPLES / rel).read_text(encoding="utf-8"))
+        except configparser.Error:
+            continue  # not an INI file (memcached.conf, hosts ...)
+        if sizing.pool_sections(parser):
+            pooled.add(rel)
+    assert pooled == budgeted

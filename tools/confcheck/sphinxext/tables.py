@@ -26,7 +26,7 @@ from pygments.util import ClassNotFound
 from sphinx.util.docutils import SphinxDirective
 
 import confcheck
-from confcheck import kinds, tree
+from confcheck import kinds, sizing, tree
 from confcheck.checks import oslo_data
 from confcheck.sphinxext import include, store
 
@@ -139,6 +139,51 @@ class PerNodeLines(ClusterDirective):
                        f"per node")
         result["classes"].append("confcheck-per-node")
         return [result]
+
+
+class DbConnectionBudget(ClusterDirective):
+    """The most database connections the tree's pools can open, by code.
+
+    Reads the pool options of every file cluster.yaml's db_clients names
+    and max_connections from the Galera file, so the worked sizing in the
+    guide follows the files instead of being typed by hand.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        cluster = self.cluster()
+        if cluster is None:
+            return []
+        try:
+            budget = sizing.db_budget(cluster)
+        except sizing.SizingError as exc:
+            return self.problem(str(exc))
+        for pool in budget.files:
+            self.env.note_dependency(os.path.join(cluster.examples_dir,
+                                                  pool.relpath))
+        self.env.note_dependency(os.path.join(cluster.examples_dir,
+                                              sizing.GALERA_CNF))
+        rows = [[nodes.literal(tree.path_on_node(f.relpath),
+                               tree.path_on_node(f.relpath)),
+                 ", ".join(f"{name} × {count}"
+                           for name, count in f.processes),
+                 f"{len(f.sections)} × ({f.pool} + {f.overflow}) = "
+                 f"{f.per_process}",
+                 str(f.per_controller)]
+                for f in budget.files]
+        rows.append(["All files", "", "", str(budget.per_controller)])
+        result = table(["File", "Processes per controller",
+                        "Pools × (max_pool_size + max_overflow)",
+                        "Connections per controller"], rows,
+                       [26, 34, 24, 16],
+                       "Database connections at most, per controller")
+        result["classes"].append("confcheck-db-budget")
+        text = (f"All {budget.controllers} controllers together: "
+                f"{budget.controllers} × {budget.per_controller} = "
+                f"{budget.total} connections at most, all to the one "
+                f"writer, against max_connections = "
+                f"{budget.max_connections} in "
+                f"{tree.path_on_node(sizing.GALERA_CNF)}.")
+        return [result, nodes.paragraph(text, text)]
 
 
 def known_lexer(name: str) -> bool:
