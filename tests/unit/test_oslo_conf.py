@@ -530,3 +530,12 @@ def test_data_has_no_machine_specific_defaults():
             for record in opts.values():
                 assert "default" not in record
                 assert "sample_default" not in record
+
+
+def test_part_file_of_a_service_uses_the_service_data():
+    """Finding 29: manila-share.conf is a second --config-file of manila;
+    it is checked against manila's options, not left unknown."""
+    found = [(f.line, f.code) for f in confcheck.check_text(
+        "[DEFAULT]\nhost = manila\nhostt = x\n", "manila-share.conf",
+        "oslo")]
+    assert found == [(3, "OSL004")]

@@ -102,3 +102,15 @@ def test_bad_input_gives_findings_not_tracebacks(real, text):
 def test_every_code_has_examples():
     for code in shell.CODES:
         assert code.bad and code.good and code.bad != code.good
+
+
+def test_sourced_defaults_file_needs_no_shebang(tmp_path):
+    """/etc/default files are sourced by an init script's /bin/sh: no
+    SHL003, but still a syntax check with sh."""
+    path = tmp_path / "default" / "manila-share"
+    path.parent.mkdir()
+    good = 'DAEMON_ARGS="$DAEMON_ARGS --config-file=/etc/x.conf"\n'
+    assert check_text(good, str(path), "shell") == []
+    bad = [f.code for f in check_text(
+        'DAEMON_ARGS="$DAEMON_ARGS\n', str(path), "shell")]
+    assert "SHL003" not in bad and "SHL001" in bad

@@ -52,6 +52,8 @@ NAME_RULES: tuple[tuple[str, str | None, str], ...] = (
     ("*.conf", "sysctl.d", "sysctl"),
     ("hosts", None, "hosts"),
     ("*", "xinetd.d", "xinetd"),
+    # /etc/default/<daemon>: shell variables an init script sources.
+    ("*", "default", "shell"),
     ("*.cnf", None, "mysql"),
     ("*.pcs", None, "pcs"),
     ("*.crm", None, "crm"),

@@ -35,8 +35,24 @@ def index() -> dict:
         return json.load(fh)
 
 
+def data_name(basename: str) -> str | None:
+    """The option data a file is checked with, or None.
+
+    A file with data of its own uses it (glance-api.conf). Otherwise
+    ``<service>-<part>.conf`` (manila-share.conf, read with a second
+    --config-file by one process of the service) uses ``<service>.conf``.
+    """
+    files = index()["files"]
+    if basename in files:
+        return basename
+    service, dash, _part = basename.partition("-")
+    if dash and basename.endswith(".conf") and f"{service}.conf" in files:
+        return f"{service}.conf"
+    return None
+
+
 def has_data(basename: str) -> bool:
-    return basename in index()["files"]
+    return data_name(basename) is not None
 
 
 class Schema:
@@ -60,6 +76,7 @@ class Schema:
 @functools.cache
 def schema(basename: str) -> Schema:
     """The Schema of a service file such as ``nova.conf`` (cached)."""
+    basename = data_name(basename) or basename
     with open(os.path.join(DATA_DIR, basename + ".json"),
               encoding="utf-8") as fh:
         return Schema(basename, json.load(fh))

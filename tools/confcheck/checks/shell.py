@@ -37,6 +37,9 @@ WSREP_NEW = re.compile(r"\bsystemctl\b.*--wsrep-new-cluster")
 # bash reports an unterminated here-document at the end of the file; the
 # line that opened it is in the message and is where the fix goes.
 HEREDOC = re.compile(r"here-document at line (\d+)")
+# Directories of files that an init script sources with /bin/sh: they have
+# no shebang of their own, and sh is what reads them.
+SOURCED_DIRS = frozenset({"default", "sysconfig"})
 SHELL_TIMEOUT = 20.0
 
 CODES = CodeBook(
@@ -108,6 +111,9 @@ def check(text: str, path: str) -> list[Finding]:
     out: list[Finding] = []
     first = text.splitlines()[0] if text.splitlines() else ""
     program = interpreter(first)
+    if program is None and os.path.basename(
+            os.path.dirname(path)) in SOURCED_DIRS:
+        program = "sh"
     if program is None:
         out.append(CODES.finding(path, 1, "SHL003",
                                  "no '#!' line: the script runs under "
