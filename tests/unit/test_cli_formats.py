@@ -178,3 +178,9 @@ def test_machine_formats_print_nothing_else_on_stdout(files, capsys):
         captured = capsys.readouterr()
         json.loads(captured.out)
         assert "For more information" not in captured.err
+
+
+def test_concurrent_and_serial_runs_print_the_same(files, capsys):
+    serial = run(capsys, "-j", "1", *files)
+    assert run(capsys, "-j", "4", *files) == serial
+    assert cli.main(["-j", "0", *files]) == cli.EXIT_USAGE
