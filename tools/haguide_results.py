@@ -75,6 +75,7 @@ SETTINGS_TITLES = {"guide": "This guide",
 # How the recorded comparison operators read in a table.
 BOUND_WORDS = {"<=": "at most", ">=": "at least", "==": "exactly"}
 VERSION_HEADERS = ("Package", "Version")
+TREE_HEADERS = ("File in the tree", "Loaded by a component in the lab")
 # Which way a figure gets worse, from the comparison of its bound (the
 # functional harness records the same default).
 WORSE = {"<=": "higher", ">=": "lower", "==": "further"}
@@ -277,6 +278,40 @@ class TestedVersions(_ResultsDirective):
             return []
         rows = sorted(data["versions"].items())
         return [run_summary(data), _table(VERSION_HEADERS, rows, (40, 60))]
+
+
+def openstack_files(examples: Path) -> list[str]:
+    """The tree's OpenStack service files (oslo.config), relative paths."""
+    # Imported here: the checker's file kinds are a docs-build dependency.
+    from confcheck import kinds
+    return sorted(str(path.relative_to(examples))
+                  for path in examples.rglob("*") if path.is_file()
+                  and kinds.infer_kind(str(path)) == "oslo")
+
+
+def files_run(data: dict) -> set[str]:
+    """The tree files the scenarios of a run recorded as loaded."""
+    return {path for scenario in data["scenarios"].values()
+            for path in scenario.get("files", [])}
+
+
+class TreeFilesRun(_ResultsDirective):
+    """Which OpenStack files of the tree the functional tests run."""
+
+    def run(self) -> list[nodes.Node]:
+        data = self.results()
+        if data is None:
+            return []
+        every = openstack_files(REPO / "doc" / "examples")
+        run = files_run(data)
+        count = nodes.paragraph(text=(
+            f"{sum(path in run for path in every)} of {len(every)} "
+            "OpenStack files of the tree are run by the functional tests "
+            f"(results of {data['date']}):"))
+        rows = [(f"{path}", "run by the functional tests"
+                 if path in run else "checked by the build only")
+                for path in every]
+        return [count, _table(TREE_HEADERS, rows, (60, 40))]
 
 
 def _number(value) -> bool:
@@ -505,6 +540,7 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("failover-results", FailoverResults)
     app.add_directive("failover-comparison", FailoverComparison)
     app.add_directive("tested-versions", TestedVersions)
+    app.add_directive("tree-files-run", TreeFilesRun)
     return {"version": "1.0", "parallel_read_safe": True,
             "parallel_write_safe": True}
 

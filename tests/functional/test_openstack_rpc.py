@@ -113,6 +113,9 @@ def test_wsgi_apps_have_their_own_reply_queues(cluster, daemons,
             "on controller2; once with the per-application processname "
             "files of the tree, once without them."),
         test="test_wsgi_apps_have_their_own_reply_queues")
+    result.loads(rpc.NODE_FILES["nova/nova.conf"],
+                 rpc.NODE_FILES["cinder/cinder.conf"],
+                 *(rpc.NODE_FILES[path] for path in PER_APP_FILES))
     agents = cluster.rpc
     server = agents.start_server("controller2", WSGI_TOPIC)
     agents.wait_ready(server)
@@ -155,6 +158,10 @@ def test_rpc_calls_across_quorum_leader_kill(cluster, daemons, measurements):
             "stream fanout, the queue manager); the RabbitMQ node leading "
             "the topic queue is killed 10 s into a 40 s loop."),
         test="test_rpc_calls_across_quorum_leader_kill")
+    # The servers read nova.conf; the calling loop, named like the
+    # compute API, also reads that API's directory.
+    result.loads(rpc.NODE_FILES["nova/nova.conf"],
+                 rpc.NODE_FILES["nova/nova-api-os-compute.conf.d/nova.conf"])
     agents = cluster.rpc
     servers = [agents.start_server(node, LOOP_TOPIC)
                for node in tree.CONTROLLERS]

@@ -46,6 +46,25 @@ def test_results_rendered_from_the_json(app, warning):
     assert messages.count("WARNING") == 1
 
 
+@pytest.mark.sphinx("html", testroot="failover-results")
+def test_tree_files_run_counted_from_the_results(app):
+    """The OpenStack files a scenario loaded are marked and counted.
+
+    The root's results name keystone.conf (an OpenStack file) and
+    memcached.conf (not one): one file of the tree's OpenStack files is
+    run, every other is listed as checked only.
+    """
+    app.build()
+    html = (app.outdir / "index.html").read_text()
+    every = haguide_results.openstack_files(
+        haguide_results.REPO / "doc" / "examples")
+    assert "controller/etc/keystone/keystone.conf" in every
+    assert f"1 of {len(every)} OpenStack files" in html
+    assert html.count("run by the functional tests<") == 1
+    assert html.count("checked by the build only") == len(every) - 1
+    assert "memcached.conf" not in html
+
+
 def test_publish_refuses_a_malformed_file(tmp_path):
     """publish copies a well-formed run, refuses malformed or failed ones."""
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"

@@ -147,6 +147,16 @@ class Scenario:
                 f"{what}: {value} {unit}, expected {bound[0]} {bound[1]:g}")
         return value
 
+    def loads(self, *relpaths: str) -> None:
+        """Record that the scenario's components load these tree files.
+
+        The example-tree appendix marks them as run by the functional
+        tests (tree-files-run in tools/haguide_results.py).
+        """
+        files = self.entry.setdefault("files", [])
+        files.extend(p for p in relpaths if p not in files)
+        files.sort()
+
     def timeline(self, label: str, bucket_s: float = BUCKET_S) -> Timeline:
         """A new timeline of this scenario; call start() with the load."""
         line = Timeline(label, bucket_s)
