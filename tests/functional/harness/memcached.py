@@ -33,11 +33,16 @@ MEMCACHED_CONF = "controller/etc/memcached.conf"
 DROPPED = ("-d",)
 
 
-def argv(node: str, workdir: Path) -> list[str]:
-    """Arguments of memcached from the node's memcached.conf."""
+def argv(node: str, workdir: Path, *, to_loopback: bool = True
+         ) -> list[str]:
+    """Arguments of memcached from the node's memcached.conf.
+
+    to_loopback=False keeps the tree's 10.0.0.x address, for a node's
+    own network namespace.
+    """
     text = tree.rewrite(tree.node_file(MEMCACHED_CONF, node), {
         "/var/run/memcached/memcached.pid":
-            f"{workdir}/{node}-memcached.pid"}, to_loopback=True)
+            f"{workdir}/{node}-memcached.pid"}, to_loopback=to_loopback)
     args = []
     for line in text.splitlines():
         words = shlex.split(line, comments=True)

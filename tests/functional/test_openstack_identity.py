@@ -1,0 +1,320 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""keystone and placement on three controllers behind the tree's HAProxy.
+
+keystone.conf and placement.conf run unchanged, under uWSGI, with the
+tree's memcached on every controller. Two parts are stand-ins until the
+lab runs Galera and keepalived in node namespaces: one MariaDB server on
+controller1 takes the galera proxy's place (with an HTTP stand-in for its
+port 9200 check), and the VIP is a static address of controller1, which
+therefore is never the node that fails.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import (faults, haproxy, keystone, memcached, netns, openstack,
+                     placement, proc, requirements, tree)
+
+pytestmark = pytest.mark.functional
+
+HOSTS = "controller/etc/hosts"
+PROXIES = ("keystone_api", "placement_api", "galera")
+BACKEND = Path(haproxy.__file__).with_name("httpbackend.py")
+CLIENT = Path(__file__).parent / "harness" / "apiclient.py"
+# The guide's database set-up for the two services (identity.rst,
+# compute.rst), with the passwords of the tree's connection URLs.
+DATABASES = (("keystone", "KEYSTONE_DBPASS"),
+             ("placement", "PLACEMENT_DBPASS"))
+DB_SQL = ("CREATE DATABASE {db}; "
+          "GRANT ALL PRIVILEGES ON {db}.* TO '{db}'@'%' "
+          "IDENTIFIED BY '{password}';")
+# The load: two clients, one issuing tokens and one listing placement's
+# resource providers, each every 0.2 s after its previous answer.
+LOAD_SECONDS = 50.0
+LOAD_INTERVAL = 0.2
+FAULT_AFTER = 10.0
+VICTIM = "controller2"
+KINDS = ("token", "placement")
+
+
+class Identity:
+    """The lab: namespaces, memcached, a database, HAProxy, the APIs.
+
+    The VIP is a static address of controller1, which also runs HAProxy
+    (the tree's global, defaults, keystone_api, placement_api and galera
+    sections) and the database: one MariaDB server standing in for the
+    Galera cluster, with an HTTP stand-in answering the galera proxy's
+    port 9200 check.
+    """
+
+    def __init__(self, workdir: Path, daemons: proc.Daemons, venv: Path):
+        self.workdir = workdir
+        self.daemons = daemons
+        self.venv = venv
+        self.lab = netns.Lab("ks", daemons)
+        self.sock = workdir / "haproxy.sock"
+        self.nodes: dict[str, openstack.Node] = {}
+
+    def start(self) -> dict[str, float]:
+        nodes = {n: {"eth0": tree.address(n)} for n in tree.CONTROLLERS}
+        nodes["client"] = {"eth0": netns.CLIENT_ADDRESS}
+        self.lab.setup(nodes)
+        proc.run(["ip", "-n", self.lab.ns("controller1"), "addr", "add",
+                  f"{tree.vip()}/{netns.PREFIX_LENGTH}", "dev", "eth0"])
+        for node in (*tree.CONTROLLERS, "client"):
+            source = "controller1" if node == "client" else node
+            self.nodes[node] = openstack.Node(
+                self.lab, node, self.workdir / "os" / node, self.venv,
+                {**keystone.files(source), **placement.files(source),
+                 "hosts": tree.example(HOSTS)},
+                writable=keystone.KEY_DIRS)
+            for sub in ("log/keystone", "log/placement"):
+                (self.workdir / "os" / node / sub).mkdir(parents=True,
+                                                         exist_ok=True)
+        for node in tree.CONTROLLERS:
+            self.daemons.start(f"{node}-memcached", self.lab.exec_argv(
+                node, memcached.argv(node, self.workdir,
+                                     to_loopback=False)))
+        self._database()
+        self._haproxy()
+        figures = {}
+        started = time.monotonic()
+        first = self.nodes["controller1"]
+        keystone.bootstrap(first, "http://controller:5000/v3/")
+        figures["keystone-manage (db_sync, keys, bootstrap)"] = (
+            time.monotonic() - started)
+        for node in tree.CONTROLLERS[1:]:
+            keystone.copy_keys(first, self.nodes[node])
+        figures["keystone on three nodes UP in HAProxy"] = self._serve(
+            keystone, "keystone_api")
+        self.client("service", *placement.SERVICE_USER)
+        placement.db_sync(first)
+        figures["placement on three nodes UP in HAProxy"] = self._serve(
+            placement, "placement_api")
+        return figures
+
+    def _serve(self, component, proxy: str) -> float:
+        """Start component on every controller; seconds until all UP."""
+        started = time.monotonic()
+        for node in tree.CONTROLLERS:
+            component.start(self.nodes[node], self.daemons)
+        self.wait_up(proxy, tree.CONTROLLERS, timeout=180)
+        return time.monotonic() - started
+
+    def _database(self) -> None:
+        db = self.workdir / "db"
+        db.mkdir()
+        cnf = db / "my.cnf"
+        cnf.write_text(
+            "[mariadbd]\n"
+            f"datadir = {db}/data\nsocket = {db}/mysqld.sock\n"
+            f"pid-file = {db}/mysqld.pid\n"
+            f"bind-address = {tree.address('controller1')}\nport = 3306\n"
+            "user = root\nskip-log-bin\n")
+        proc.run(["mariadb-install-db", f"--defaults-file={cnf}",
+                  "--auth-root-authentication-method=normal",
+                  "--skip-test-db"], timeout=180)
+        self.daemons.start("controller1-mariadb", self.lab.exec_argv(
+            "controller1", [requirements.which("mariadbd"),
+                            f"--defaults-file={cnf}"]))
+        socket = db / "mysqld.sock"
+        proc.wait_for(lambda: socket.exists(), timeout=60,
+                      what="MariaDB to listen")
+        for name, password in DATABASES:
+            proc.run(["mariadb", f"--socket={socket}", "-e",
+                      DB_SQL.format(db=name, password=password)])
+        self.daemons.start("controller1-dbcheck", self.lab.exec_argv(
+            "controller1", [sys.executable, str(BACKEND),
+                            tree.address("controller1"), "9200",
+                            "galera-check"]))
+
+    def _haproxy(self) -> None:
+        cfg = haproxy.config(PROXIES, {
+            "/run/haproxy/admin.sock": str(self.sock)}, to_loopback=False)
+        path = self.workdir / "haproxy.cfg"
+        path.write_text(cfg)
+        haproxy.check_config(path)
+        self.params = haproxy.check_params(cfg, "keystone_api")
+        self.daemons.start("haproxy", self.lab.exec_argv("controller1",
+            haproxy.argv(path, self.workdir / "haproxy.pid")))
+        self.wait_up("galera", ("controller1",), timeout=30)
+
+    def wait_up(self, proxy: str, nodes, timeout: float) -> float:
+        return proc.wait_for(
+            lambda: all(haproxy.status_is(self.sock, proxy, n, "UP")
+                        for n in nodes),
+            timeout=timeout, interval=0.5, what=f"{proxy} servers UP")
+
+    def client(self, action: str, *args: str) -> str:
+        argv = [str(self.venv / "bin" / "python"), str(CLIENT), action,
+                f"http://{tree.vip()}:{keystone.PORT}", *args]
+        return self.nodes["client"].run(argv, timeout=120,
+                                        env=openstack.environ()).stdout
+
+    def wait_status(self, proxy: str, node: str, status: str,
+                    timeout: float = 60) -> float:
+        return proc.wait_for(
+            lambda: haproxy.status_is(self.sock, proxy, node, status),
+            timeout=timeout, interval=0.2, what=f"{node} {status}")
+
+    def start_load(self, name: str, kind: str, out: Path) -> None:
+        self.nodes["client"].start(self.daemons, name, [
+            str(self.venv / "bin" / "python"), str(CLIENT), "load", kind,
+            f"http://{tree.vip()}:{keystone.PORT}",
+            f"http://{tree.vip()}:{placement.PORT}", str(out),
+            str(LOAD_SECONDS), str(LOAD_INTERVAL)],
+            env=openstack.environ())
+
+    def close(self) -> None:
+        self.daemons.stop_all()
+        self.lab.close()
+
+
+@pytest.fixture(scope="module")
+def identity(workdir, daemons):
+    requirements.require(binaries=(
+        "ip", "unshare", "mount", "nft", "haproxy", "memcached",
+        "mariadbd", "mariadb-install-db", "mariadb"))
+    venv = openstack.venv()
+    lab = Identity(workdir, daemons, venv)
+    try:
+        lab.figures = lab.start()
+        yield lab
+    finally:
+        lab.close()
+
+
+def test_logs_go_to_the_files_the_tree_names(identity):
+    """log_file in keystone.conf and placement.conf names the log file.
+
+    Under uWSGI oslo.log has no program name to name the file after; the
+    tree's log_file gives each service one known file in its log_dir.
+    """
+    for node in tree.CONTROLLERS:
+        for service in ("keystone", "placement"):
+            logdir = identity.nodes[node].root / "log" / service
+            names = sorted(path.name for path in logdir.iterdir())
+            assert names == [f"{service}.log"], (node, names)
+
+
+def _analyse(outcomes: list[dict], fault: float, ended: float) -> dict:
+    """Per kind: failures, longest gap after the fault, recovery time."""
+    figures = {}
+    recovered = 0.0
+    for kind in KINDS:
+        mine = [o for o in outcomes if o["kind"] == kind]
+        failed = [o for o in mine if not o["ok"] and o["end"] >= fault]
+        ok_ends = sorted(o["end"] for o in mine if o["ok"])
+        marks = [fault, *(t for t in ok_ends if t >= fault), ended]
+        gap = max(b - a for a, b in itertools.pairwise(marks))
+        if failed:
+            last = max(o["end"] for o in failed)
+            after = [t for t in ok_ends if t > last]
+            recovered = max(recovered,
+                            (after[0] if after else ended) - fault)
+        figures[kind] = {"requests": len(mine), "failed": len(failed),
+                         "gap": gap}
+    figures["recovered"] = recovered
+    return figures
+
+
+def _run_load(identity, measurements, key, title, description, test,
+              fault, heal, event):
+    result = measurements.scenario(key, title=title,
+                                   description=description, test=test)
+    result.loads(keystone.KEYSTONE_CONF, placement.PLACEMENT_CONF,
+                 haproxy.HAPROXY_CFG, memcached.MEMCACHED_CONF, HOSTS)
+    outs = {kind: identity.workdir / f"{key}-{kind}.jsonl" for kind in KINDS}
+    for kind, out in outs.items():
+        identity.start_load(f"{key}-{kind}", kind, out)
+    started = time.time()
+    time.sleep(FAULT_AFTER)
+    fault_at = time.time()
+    fault()
+    identity.wait_status("keystone_api", VICTIM, "DOWN")
+    down_after = time.time() - fault_at
+    for kind in KINDS:
+        identity.daemons.procs[f"{key}-{kind}"].wait(LOAD_SECONDS + 60)
+    outcomes = [o for out in outs.values() for o in openstack.json_lines(out)]
+    heal()
+    ended = max(o["end"] for o in outcomes)
+    figures = _analyse(outcomes, fault_at, ended)
+    for kind in KINDS:
+        timeline = result.timeline(f"{kind} requests through the VIP")
+        timeline.start(started)
+        for outcome in outcomes:
+            if outcome["kind"] == kind:
+                timeline.record(outcome["ok"], outcome["end"])
+        timeline.event(event, fault_at)
+        timeline.event("HAProxy marks it DOWN", fault_at + down_after)
+    return result, figures, down_after
+
+
+def test_controller_link_cut(identity, measurements):
+    """controller2's traffic is dropped (no RST) under API load."""
+    with faults.Faults(identity.lab) as lab_faults:
+        result, figures, down_after = _run_load(
+            identity, measurements, "openstack-api-cut",
+            "keystone and placement: a controller's link cut",
+            "Three keystone and three placement nodes under uWSGI behind "
+            "the tree's HAProxy; a client issues a token and lists "
+            "resource providers through the VIP every 0.2 s while every "
+            "frame to and from controller2 is dropped.",
+            "test_controller_link_cut",
+            lambda: lab_faults.cut(VICTIM), lab_faults.heal,
+            f"{VICTIM} cut off")
+    # A silent node: HAProxy's connect timeout and retries, and its
+    # health checks timing out (fall x inter plus the check timeout),
+    # decide what clients see.
+    _record(result, figures, down_after, failed=5, gap=40.0, down=35.0)
+    identity.wait_up("keystone_api", (VICTIM,), timeout=60)
+    identity.wait_up("placement_api", (VICTIM,), timeout=60)
+
+
+def test_controller_killed(identity, measurements):
+    """Every process of controller2 is killed under API load."""
+    result, figures, down_after = _run_load(
+        identity, measurements, "openstack-api-kill",
+        "keystone and placement: a controller killed",
+        "Three keystone and three placement nodes under uWSGI behind "
+        "the tree's HAProxy; a client issues a token and lists resource "
+        "providers through the VIP every 0.2 s while every process of "
+        "controller2 (keystone, placement, memcached) is killed.",
+        "test_controller_killed",
+        lambda: openstack.kill_node(identity.lab, VICTIM), lambda: None,
+        f"{VICTIM} killed")
+    # Refused connections: HAProxy retries on another server at once.
+    _record(result, figures, down_after, failed=2, gap=15.0, down=20.0)
+    for what, seconds in identity.figures.items():
+        result.measure(f"set-up: {what}", seconds, "s")
+
+
+def _record(result, figures, down_after, *, failed: int, gap: float,
+            down: float) -> None:
+    for kind, label in (("token", "token issues"),
+                        ("placement", "placement requests")):
+        result.measure(f"{label} that failed", figures[kind]["failed"],
+                       f"of {figures[kind]['requests']}",
+                       bound=("<=", failed))
+        result.measure(f"longest time without a successful {label[:-1]}",
+                       figures[kind]["gap"], "s", bound=("<=", gap))
+    result.measure("time until every client succeeds again",
+                   figures["recovered"], "s", bound=("<=", gap))
+    result.measure("HAProxy marked the node DOWN after", down_after, "s",
+                   bound=("<=", down))
