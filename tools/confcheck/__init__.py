@@ -45,10 +45,14 @@ FILE_BUDGET = 90.0
 
 GENERAL = CodeBook(
     Code("GEN001", "warning", "The file is empty",
-         bad="", good="[DEFAULT]\ndebug = false\n", lexer="ini"),
+         bad="", good="[DEFAULT]\ndebug = false\n", lexer="ini",
+         why="An empty file is most often a failed copy or template "
+             "render; the service then starts on its defaults."),
     Code("GEN002", "error", "A line too long to be configuration",
          bad="[DEFAULT]\ndebug = (a value of 70,000 characters)\n",
-         good="[DEFAULT]\ndebug = false\n", lexer="ini"),
+         good="[DEFAULT]\ndebug = false\n", lexer="ini",
+         why="No hand-written setting is that long; such a file is "
+             "generated or hostile, and the rest of it is not checked."),
     Code("GEN010", "error", "The file cannot be read",
          bad="$ confcheck /etc/haproxy/haproxy.cfg\n"
              "/etc/haproxy/haproxy.cfg:0: error: GEN010: cannot read: "
@@ -71,7 +75,9 @@ GENERAL = CodeBook(
              "meant to silence still fails the check."),
     Code(INTERNAL_ERROR, "error", "confcheck itself failed on this file",
          bad="(a file that makes a checker fail: a bug in confcheck)",
-         good="(the same file, once the bug is fixed)", lexer="text"),
+         good="(the same file, once the bug is fixed)", lexer="text",
+         why="The file was not fully checked, so its real problems may "
+             "be missing from the report; exit status 3 says so."),
 )
 
 
