@@ -169,6 +169,21 @@ def test_code_urls_are_stable_and_lower_case():
     assert report.code_url("OSL004") == f"{report.CODES_URL}#osl004"
 
 
+def test_code_urls_point_at_the_appendix_entries():
+    """The page exists in the guide and the anchors are the directive's."""
+    from confcheck.sphinxext import tables
+
+    page = report.CODES_URL.removeprefix(report.DOCS_URL)
+    assert page.endswith(".html")
+    source = os.path.join(TOOLS, "..", "doc", "source",
+                          page.removesuffix(".html") + ".rst")
+    with open(source, encoding="utf-8") as fh:
+        assert ".. confcheck-codes::" in fh.read()
+    for code in cli.codebook():
+        assert report.code_url(code) == \
+            f"{report.CODES_URL}#{tables.code_anchor(code)}"
+
+
 def test_progress_only_when_asked_off_a_terminal(tree, capsys):
     cli.main(["-q", "etc"])
     assert capsys.readouterr().err == ""

@@ -19,11 +19,12 @@ import os
 import confcheck
 from confcheck.findings import Code, Finding
 
-# Where the guide documents every code; each code is an anchor on this
-# page, its lower-cased code (the appendix directive sets the same ids).
-CODES_URL = ("https://docs.openstack.org/ha-guide/appendix/"
-             "confcheck-codes.html")
-TOOL_URL = "https://docs.openstack.org/ha-guide/appendix/confcheck.html"
+# The published guide: the one statement of its address. Each code is an
+# anchor on the codes page, the code in lower case (the appendix's
+# confcheck-codes directive sets the same ids).
+DOCS_URL = "https://docs.openstack.org/ha-guide/"
+CODES_URL = f"{DOCS_URL}appendix/confcheck-codes.html"
+TOOL_URL = f"{DOCS_URL}appendix/confcheck.html"
 SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/"
                 "schemas/sarif-schema-2.1.0.json")
 
