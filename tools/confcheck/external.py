@@ -34,9 +34,11 @@ import contextlib
 import contextvars
 import functools
 import grp
+import json
 import hashlib
 import os
 import pwd
+import select
 import shutil
 import signal
 import subprocess
@@ -301,23 +303,11 @@ def _command(argv: list[str], prefix: list[str], cwd: str | None,
     return [*prefix, *argv], cwd, env, back, run_as
 
 
-def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
-        cwd: str | None = None, env: dict[str, str] | None = None,
-        stdin: str | None = None, prefix: list[str] | None = None,
-        privileged: bool = False, budgeted: bool = True
-        ) -> subprocess.CompletedProcess[str]:
-    """Run argv (never through a shell) and return its completed process.
-
-    ``env`` adds to child_environment(). ``prefix`` (``ip netns exec NS``)
-    runs before the tool and outside the tool root; ``privileged`` keeps
-    root for tools that need it; ``budgeted=False`` is for clean-up, which
-    must run even when the file's time budget is used up. Raises
-    ExternalToolError when the tool cannot run or does not finish within
-    its timeout or the file's budget.
-    """
+def _spawn(argv: list[str], *, cwd: str | None, env: dict[str, str] | None,
+           prefix: list[str] | None, privileged: bool, stdin_pipe: bool,
+           text: bool) -> tuple[subprocess.Popen, dict[str, str]]:
+    """Start argv sandboxed (see the module docstring)."""
     name = os.path.basename(argv[0])
-    if budgeted:
-        timeout = _timeout(timeout)
     full_env = child_environment()
     if cwd is not None:
         # Tools written in Python (crmsh) insist on a writable home.
@@ -335,9 +325,10 @@ def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
         cwd = "/"
     try:
         proc = subprocess.Popen(
-            final, stdin=subprocess.PIPE if stdin is not None
+            final, stdin=subprocess.PIPE if stdin_pipe
             else subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, errors="replace", cwd=cwd,
+            stderr=subprocess.PIPE, text=text,
+            errors="replace" if text else None, cwd=cwd,
             env=full_env, start_new_session=True,
             user=user[0] if user else None,
             group=user[1] if user else None,
@@ -347,21 +338,133 @@ def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
     except OSError as exc:
         raise ExternalToolError(
             f"{name}: cannot run: {exc.strerror}") from None
+    return proc, back
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    # The whole group: crm and pcs start children of their own.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _outside(text: str, back: dict[str, str]) -> str:
+    """text with in-root paths shown as this machine's paths."""
+    for inside, outside in sorted(back.items(), key=lambda i: -len(i[0])):
+        text = text.replace(inside, outside)
+    return text
+
+
+def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
+        cwd: str | None = None, env: dict[str, str] | None = None,
+        stdin: str | None = None, prefix: list[str] | None = None,
+        privileged: bool = False, budgeted: bool = True
+        ) -> subprocess.CompletedProcess[str]:
+    """Run argv (never through a shell) and return its completed process.
+
+    ``env`` adds to child_environment(). ``prefix`` (``ip netns exec NS``)
+    runs before the tool and outside the tool root; ``privileged`` keeps
+    root for tools that need it; ``budgeted=False`` is for clean-up, which
+    must run even when the file's time budget is used up. Raises
+    ExternalToolError when the tool cannot run or does not finish within
+    its timeout or the file's budget.
+    """
+    name = os.path.basename(argv[0])
+    if budgeted:
+        timeout = _timeout(timeout)
+    proc, back = _spawn(argv, cwd=cwd, env=env, prefix=prefix,
+                        privileged=privileged, stdin_pipe=stdin is not None,
+                        text=True)
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
-        # The whole group: crm and pcs start children of their own.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        _kill(proc)
         proc.communicate()
         raise ExternalToolError(
             f"{name} did not finish within {timeout:g} s") from None
     except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        _kill(proc)
         proc.wait()
         raise
-    for inside, outside in sorted(back.items(), key=lambda i: -len(i[0])):
-        out, err = out.replace(inside, outside), err.replace(inside, outside)
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    return subprocess.CompletedProcess(argv, proc.returncode,
+                                       _outside(out, back),
+                                       _outside(err, back))
 
+
+class Session:
+    """A tool process kept running for many requests (see session())."""
+
+    def __init__(self, proc: subprocess.Popen, back: dict[str, str],
+                 name: str) -> None:
+        self.proc, self.back, self.name = proc, back, name
+        self._buffer = b""
+
+    def call(self, words: list[str], timeout: float = DEFAULT_TIMEOUT
+             ) -> subprocess.CompletedProcess[str]:
+        """Send words as one JSON line; the answer is one JSON line
+        ``[status, stdout, stderr]``."""
+        timeout = _timeout(timeout)
+        root = tool_root()
+        if root is not None:
+            words = [_in_root(w, root) for w in words]
+        try:
+            self.proc.stdin.write(json.dumps(words).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            raise ExternalToolError(f"{self.name} stopped: "
+                                    f"{self._stderr()}") from None
+        line = self._readline(time.monotonic() + timeout, timeout)
+        try:
+            status, out, err = json.loads(line)
+        except ValueError:
+            raise ExternalToolError(
+                f"{self.name} answered {line[:100]!r}") from None
+        return subprocess.CompletedProcess(
+            words, int(status), _outside(str(out), self.back),
+            _outside(str(err), self.back))
+
+    def _readline(self, deadline: float, timeout: float) -> str:
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready = select.select([fd], [], [], max(left, 0))[0]
+            if not ready:
+                raise ExternalToolError(
+                    f"{self.name} did not answer within {timeout:g} s")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise ExternalToolError(f"{self.name} stopped: "
+                                        f"{self._stderr()}")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode("utf-8", "replace")
+
+    def _stderr(self) -> str:
+        _kill(self.proc)
+        err = self.proc.stderr.read().decode("utf-8", "replace")
+        return (err.strip().splitlines() or ["no message"])[-1][:200]
+
+
+@contextlib.contextmanager
+def session(argv: list[str], *, cwd: str | None = None,
+            env: dict[str, str] | None = None) -> Iterator[Session]:
+    """A sandboxed tool process answering JSON lines (Session.call).
+
+    For tools that cost more to start than to use (pcs imports for most
+    of a second per command): one process per file instead of one per
+    command. Killed with its process group on exit.
+    """
+    _timeout(DEFAULT_TIMEOUT)  # refuse to start when the budget is gone
+    proc, back = _spawn(argv, cwd=cwd, env=env, prefix=None,
+                        privileged=False, stdin_pipe=True, text=False)
+    try:
+        yield Session(proc, back, os.path.basename(argv[-1]))
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()

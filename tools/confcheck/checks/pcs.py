@@ -13,8 +13,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
+from collections.abc import Callable, Iterator
 
 from confcheck import external
 from confcheck.checks import _pacemaker as pm
@@ -264,6 +267,47 @@ def _inverted_colocation(words: tuple[str, ...],
     return None
 
 
+# Runs pcs's commands in one process per file (see _pcs_session.py).
+SESSION_DRIVER = os.path.join(os.path.dirname(__file__), "_pcs_session.py")
+
+Runner = Callable[[list[str]], "external.subprocess.CompletedProcess[str]"]
+
+
+def _interpreter(pcs: str) -> list[str] | None:
+    """The Python interpreter (and flags) pcs's script starts with."""
+    try:
+        with open(pcs, "rb") as fh:
+            first = fh.read(256).split(b"\n", 1)[0].decode("ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    words = first[2:].split() if first.startswith("#!") else []
+    if not words or "python" not in os.path.basename(words[0]):
+        return None
+    root = external.tool_root()
+    if root is not None and words[0].startswith("/"):
+        words[0] = root + words[0]
+    return words
+
+
+@contextlib.contextmanager
+def _runner(pcs: str, tmp: str) -> Iterator[Runner]:
+    """A function running one pcs command (its arguments) in tmp.
+
+    pcs spends most of a call importing itself, so when it is a Python
+    script one session serves the whole file; otherwise each command is
+    a pcs process of its own.
+    """
+    interpreter = _interpreter(pcs)
+    if interpreter is None:
+        yield lambda args: external.run([pcs, *args], timeout=pm.TIMEOUT,
+                                        cwd=tmp)
+        return
+    driver = os.path.join(tmp, "pcs_session.py")
+    shutil.copyfile(SESSION_DRIVER, driver)
+    with external.session([*interpreter, driver], cwd=tmp) as pcs_session:
+        yield lambda args: pcs_session.call(args, timeout=pm.TIMEOUT)
+
+
 def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
             tools: dict[str, str], skipped: set[str]) -> list[Finding]:
     """Run each command against one scratch CIB, then crm_verify it."""
@@ -274,14 +318,15 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
     try:
         with pm.scratch_dir() as tmp:
             cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
-            for line, words in replay:
-                created = _created(words)
-                for ident in created:
-                    ids.setdefault(ident, line)
-                ok = _run_one(path, line, words, tools["pcs"], cib, tmp,
-                              failed, findings)
-                if not ok:
-                    failed.update(created)
+            with _runner(tools["pcs"], tmp) as run:
+                for line, words in replay:
+                    created = _created(words)
+                    for ident in created:
+                        ids.setdefault(ident, line)
+                    ok = _run_one(path, line, words, run, cib, tmp,
+                                  failed, findings)
+                    if not ok:
+                        failed.update(created)
             values = pm.values_by_line(replay)
             for message in pm.verify(tools["crm_verify"], cib):
                 findings.append(CODES.finding(
@@ -292,16 +337,16 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
     return findings
 
 
-def _run_one(path: str, line: int, words: tuple[str, ...], pcs: str,
+def _run_one(path: str, line: int, words: tuple[str, ...], run: Runner,
              cib: str, tmp: str, failed: set[str],
              findings: list[Finding]) -> bool:
     """Replay one command; append its findings; False if pcs refused."""
     if words[:2] == SETUP:
-        argv = [pcs, *words, "--overwrite", "--corosync_conf",
+        argv = [*words, "--overwrite", "--corosync_conf",
                 os.path.join(tmp, "corosync.conf")]
     else:
-        argv = [pcs, "-f", cib, *words]
-    proc = external.run(argv, timeout=pm.TIMEOUT, cwd=tmp)
+        argv = ["-f", cib, *words]
+    proc = run(argv)
     errors, warnings = _messages(proc.stderr)
     if proc.returncode != 0 and any(NOT_ON_A_FILE.search(e)
                                     for e in errors):
@@ -312,8 +357,7 @@ def _run_one(path: str, line: int, words: tuple[str, ...], pcs: str,
             findings.append(CODES.finding(
                 path, line, "PCS004", f"agent {agent} is not installed on "
                 "this machine; its options were not checked"))
-        proc = external.run([*argv, "--force"],
-                            timeout=pm.TIMEOUT, cwd=tmp)
+        proc = run([*argv, "--force"])
         errors, warnings = _messages(proc.stderr)
         warnings = [w for w in warnings if not pm.FORCED_NOISE.search(w)]
     for warning in warnings:
