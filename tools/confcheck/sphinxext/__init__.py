@@ -36,7 +36,7 @@ from sphinx.util.typing import ExtensionMetadata
 import confcheck
 from confcheck import lexers
 from confcheck.sphinxext import (downloads, emit, include, snippets,
-                                 store, tables)
+                                 store, tables, validate)
 
 # Lexers this project publishes as pygments.lexers entry points.
 OWN_LEXERS = (lexers.KeepalivedLexer, lexers.CorosyncLexer,
@@ -83,6 +83,8 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("env-purge-doc", store.purge_doc)
     app.connect("env-merge-info", store.merge_info)
     app.connect("env-updated", emit.emit_all)
+    app.connect("env-get-outdated", include.prefetch)
+    app.connect("build-finished", lambda app, exc: validate.finish())
     return {"version": confcheck.__version__,
             "env_version": 1,
             "parallel_read_safe": True,

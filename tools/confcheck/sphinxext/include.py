@@ -34,6 +34,30 @@ SELECTORS = ("lines", "start-after", "end-before", "start-at", "end-at",
              "pyobject", "diff")
 
 
+def prefetch(app, env, added, changed, removed) -> list[str]:
+    """env-get-outdated: start validating every example before the pages
+    that include them are read (see validate.prefetch)."""
+    examples_dir = env.config.confcheck_examples_dir
+    if not (added or changed) or not env.config.confcheck_validate or (
+            not examples_dir or not os.path.isdir(examples_dir)):
+        return []
+    files = []
+    for relpath in tree.tree_files(examples_dir):
+        # As resolve() gives it, so that both show the same path.
+        path = os.path.realpath(os.path.join(examples_dir, relpath))
+        kind = confcheck.infer_kind(path)
+        if kind is None:
+            continue
+        try:
+            text = confcheck.read_text(path)
+        except confcheck.InputError:
+            continue  # the include reports it
+        files.append((text, store.display_path(path), kind))
+    validate.prefetch(files, str(env.doctreedir),
+                      wait=app.parallel > 1)
+    return []
+
+
 class ExampleError(Exception):
     """The directive's input is wrong; str() says how, for the author."""
 

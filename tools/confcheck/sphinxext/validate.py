@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import hashlib
 import json
@@ -63,6 +64,20 @@ def _cache_file(cache_root: str, kind: str, text: str) -> str:
     return os.path.join(cache_root, CACHE_DIR, key.hexdigest() + ".json")
 
 
+def _compute(text: str, path: str, kind: str,
+             cached: str | None) -> list[list]:
+    """Check text and store the rows (line, severity, code, message)."""
+    findings = confcheck.check_text(text, path, kind)
+    rows = [[f.line, f.severity, f.code, f.message] for f in findings]
+    if cached and not confcheck.has_internal_error(findings):
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(cached))
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(rows, fh)
+        os.replace(tmp, cached)
+    return rows
+
+
 def check(text: str, path: str, kind: str,
           cache_root: str | None) -> list[Finding]:
     """confcheck's findings for text shown as path, cached under cache_root.
@@ -70,9 +85,14 @@ def check(text: str, path: str, kind: str,
     The cache is one JSON file per (kind, content, checker version and
     files, tool set and privileges), so parallel readers never write the
     same file with different data and a ``-E`` build (which keeps the
-    doctree directory) still reuses it.
+    doctree directory) still reuses it. A check that prefetch() started
+    is waited for instead of run twice.
     """
     cached = _cache_file(cache_root, kind, text) if cache_root else None
+    future = _PREFETCH.pending.get(cached) if (
+        cached and _PREFETCH.pid == os.getpid()) else None
+    if future is not None:
+        return [Finding(path, *row) for row in future.result()]
     if cached and os.path.exists(cached):
         try:
             with open(cached, encoding="utf-8") as fh:
@@ -80,12 +100,51 @@ def check(text: str, path: str, kind: str,
             return [Finding(path, *row) for row in rows]
         except (OSError, ValueError, TypeError):
             pass  # a damaged cache entry is recomputed and rewritten
-    findings = confcheck.check_text(text, path, kind)
-    if cached and not confcheck.has_internal_error(findings):
-        rows = [[f.line, f.severity, f.code, f.message] for f in findings]
-        os.makedirs(os.path.dirname(cached), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(cached))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(rows, fh)
-        os.replace(tmp, cached)
-    return findings
+    return [Finding(path, *row)
+            for row in _compute(text, path, kind, cached)]
+
+
+class _Prefetch:
+    """Checks started before the pages are read, run concurrently."""
+
+    def __init__(self) -> None:
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self.pending: dict[str, concurrent.futures.Future] = {}
+        self.pid = 0
+
+
+_PREFETCH = _Prefetch()
+
+
+def prefetch(files: list[tuple[str, str, str]], cache_root: str,
+             wait: bool) -> None:
+    """Start checking (text, shown path, kind) of files not yet cached.
+
+    The real tools spend their time in processes of their own, so they
+    run on the other cores while Sphinx reads pages in this one; each
+    include then only waits for its file. ``wait`` finishes them all
+    first (sphinx -j forks readers, which cannot wait for these threads;
+    they then find every result in the cache).
+    """
+    if _PREFETCH.pid != os.getpid():
+        _PREFETCH.pool, _PREFETCH.pending = None, {}
+        _PREFETCH.pid = os.getpid()
+    if _PREFETCH.pool is None:
+        _PREFETCH.pool = concurrent.futures.ThreadPoolExecutor(
+            min(8, 2 * (os.cpu_count() or 1)),
+            thread_name_prefix="confcheck")
+    for text, path, kind in files:
+        cached = _cache_file(cache_root, kind, text)
+        if cached in _PREFETCH.pending or os.path.exists(cached):
+            continue
+        _PREFETCH.pending[cached] = _PREFETCH.pool.submit(
+            _compute, text, path, kind, cached)
+    if wait:
+        concurrent.futures.wait(list(_PREFETCH.pending.values()))
+
+
+def finish() -> None:
+    """Drop the prefetch state (build-finished): nothing waits any more."""
+    if _PREFETCH.pool is not None and _PREFETCH.pid == os.getpid():
+        _PREFETCH.pool.shutdown(wait=True, cancel_futures=True)
+    _PREFETCH.pool, _PREFETCH.pending = None, {}
