@@ -26,11 +26,11 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 
 import confcheck
-from confcheck import external
 from confcheck.checks import oslo_conf
 from confcheck.checks import oslo_data
 
@@ -45,6 +45,14 @@ NOVA_CONFS = (
 
 OLD_GUIDE_NOVA = os.path.join(ROOT, "tests", "unit", "samples", "oslo",
                               "bad", "old-guide", "nova.conf")
+
+
+def _run(argv: list[str], env: dict[str, str] | None = None,
+         timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run a command as this user with this environment (unlike
+    external.run, which sandboxes the tools confcheck calls)."""
+    return subprocess.run(argv, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
 
 
 def median_time(func, runs: int) -> float:
@@ -116,17 +124,28 @@ def main(argv: list[str] | None = None) -> int:
 
     files = example_files()
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools"))
+    env.pop("CONFCHECK_EXTERNAL", None)
     cli = [sys.executable, "-m", "confcheck", "-q", *files]
     if files:
-        tree = median_time(lambda: external.run(cli, env=env, timeout=600),
+        tree = median_time(lambda: _run(cli, env=env, timeout=600),
                            args.runs)
         print(f"CLI over doc/examples ({len(files)} files): "
               f"{tree:8.2f} s")
+        serial = median_time(lambda: _run(
+            [*cli[:4], "-j", "1", *cli[4:]], env=env, timeout=600),
+            args.runs)
+        print(f"  the same one file at a time:  {serial:8.2f} s "
+              f"(concurrent / serial: {tree / serial:.2f})")
+        builtin = median_time(lambda: _run(
+            cli, env=dict(env, CONFCHECK_EXTERNAL="0"), timeout=600),
+            args.runs)
+        print(f"  built-in checks only:         {builtin:8.2f} s "
+              f"(with tools / without: {tree / builtin:.2f})")
         for kind, seconds in sorted(per_kind(files).items()):
             print(f"  in-process, kind {kind:<12} {seconds:8.3f} s")
     else:
         print("CLI over doc/examples: no files with a known kind yet")
-    single = median_time(lambda: external.run(
+    single = median_time(lambda: _run(
         [sys.executable, "-m", "confcheck", "-q", nova_conf], env=env),
         args.runs)
     print(f"CLI on nova.conf alone:       {single * 1000:8.0f} ms")
@@ -136,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oslo-config-validator: skipped (no {args.workdir}/raw; "
               f"run tools/genoptdata.py --workdir {args.workdir})")
         return 0
-    result = external.run(validator, timeout=600)
-    real = median_time(lambda: external.run(validator, timeout=600),
+    result = _run(validator, timeout=600)
+    real = median_time(lambda: _run(validator, timeout=600),
                        args.runs)
     print(f"oslo-config-validator on the same nova.conf: {real:8.2f} s "
           f"(exit {result.returncode})")
@@ -150,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 def compare_findings(workdir: str) -> None:
     """Findings of each tool on the old guide's stale nova.conf."""
     ours = confcheck.check_file(OLD_GUIDE_NOVA)
-    result = external.run(validator_argv(workdir, OLD_GUIDE_NOVA),
+    result = _run(validator_argv(workdir, OLD_GUIDE_NOVA),
                           timeout=600)
     theirs = [line for line in result.stderr.splitlines()
               if line.startswith(("ERROR:", "WARNING:"))]

@@ -20,7 +20,7 @@ build and doctree directories of its own under a temporary directory.
 Ratios, with the target each should meet:
 
   validation   full build, checks on (warm cache) / checks off   <= 1.05
-  cold         full build, checks on, empty cache / checks off   (shown)
+  cold         full build, checks on, empty cache / checks off   <= 1.5
   touch        rebuild after touching one example / full build   <= 0.4
                (one row per --example; the defaults are the most
                included file and a typical one)
@@ -54,7 +54,7 @@ EXAMPLES = os.path.join(REPO, "doc", "examples")
 DEFAULT_EXAMPLES = ("controller/etc/haproxy/haproxy.cfg",
                     "controller/etc/keepalived/keepalived.conf")
 # Ratio each figure must stay under (None: shown for information).
-TARGET_VALIDATION, TARGET_REBUILD = 1.05, 0.4
+TARGET_VALIDATION, TARGET_REBUILD, TARGET_COLD = 1.05, 0.4, 1.5
 
 
 def build(workdir: str, *extra: str) -> float:
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         parallel = median(args.repeat,
                           lambda: build(j2_dir, "-E", "-j", "2"))
     rows = [("validation", full_on, full_off, TARGET_VALIDATION),
-            ("cold", cold, full_off, None)]
+            ("cold", cold, full_off, TARGET_COLD)]
     rows += [(f"touch {os.path.basename(example)}", value, full_on,
               TARGET_REBUILD) for example, value in touch_times.items()]
     rows += [("no change", no_change, full_on, TARGET_REBUILD),

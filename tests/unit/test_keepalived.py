@@ -168,7 +168,7 @@ def test_safe_copy_keeps_lines_and_arguments():
     copy = keepalived.safe_copy(text).splitlines()
     assert len(copy) == 6
     assert copy[1] == "  script_user root"
-    assert copy[4] == '  script "/bin/true --fast"'
+    assert copy[4] == '  script "/usr/bin/true --fast"'
 
 
 def test_real_leaves_no_namespace(real):

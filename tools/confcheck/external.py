@@ -264,6 +264,20 @@ def _hand_over(ids: tuple[int, int]) -> None:
                     os.lchown(name, *ids)
 
 
+def inside(text: str) -> str:
+    """text (a path, or a file's content naming paths) as the tools see
+    it: scratch paths made in the tool root lose the root's prefix."""
+    root = tool_root()
+    return text if root is None else _in_root(text, root)
+
+
+def exists_for_tools(path: str) -> bool:
+    """Whether the tools would find path (in the tool root if any)."""
+    root = tool_root()
+    return os.path.lexists(path if root is None
+                           else root + "/" + path.lstrip("/"))
+
+
 def _in_root(value: str, root: str) -> str:
     return value.replace(root + "/", "/")
 

@@ -387,7 +387,8 @@ def run_corosync(text: str, path: str, root: _braces.Node
         with open(copy, "w", encoding="utf-8") as f:
             # The authkey lives on the node; a totem block appended at the
             # end points at a throwaway one and keeps every line number.
-            f.write(text.rstrip("\n") + f"\ntotem {{\n keyfile: {key}\n}}\n")
+            f.write(text.rstrip("\n") + f"\ntotem {{\n keyfile: "
+                    f"{external.inside(key)}\n}}\n")
         try:
             with _netns.namespace("cccorosync") as ns:
                 for address in addresses:

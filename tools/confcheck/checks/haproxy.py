@@ -835,7 +835,7 @@ def run_haproxy(text: str, path: str, sections: list[Section]
     with external.scratch("confcheck-hap-") as tmp:
         copy = os.path.join(tmp, os.path.basename(path) or "haproxy.cfg")
         with open(copy, "w", encoding="utf-8") as f:
-            f.write(safe_copy(text))
+            f.write(external.inside(safe_copy(text)))
         try:
             # -dr: any name still unresolved is a warning, not a failure.
             proc = external.run([binary, "-c", "-dr", "-f", copy],

@@ -417,7 +417,9 @@ def interfaces(root: _braces.Node) -> list[str]:
 
 # A stand-in for scripts that live on the node, not on this machine: it
 # exists everywhere and is owned by root, so script security accepts it.
-STAND_IN_SCRIPT = "/bin/true"
+# (/usr/bin: keepalived 2.3 refuses a script reached through the /bin
+# symlink of a merged-/usr system as insecure.)
+STAND_IN_SCRIPT = "/usr/bin/true"
 _SCRIPT_LINE = re.compile(r'^(\s*(?:script|notify\w*)\s+"?)([^\s"]+)')
 _SCRIPT_USER = re.compile(r"^(\s*script_user\s+)(\S+(?:\s+[^\s#!]+)?)")
 # keepalived -t runs as root (as another user it judges scripts
@@ -447,8 +449,8 @@ def safe_copy(text: str) -> str:
             out.append("# (include not followed by confcheck)")
             continue
         match = _SCRIPT_LINE.match(raw)
-        if match and match.group(2).startswith("/") and not os.path.exists(
-                match.group(2)):
+        if match and match.group(2).startswith("/") and (
+                not external.exists_for_tools(match.group(2))):
             raw = (match.group(1) + STAND_IN_SCRIPT
                    + raw[match.end():])
         raw = _SCRIPT_USER.sub(r"\g<1>root", raw)
