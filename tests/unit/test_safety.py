@@ -389,3 +389,21 @@ def test_fingerprint_changes_with_tools_and_root(monkeypatch, tmp_path):
     monkeypatch.setenv(external.TOOL_ROOT_VARIABLE, str(tmp_path))
     rooted = external.fingerprint()
     assert len({off, on, rooted}) == 3
+
+
+# --- paths that leave the input -------------------------------------------
+
+def test_tree_files_leave_out_links_out_of_the_tree(tmp_path):
+    from confcheck import tree
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "hosts").write_text("10.0.0.12 controller1\n")
+    (tmp_path / "etc" / "passwd").symlink_to("/etc/passwd")
+    (tmp_path / "etc" / "hosts.link").symlink_to(tmp_path / "etc" / "hosts")
+    assert tree.tree_files(str(tmp_path)) == ["etc/hosts", "etc/hosts.link"]
+
+
+def test_include_example_takes_no_second_file():
+    from confcheck.sphinxext.include import IncludeExample
+    assert "diff" not in IncludeExample.option_spec
+    assert "pyobject" not in IncludeExample.option_spec
+    assert "section" in IncludeExample.option_spec

@@ -317,14 +317,22 @@ def derive_node_file(cluster: Cluster, relpath: str, node: str) -> str:
 # -- whole-tree consistency -------------------------------------------------
 
 def tree_files(examples_dir: str) -> list[str]:
-    """Every file of the tree, relative, sorted (cluster.yaml included)."""
+    """Every file of the tree, relative, sorted (cluster.yaml included).
+
+    A symbolic link whose target is outside the tree is left out: the
+    tree checks read every file, and must not read one elsewhere.
+    """
     found = []
+    root = os.path.realpath(examples_dir)
     for top, dirs, files in os.walk(examples_dir):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
-            if not name.startswith("."):
-                rel = os.path.relpath(os.path.join(top, name), examples_dir)
-                found.append(rel.replace(os.sep, "/"))
+            path = os.path.join(top, name)
+            if name.startswith(".") or os.path.commonpath(
+                    [root, os.path.realpath(path)]) != root:
+                continue
+            rel = os.path.relpath(path, examples_dir)
+            found.append(rel.replace(os.sep, "/"))
     return sorted(found)
 
 

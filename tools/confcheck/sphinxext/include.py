@@ -92,8 +92,11 @@ class IncludeExample(LiteralInclude):
     first line shown.
     """
 
+    # Not :diff:, which would read a second file from anywhere, nor
+    # :pyobject:, which is for Python modules of the documentation.
     option_spec: ClassVar[dict] = {
-        **LiteralInclude.option_spec,
+        **{name: spec for name, spec in LiteralInclude.option_spec.items()
+           if name not in ("diff", "pyobject")},
         "section": directives.unchanged_required,
     }
 
