@@ -45,7 +45,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 DEFAULT_TIMEOUT = 30.0
 TOOL_ROOT_VARIABLE = "CONFCHECK_TOOL_ROOT"
@@ -405,23 +405,48 @@ def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
 
 
 class Session:
-    """A tool process kept running for many requests (see session())."""
+    """A tool process kept running for many requests (shared_session())."""
 
     def __init__(self, proc: subprocess.Popen, back: dict[str, str],
-                 name: str) -> None:
-        self.proc, self.back, self.name = proc, back, name
+                 name: str, ids: tuple[int, int] | None) -> None:
+        self.proc, self.back, self.name, self.ids = proc, back, name, ids
+        self.broken = False
+        self.pid = os.getpid()  # a forked copy must start its own
+        self.lock = threading.Lock()
         self._buffer = b""
 
-    def call(self, words: list[str], timeout: float = DEFAULT_TIMEOUT
+    def call(self, words: list[str], *, cwd: str,
+             timeout: float = DEFAULT_TIMEOUT
              ) -> subprocess.CompletedProcess[str]:
-        """Send words as one JSON line; the answer is one JSON line
-        ``[status, stdout, stderr]``."""
+        """Run one command (words) in cwd: one JSON line out, one JSON
+        line ``[status, stdout, stderr]`` back. One caller at a time."""
         timeout = _timeout(timeout)
+        with self.lock:
+            if self.broken:
+                raise ExternalToolError(f"{self.name} stopped")
+            try:
+                return self._call(words, cwd, timeout)
+            except ExternalToolError:
+                # Unknown state (a command still running): never reuse.
+                self.broken = True
+                _kill(self.proc)
+                raise
+
+    def _call(self, words: list[str], cwd: str, timeout: float
+              ) -> subprocess.CompletedProcess[str]:
+        if self.ids is not None:
+            _hand_over(self.ids)  # this file's scratch directory
+        back = dict(self.back)
         root = tool_root()
         if root is not None:
+            for value in [*words, cwd]:
+                if root + "/" in value:
+                    back[_in_root(value, root)] = value
             words = [_in_root(w, root) for w in words]
+            cwd = _in_root(cwd, root)
+        request = json.dumps({"argv": words, "cwd": cwd}).encode()
         try:
-            self.proc.stdin.write(json.dumps(words).encode() + b"\n")
+            self.proc.stdin.write(request + b"\n")
             self.proc.stdin.flush()
         except OSError:
             raise ExternalToolError(f"{self.name} stopped: "
@@ -433,8 +458,8 @@ class Session:
             raise ExternalToolError(
                 f"{self.name} answered {line[:100]!r}") from None
         return subprocess.CompletedProcess(
-            words, int(status), _outside(str(out), self.back),
-            _outside(str(err), self.back))
+            words, int(status), _outside(str(out), back),
+            _outside(str(err), back))
 
     def _readline(self, deadline: float, timeout: float) -> str:
         fd = self.proc.stdout.fileno()
@@ -457,28 +482,54 @@ class Session:
         err = self.proc.stderr.read().decode("utf-8", "replace")
         return (err.strip().splitlines() or ["no message"])[-1][:200]
 
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _kill(self.proc)
+            self.proc.wait()
 
-@contextlib.contextmanager
-def session(argv: list[str], *, cwd: str | None = None,
-            env: dict[str, str] | None = None) -> Iterator[Session]:
-    """A sandboxed tool process answering JSON lines (Session.call).
+
+_sessions: dict[tuple, Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def shared_session(name: str, files: dict[str, str],
+                   command: Callable[[str], list[str]]) -> Session:
+    """A sandboxed tool process answering JSON lines, one per process.
 
     For tools that cost more to start than to use (pcs imports for most
-    of a second per command): one process per file instead of one per
-    command. Killed with its process group on exit.
+    of a second per call): started on first use and kept until this
+    process exits (one per tool root), in a directory of its own into
+    which files (name -> path here) are copied; command(directory) is
+    its argv. A session that failed is replaced by a new one.
     """
-    _timeout(DEFAULT_TIMEOUT)  # refuse to start when the budget is gone
-    proc, back = _spawn(argv, cwd=cwd, env=env, prefix=None,
-                        privileged=False, stdin_pipe=True, text=False)
-    try:
-        yield Session(proc, back, os.path.basename(argv[-1]))
-    finally:
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+    root = tool_root()
+    with _sessions_lock:
+        current = _sessions.get((name, root))
+        if current is not None and current.pid != os.getpid():
+            current = None  # the parent's (sphinx -j forked us)
+        if current is not None and not current.broken:
+            return current
+        if current is not None:
+            current.close()
+        directory = lasting_scratch(f"confcheck-{name}-", root)
+        for target, source in files.items():
+            shutil.copyfile(source, os.path.join(directory, target))
+        ids = _unprivileged()
+        proc, back = _spawn(command(directory), cwd=directory, env=None,
+                            prefix=None, privileged=False, stdin_pipe=True,
+                            text=False)
+        _sessions[(name, root)] = Session(proc, back, name, ids)
+        return _sessions[(name, root)]
+
+
+@atexit.register
+def _close_sessions() -> None:
+    with _sessions_lock:
+        for current in _sessions.values():
+            if current.pid == os.getpid():
+                current.close()
+        _sessions.clear()

@@ -12,9 +12,10 @@
 """pcs for many commands: imported once, each command in a fresh fork.
 
 Run by pcs's own interpreter (the one its script names), never imported
-by confcheck: reads one JSON list of pcs arguments per line on standard
-input and answers one JSON line ``[status, stdout, stderr]`` per command,
-as ``pcs ARGS`` would exit and print. Importing pcs takes most of a pcs
+by confcheck: reads one JSON object per line on standard input,
+``{"argv": [pcs arguments], "cwd": directory}``, and answers one JSON
+line ``[status, stdout, stderr]`` per command, as ``pcs ARGS`` run in
+that directory would exit and print. Importing pcs takes most of a pcs
 call; forking after the import keeps every command's state (pcs caches
 reports and runners per process) as separate as separate runs.
 """
@@ -28,10 +29,11 @@ import pcs.app
 OUTPUTS = ("stdout.txt", "stderr.txt")
 
 
-def _child(argv):
+def _child(argv, cwd):
     """Run one pcs command in this (forked) process and exit with it."""
     status = 1
     try:
+        os.chdir(cwd)
         for fd, name in zip((1, 2), OUTPUTS, strict=True):
             out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
                           0o600)
@@ -55,14 +57,17 @@ def _child(argv):
 
 def main():
     for line in sys.stdin:
-        argv = [str(word) for word in json.loads(line)]
+        request = json.loads(line)
+        argv = [str(word) for word in request["argv"]]
+        cwd = str(request["cwd"])
         pid = os.fork()
         if pid == 0:
-            _child(argv)
+            _child(argv, cwd)
         _, status = os.waitpid(pid, 0)
         answer = [os.waitstatus_to_exitcode(status)]
         for name in OUTPUTS:
-            with open(name, encoding="utf-8", errors="replace") as fh:
+            with open(os.path.join(cwd, name), encoding="utf-8",
+                      errors="replace") as fh:
                 answer.append(fh.read())
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()

@@ -13,11 +13,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from confcheck import external
 from confcheck.checks import _pacemaker as pm
@@ -289,23 +287,22 @@ def _interpreter(pcs: str) -> list[str] | None:
     return words
 
 
-@contextlib.contextmanager
-def _runner(pcs: str, tmp: str) -> Iterator[Runner]:
+def _runner(pcs: str, tmp: str) -> Runner:
     """A function running one pcs command (its arguments) in tmp.
 
     pcs spends most of a call importing itself, so when it is a Python
-    script one session serves the whole file; otherwise each command is
-    a pcs process of its own.
+    script one session (per confcheck process) serves every command;
+    otherwise each command is a pcs process of its own.
     """
     interpreter = _interpreter(pcs)
     if interpreter is None:
-        yield lambda args: external.run([pcs, *args], timeout=pm.TIMEOUT,
-                                        cwd=tmp)
-        return
-    driver = os.path.join(tmp, "pcs_session.py")
-    shutil.copyfile(SESSION_DRIVER, driver)
-    with external.session([*interpreter, driver], cwd=tmp) as pcs_session:
-        yield lambda args: pcs_session.call(args, timeout=pm.TIMEOUT)
+        return lambda args: external.run([pcs, *args], timeout=pm.TIMEOUT,
+                                         cwd=tmp)
+    pcs_session = external.shared_session(
+        "pcs", {"pcs_session.py": SESSION_DRIVER},
+        lambda directory: [*interpreter,
+                           os.path.join(directory, "pcs_session.py")])
+    return lambda args: pcs_session.call(args, cwd=tmp, timeout=pm.TIMEOUT)
 
 
 def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
@@ -318,15 +315,15 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
     try:
         with pm.scratch_dir() as tmp:
             cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
-            with _runner(tools["pcs"], tmp) as run:
-                for line, words in replay:
-                    created = _created(words)
-                    for ident in created:
-                        ids.setdefault(ident, line)
-                    ok = _run_one(path, line, words, run, cib, tmp,
-                                  failed, findings)
-                    if not ok:
-                        failed.update(created)
+            run = _runner(tools["pcs"], tmp)
+            for line, words in replay:
+                created = _created(words)
+                for ident in created:
+                    ids.setdefault(ident, line)
+                ok = _run_one(path, line, words, run, cib, tmp, failed,
+                              findings)
+                if not ok:
+                    failed.update(created)
             values = pm.values_by_line(replay)
             for message in pm.verify(tools["crm_verify"], cib):
                 findings.append(CODES.finding(
