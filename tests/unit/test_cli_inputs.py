@@ -189,8 +189,9 @@ def test_progress_only_when_asked_off_a_terminal(tree, capsys):
     assert capsys.readouterr().err == ""
     cli.main(["-q", "--progress", "etc"])
     err = capsys.readouterr().err.splitlines()
-    assert err == ["confcheck: [1/3] etc/haproxy/haproxy.cfg",
-                   "confcheck: [2/3] etc/nova/nova.conf",
+    # Files done, then the file the run waits for (the last when done).
+    assert err == ["confcheck: [1/3] etc/nova/nova.conf",
+                   "confcheck: [2/3] etc/sysctl.d/90-ha.conf",
                    "confcheck: [3/3] etc/sysctl.d/90-ha.conf"]
 
 

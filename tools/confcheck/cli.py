@@ -275,7 +275,9 @@ class Progress:
             if time.monotonic() - self.start < 0.5:
                 return
             width = os.get_terminal_size(sys.stderr.fileno()).columns
-            line = f"[{done}/{self.total}] {path}"[:max(width - 1, 10)]
+            if width < 20:  # a pseudo-terminal that reports no size
+                width = 80
+            line = f"[{done}/{self.total}] {path}"[:width - 1]
             sys.stderr.write(f"\r\033[K{line}")
             self.shown = True
         else:
@@ -476,9 +478,10 @@ def emit(run: Run, todo: list[Target], opts: Options,
     colour = opts.format == "text" and use_colour(args.color)
     progress = Progress(len(todo), args.progress)
     every = []
-    for number, (target, checked) in enumerate(
+    for number, (_, checked) in enumerate(
             run.results(todo, args.jobs), start=1):
-        progress.update(number, target.path)
+        # Done so far, and the file the run now waits for.
+        progress.update(number, todo[min(number, len(todo) - 1)].path)
         run.count(checked)
         findings = checked.findings
         every += findings
