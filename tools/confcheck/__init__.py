@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 
@@ -29,7 +28,6 @@ __all__ = ["Code", "CodeBook", "Finding", "InputError", "KINDS",
            "internal_error", "map_in_order", "INTERNAL_ERROR",
            "__version__"]
 
-LOG = logging.getLogger(__name__)
 
 # Bumped whenever a check changes what it reports (cache keys use it).
 __version__ = "1.0.0"
@@ -130,7 +128,12 @@ def check_text(text: str, path: str, kind: str) -> list[Finding]:
         with external.budget(FILE_BUDGET):
             findings = checker.check(text, path)
     except Exception as exc:  # noqa: BLE001 - the one crash boundary
-        LOG.debug("the %s checker failed on %s", kind, path, exc_info=True)
+        # Imported here: logging costs every run of the CLI several ms at
+        # start-up, and only a crash uses it.
+        import logging
+
+        logging.getLogger(__name__).debug(
+            "the %s checker failed on %s", kind, path, exc_info=True)
         return [internal_error(path, f"{kind} checker", exc)]
     return sorted(set(findings))
 
