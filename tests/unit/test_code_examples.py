@@ -23,6 +23,7 @@ import pytest
 
 import realtools
 from confcheck import check_text, kinds
+from confcheck.checks import oslo_data
 
 # code -> (binary, Debian package, needs a network namespace)
 FROM_TOOL = {
@@ -51,7 +52,10 @@ FILE_NAMES = {"rabbitmq": "rabbitmq.conf",
 # Codes whose bad and good examples are about one service's file:
 # code -> (name of the bad example's file, name of the good one's).
 CODE_FILE_NAMES = {"OSL011": ("keystone.conf", "keystone.conf"),
+                   "OSL015": ("neutron.conf", "l3_agent.ini"),
                    "OSL014": ("my-service.conf", "nova.conf")}
+# Codes only an upgrade check gives: code -> (series upgraded from, to).
+UPGRADES = {"OSL016": ("2024.1", "2026.2")}
 CASES = [(kind, code) for kind in sorted(kinds.KINDS)
          for code in kinds.checker(kind).CODES
          if code.code not in ABOUT_THE_MACHINE]
@@ -68,6 +72,9 @@ def test_bad_example_shows_code_and_good_does_not(monkeypatch, kind, code):
             realtools.require_netns()
     else:
         monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+    if code.code in UPGRADES:
+        monkeypatch.setattr(oslo_data, "_selected",
+                            [UPGRADES[code.code][1], UPGRADES[code.code][0]])
     name = FILE_NAMES.get(kind, "example")
     bad_name, good_name = CODE_FILE_NAMES.get(code.code, (name, name))
     bad = {f.code for f in check_text(code.bad, bad_name, kind)}

@@ -13,6 +13,7 @@
 
 import json
 import logging
+import pathlib
 
 import genoptdata
 import optdata_dump
@@ -51,15 +52,44 @@ def test_type_params_recover_what_the_json_drops():
     assert optdata_dump.type_params(types.List()) == {}
 
 
-def test_compact_option_drops_defaults_and_renames_dashes():
+def test_compact_option_keeps_portable_defaults_and_renames_dashes():
     entry = {"name": "auth-url", "dest": "auth_url", "type": "uri value",
              "default": "http://build-host:5000", "sample_default": None,
              "choices": [], "min": None, "max": None,
              "deprecated_for_removal": False,
              "deprecated_opts": [{"group": None, "name": "auth-uri"}],
              "help": "long text"}
-    assert genoptdata.compact_option(entry, {}) == {
-        "type": "uri value", "deprecated_opts": [["DEFAULT", "auth_uri"]]}
+    machine = {"host": "build-host", "workdir": "/tmp/genoptdata-2026.2"}
+    assert genoptdata.compact_option(entry, {}, machine) == {
+        "type": "uri value", "deprecated_opts": [["DEFAULT", "auth_uri"]],
+        "default": "<machine-specific>"}
+    machine = {"host": "vm", "workdir": "/tmp/genoptdata-2026.2"}
+    entry.update(default="kvm")
+    assert genoptdata.compact_option(entry, {}, machine)["default"] == "kvm"
+    entry.update(default="vm.example.org")
+    assert genoptdata.compact_option(entry, {}, machine)["default"] \
+        == "<machine-specific>"
+    entry.update(default=["a", 1, True], sample_default=None)
+    assert genoptdata.compact_option(entry, {})["default"] == "a,1,true"
+    entry.update(sample_default="<current_hostname>")
+    assert genoptdata.compact_option(entry, {})["default"] \
+        == "<current_hostname>"
+
+
+def test_constraints_without_the_services_pins(tmp_path):
+    """Upper constraints pin ceilometer (for plugins); the series' major
+    version of each service is pinned instead."""
+    source = tmp_path / "upper.txt"
+    source.write_text("ceilometer===22.0.0.0rc1\noslo.config===9.4.0\n"
+                      "neutron-vpnaas===24.0.0;python_version>='3.9'\n")
+    kept = pathlib.Path(genoptdata.service_free_constraints(
+        str(source), str(tmp_path))).read_text()
+    assert kept == "oslo.config===9.4.0\n"
+    pins = genoptdata.service_pins("2024.1")
+    assert pins["nova"] == "nova~=29.0" and pins["keystone"] == \
+        "keystone~=25.0"
+    assert genoptdata.service_pins(genoptdata.RELEASES[-1])["nova"] \
+        == "nova~=34.0"
 
 
 def test_compact_keys_by_dest_and_keeps_removal_reasons():
@@ -99,6 +129,13 @@ def test_series_from_stable_branch_or_release_notes():
             "series_source": "releasenotes/source: next after 2026.1.rst"}
     assert genoptdata.series_of({}, ["2026.2"])["series"] == "2027.1"
     assert genoptdata.series_of({}, [])["series"] is None
+
+
+def test_generator_target_from_the_config_name_without_output_file():
+    text = "[DEFAULT]\nwrap_width = 79\nnamespace = aodh\n"
+    assert genoptdata.generator_target(
+        text, "aodh/cmd/aodh-config-generator.conf") == "aodh.conf"
+    assert genoptdata.generator_target(text, "etc/other.conf") is None
 
 
 def test_generator_target_needs_namespaces():

@@ -114,3 +114,45 @@ def test_corosync2_keys_and_nameless_nodes_are_warnings(builtin):
     assert errors(found) == []
     assert [(f.line, f.code) for f in found] == [
         (6, "COR012"), (13, "COR024"), (17, "COR024"), (21, "COR024")]
+
+
+# --- OpenStack files read by several daemons --------------------------------
+
+OSLO = SAMPLES / "oslo"
+
+
+def oslo_findings(case: str, name: str):
+    path = OSLO / case / name
+    return check_text(path.read_text(), str(path), "oslo")
+
+
+def test_l3_agent_with_vpnaas_extension_sections():
+    """[ipsec] and [vpnagent] belong to the L3 agent's VPN extension, and
+    [agent] root_helper is read by every agent."""
+    assert oslo_findings("l3-vpnaas", "l3_agent.ini") == []
+
+
+def test_glance_import_plugin_sections_in_glance_api_conf():
+    assert oslo_findings("glance-import", "glance-api.conf") == []
+
+
+def test_empty_values_are_not_unbalanced_quotes():
+    assert oslo_findings("empty-values", "nova.conf") == []
+
+
+def test_ml2_conf_with_agent_sections_warns_naming_the_agent():
+    found = oslo_findings("ml2-with-agent", "ml2_conf.ini")
+    assert errors(found) == []
+    agent = [(f.line, f.code) for f in found
+             if "neutron-openvswitch-agent" in f.message]
+    assert agent == [(21, "OSL015"), (22, "OSL015"), (25, "OSL015"),
+                     (26, "OSL015")]
+
+
+def test_neutron_conf_with_agent_options_warns_naming_the_agent():
+    found = oslo_findings("neutron-agent-opts", "neutron.conf")
+    assert errors(found) == []
+    assert [(f.line, f.code, f.message.split(" (")[0].split(
+        " is read only by ")[1]) for f in found] == [
+        (9, "OSL015", "neutron-l3-agent"),
+        (10, "OSL015", "neutron-dhcp-agent")]

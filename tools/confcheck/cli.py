@@ -24,7 +24,7 @@ import sys
 import time
 
 import confcheck
-from confcheck import kinds, settings, sources, suppress
+from confcheck import kinds, releases, settings, sources, suppress
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 STDIN = "-"
@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "is not a terminal")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no summary and no hints on standard error")
+    releases.add_arguments(parser)
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="a file, a directory (walked; files of unknown "
                              "kind are skipped) or - for standard input")
@@ -453,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[external.TOOL_ROOT_VARIABLE] = args.tool_root
     if args.jobs is not None and args.jobs < 1:
         return usage_error("--jobs must be 1 or more")
+    problem = releases.apply(args)
+    if problem:
+        return usage_error(problem)
     if args.paths.count(STDIN) > 1:
         return usage_error("standard input (-) can be read only once")
     run = Run(opts)

@@ -82,6 +82,17 @@ CODES = CodeBook(
     Code("OSL014", "warning", "no option data for this file name",
          "# checked as --kind oslo: my-service.conf\n[DEFAULT]\n",
          "# nova.conf\n[DEFAULT]\ndebug = false\n", "ini"),
+    Code("OSL015", "warning", "option only another daemon reads",
+         "# neutron.conf\n[DEFAULT]\nagent_mode = dvr_snat\n",
+         "# l3_agent.ini\n[DEFAULT]\nagent_mode = dvr_snat\n", "ini"),
+    Code("OSL016", "warning", "default that changes on the upgrade",
+         "# confcheck --upgrade-from 2024.1 --to 2026.2 nova.conf\n"
+         "[keystone_authtoken]\nwww_authenticate_uri = "
+         "http://10.0.0.11:5000\n",
+         "# confcheck --upgrade-from 2024.1 --to 2026.2 nova.conf\n"
+         "[keystone_authtoken]\nwww_authenticate_uri = "
+         "http://10.0.0.11:5000\nservice_token_roles_required = true\n",
+         "ini"),
 )
 
 
@@ -122,6 +133,9 @@ GLANCE_REGISTRY = ("glance 21.0.0 (Victoria)",
                    "glance releasenotes/notes/"
                    "cleanout_registry_data-api-9d91368aed83497e.yaml")
 
+# The rabbit_* lines a transport_url replaces.
+RABBIT_PARTS = ("rabbit_hosts", "rabbit_host", "rabbit_port",
+                "rabbit_userid", "rabbit_password", "rabbit_virtual_host")
 # First match wins, so specific entries come before patterns.
 REMOVED: tuple[Removed, ...] = (
     *(Removed(name, "*", "*", "removed", OSLO_MESSAGING_9[0],
@@ -200,6 +214,43 @@ REMOVED: tuple[Removed, ...] = (
             "max_l3_agents_per_router (default 3)",
             "neutron releasenotes/notes/"
             "remove-min-l3-agents-per-router-27aef7d91dec0348.yaml"),
+    Removed("rpc_backend", "DEFAULT", "*", "removed", "",
+            "[DEFAULT] transport_url = rabbit://openstack:RABBIT_PASS@"
+            "controller1:5672,openstack:RABBIT_PASS@controller2:5672/ "
+            "with your own broker hosts",
+            "oslo.messaging oslo_messaging/transport.py"),
+    *(Removed(old_name, "DEFAULT", "nova.conf", "removed", "",
+              f"[vnc] {new_name}", "nova nova/conf/vnc.py")
+      for old_name, new_name in (
+          ("vncserver_listen", "server_listen"),
+          ("vncserver_proxyclient_address", "server_proxyclient_address"))),
+    Removed("scheduler_default_filters", "DEFAULT", "nova.conf", "removed",
+            "", "[filter_scheduler] enabled_filters",
+            "nova nova/conf/scheduler.py"),
+    Removed("use_neutron", "DEFAULT", "nova.conf", "removed", "",
+            "nothing: nova-network is gone and nova always uses neutron; "
+            "delete the line", "nova nova/conf/network.py"),
+    Removed("firewall_driver", "DEFAULT", "nova.conf", "removed", "",
+            "nothing: neutron's security groups filter instance traffic; "
+            "delete the line", "nova nova/conf/network.py"),
+    Removed("idle_timeout", "database", "*", "removed", "",
+            "[database] connection_recycle_time",
+            "oslo.db oslo_db/options.py"),
+    Removed("min_pool_size", "database", "*", "removed", "",
+            "nothing: SQLAlchemy's pool has no minimum (max_pool_size caps "
+            "it); delete the line", "oslo.db oslo_db/options.py"),
+    Removed("url", "neutron", "nova.conf", "removed", "",
+            "the service catalog: auth_type = password with auth_url, "
+            "username, password and project_name in [neutron] (and "
+            "endpoint_override only to bypass the catalog)",
+            "nova nova/conf/neutron.py"),
+    *(Removed(old_name, "neutron", "nova.conf", "removed", "",
+              f"{new_name} with auth_type = password in [neutron]",
+              "nova nova/conf/neutron.py")
+      for old_name, new_name in (
+          ("admin_auth_url", "auth_url"), ("admin_username", "username"),
+          ("admin_password", "password"),
+          ("admin_tenant_name", "project_name"))),
     Removed("api_servers", "glance", "*", "deprecated", "nova 21.0.0",
             "the service catalog: [glance] valid_interfaces = internal",
             "nova nova/conf/glance.py"),
@@ -242,6 +293,46 @@ READ_WITH = {name: "neutron.conf" for name in (
     "l3_agent.ini", "dhcp_agent.ini", "metadata_agent.ini", "ml2_conf.ini",
     "openvswitch_agent.ini", "ovn_agent.ini",
     "neutron_ovn_metadata_agent.ini")}
+# Every daemon and plugin that reads a file, besides the file's own option
+# data: (data file, daemon, same). same=True: the file's own daemon reads
+# those options too (neutron-server loads ml2_conf.ini and the VPNaaS
+# service plugin; the L3 agent loads the VPN agent extension), so they are
+# fine here. same=False: only that daemon reads them, which works only if
+# it is given this file; OSL015 names it.
+NEUTRON_AGENTS = (
+    ("l3_agent.ini", "neutron-l3-agent"),
+    ("dhcp_agent.ini", "neutron-dhcp-agent"),
+    ("metadata_agent.ini", "neutron-metadata-agent"),
+    ("openvswitch_agent.ini", "neutron-openvswitch-agent"),
+    ("ovn_agent.ini", "neutron-ovn-agent"),
+    ("neutron_ovn_metadata_agent.ini", "neutron-ovn-metadata-agent"),
+    ("vpn_agent.ini", "neutron-l3-agent with the vpnaas extension"),
+)
+SERVER_PLUGINS = (("ml2_conf.ini", "neutron-server"),
+                  ("neutron_vpnaas.conf", "neutron-server"))
+# Agents read neutron.conf as well: its options are theirs too where the
+# agent registers them, which the data cannot tell; the groups below are
+# the ones every agent registers. AGENT marks that relation in readers.
+AGENT = "agent"
+AGENT_COMMON_GROUPS = frozenset({
+    "DEFAULT", "agent", "ovs", "oslo_concurrency", "oslo_messaging_rabbit",
+    "oslo_messaging_notifications", "privsep", "profiler"})
+READERS: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "neutron.conf": (*((f, d, True) for f, d in SERVER_PLUGINS),
+                     *((f, d, False) for f, d in NEUTRON_AGENTS)),
+    "ml2_conf.ini": (("neutron.conf", "neutron-server", True),
+                     ("neutron_vpnaas.conf", "neutron-server", True),
+                     ("openvswitch_agent.ini", "neutron-openvswitch-agent",
+                      False),
+                     ("ovn_agent.ini", "neutron-ovn-agent", False)),
+    "l3_agent.ini": (("vpn_agent.ini", "neutron-l3-agent", True),),
+    "vpn_agent.ini": (("l3_agent.ini", "neutron-l3-agent", True),),
+    "glance-api.conf": (("glance-image-import.conf",
+                         "glance-api (image import plugins)", True),),
+    "glance-image-import.conf": (("glance-api.conf", "glance-api", True),),
+}
+# What genoptdata.py writes for a default computed on its own machine.
+MACHINE = "<machine-specific>"
 # keystone loads its drivers by entry-point name; a class path (the
 # pre-Mitaka form) fails at start-up.
 CLASS_PATH = re.compile(r"^[a-z_][\w]*(\.[a-z_]\w*)+\.[A-Z]\w*$")
@@ -254,6 +345,12 @@ REFERENCE = re.compile(
     r"\$(?:(\$)|([_a-z][._a-z0-9]*)|\{([_a-z][._a-z0-9]*)\})",
     re.IGNORECASE)
 NEAR_MISS_CUTOFF = 0.8
+# Words whose swap turns a setting into its opposite: never a "did you
+# mean" for each other.
+ANTONYMS = frozenset(frozenset(p) for p in (
+    ("min", "max"), ("enable", "disable"), ("enabled", "disabled"),
+    ("allow", "deny"), ("start", "end"), ("upper", "lower"),
+    ("before", "after"), ("input", "output"), ("ingress", "egress")))
 # Near-miss hints cost ~0.4 ms each (difflib over a group's names); a file
 # of thousands of unknown keys is not a config file, so hints stop here.
 MAX_HINTS = 100
@@ -297,7 +394,8 @@ class Parser(iniparser.BaseParser):
         cut = min(i for i in (self.raw.find("="), self.raw.find(":"),
                               len(self.raw)) if i >= 0)
         raw_value = self.raw[cut + 1:].strip()
-        quoted = raw_value[:1] in "\"'" and not (
+        # An empty value ("key =") has no quote to leave open.
+        quoted = raw_value[:1] in ("\"", "'") and not (
             len(raw_value) > 1 and raw_value[-1] == raw_value[0])
         self.entries.append(Entry(self.group, key, "\n".join(value),
                                   self.key_line, quoted))
@@ -333,10 +431,18 @@ class Parser(iniparser.BaseParser):
 
 def handles(basename: str) -> bool:
     """True for the file names that have option data (nova.conf, ...)."""
-    return oslo_data.has_data(basename)
+    return any(oslo_data.has_data(basename, series)
+               for series in oslo_data.releases())
 
 
-def check(text: str, path: str) -> list[Finding]:
+def check(text: str, path: str, release: str | None = None
+          ) -> list[Finding]:
+    """Findings for one file against one series' data (default: the one
+    oslo_data.select_release chose, else the newest)."""
+    if release is None and oslo_data.upgrading_from() is not None:
+        return upgrade(text, path, oslo_data.upgrading_from(),
+                       oslo_data.current_release())
+    release = release or oslo_data.current_release()
     parser = Parser()
     # Lines as a service reading the file sees them (universal newlines,
     # unlike str.splitlines, which also splits at form feeds).
@@ -344,24 +450,90 @@ def check(text: str, path: str) -> list[Finding]:
     findings = [CODES.finding(path, line, code, message)
                 for line, code, message in parser.errors]
     name = os.path.basename(path)
-    if not oslo_data.has_data(name):
+    if not oslo_data.has_data(name, release):
+        files = oslo_data.release_info(release)["files"]
         findings.append(CODES.finding(
-            path, 0, "OSL014", f"no option data for {name!r}; only syntax "
-            f"was checked (files with data: "
-            f"{', '.join(sorted(oslo_data.index()['files']))})"))
+            path, 0, "OSL014", f"no option data for {name!r} in "
+            f"{release}; only syntax was checked (files with data: "
+            f"{', '.join(sorted(files))})"))
         return sorted(findings)
-    findings += FileCheck(path, name, parser).run()
+    findings += FileCheck(path, name, parser, release).run()
     return sorted(findings)
+
+
+def upgrade(text: str, path: str, old: str, new: str) -> list[Finding]:
+    """What a file written for series old must change to run with new.
+
+    The findings the new series' data give and the old one's do not
+    (options removed or renamed, new deprecations), and the defaults that
+    change under the sections the file has, for options it leaves unset.
+    """
+    before = {(f.line, f.code) for f in check(text, path, old)}
+    found = [f for f in check(text, path, new)
+             if (f.line, f.code) not in before]
+    name = os.path.basename(path)
+    if not (oslo_data.has_data(name, old) and
+            oslo_data.has_data(name, new)):
+        return found
+    parser = Parser()
+    parser.parse(io.StringIO(text, newline=None))
+    was, now = oslo_data.schema(name, old), oslo_data.schema(name, new)
+    set_here = {(e.group, e.key) for e in parser.entries}
+    headers: dict[str, int] = {}
+    for section, line in parser.sections:
+        headers.setdefault(section if section == "DEFAULT"
+                           else section.lower(), line)
+    for group, line in sorted(headers.items(), key=lambda item: item[1]):
+        for key, record in sorted(now.groups.get(group, {}).items()):
+            before_record = was.record(group, key)
+            if before_record is None or (group, key) in set_here:
+                continue
+            old_default = before_record.get("default")
+            new_default = record.get("default")
+            if old_default != new_default and MACHINE not in (
+                    old_default, new_default):
+                found.append(CODES.finding(
+                    path, line, "OSL016",
+                    f"[{group}] {key}: from {old} to {new} the default "
+                    f"{change(old_default, new_default)}; set it here to "
+                    f"keep the old behaviour"))
+    return sorted(found)
+
+
+def change(old: str | None, new: str | None) -> str:
+    """How a default changes, in a few words (lists: the items)."""
+    if old and new and "," in old + new:
+        was, now = old.split(","), new.split(",")
+        dropped = [i for i in was if i not in now]
+        added = [i for i in now if i not in was]
+        if len(dropped) + len(added) <= 6:
+            parts = ([f"drops {', '.join(dropped)}"] if dropped else []) + (
+                [f"adds {', '.join(added)}"] if added else [])
+            return " and ".join(parts) or "changes its order"
+    return (f"changes from {'(none)' if old is None else repr(old)} to "
+            f"{'(none)' if new is None else repr(new)}")
 
 
 class FileCheck:
     """The checks on one parsed file against its service's schema."""
 
-    def __init__(self, path: str, name: str, parser: Parser) -> None:
+    def __init__(self, path: str, name: str, parser: Parser,
+                 release: str) -> None:
         self.path = path
         self.name = name
-        self.schema = oslo_data.schema(name)
-        self.auth = oslo_data.auth_schema()
+        self.release = release
+        self.schema = oslo_data.schema(name, release)
+        self.auth = oslo_data.auth_schema(release)
+        # (schema, daemon, same or AGENT) of every other reader of the file.
+        self.readers: list[tuple[oslo_data.Schema, str, bool | str]] = [
+            (oslo_data.schema(data, release), daemon, same)
+            for data, daemon, same in READERS.get(name, ())
+            if oslo_data.has_data(data, release)]
+        if name in READ_WITH and not any(
+                data == READ_WITH[name] for data, _d, _s in
+                READERS.get(name, ())):
+            self.readers.append((oslo_data.schema(READ_WITH[name], release),
+                                 "neutron-server", AGENT))
         self.parser = parser
         self.findings: list[Finding] = []
         self.hints = 0
@@ -420,7 +592,9 @@ class FileCheck:
                             f"header; oslo.config refuses the file")
                 continue
             if entry.group not in self.section_groups and \
-                    entry.group not in auth_groups:
+                    entry.group not in auth_groups and not any(
+                        entry.group in schema.groups
+                        for schema, _daemon, _same in self.readers):
                 continue  # the unknown section is reported once
             record = self._check_key(entry, auth_groups)
             if record is None:
@@ -443,7 +617,9 @@ class FileCheck:
         auth_groups = self._auth_groups()
         for section, line in self.parser.sections:
             group = section if section == "DEFAULT" else section.lower()
-            if group in self.section_groups or group in auth_groups:
+            if group in self.section_groups or group in auth_groups or \
+                    any(group in schema.groups
+                        for schema, _daemon, _same in self.readers):
                 continue
             message = f"unknown section [{section}] for {self.name}"
             for old, files, release, replacement, source in \
@@ -453,7 +629,13 @@ class FileCheck:
                                f"{release}; {replacement} ({source})")
                     break
             else:
-                message += self._section_hint(section)
+                gone = oslo_data.past_group(self.name, group, self.release)
+                if gone is not None:
+                    message = (f"section [{section}] was removed in "
+                               f"{gone[1]}{self._package(gone[1])} (last "
+                               f"in {gone[0]}); its options are gone too")
+                else:
+                    message += self._section_hint(section)
             self.report(line, "OSL003", message)
 
     def _section_hint(self, section: str) -> str:
@@ -506,12 +688,79 @@ class FileCheck:
                         f"[{group}] {key} is a deprecated name; use "
                         f"[{new_group}] {new_key}")
             return record
+        record = self._other_reader(entry)
+        if record is not None:
+            return record
+        if self._history(entry):
+            return None
         self.hints += 1
         hint = self._key_hint(group, key) if self.hints <= MAX_HINTS else ""
         self.report(entry.line, "OSL004",
                     f"unknown option {key!r} in [{group}] for {self.name}"
                     f"{hint}")
         return None
+
+    def _other_reader(self, entry: Entry) -> dict | None:
+        """The record another reader of this file has, after OSL015."""
+        for schema, daemon, same in self.readers:
+            record = schema.record(entry.group, entry.key)
+            if record is None:
+                continue
+            if same == AGENT and entry.group not in AGENT_COMMON_GROUPS:
+                self.report(entry.line, "OSL015",
+                            f"[{entry.group}] {entry.key} is a neutron.conf "
+                            f"option of neutron-server; the agent reading "
+                            f"{self.name} ignores it")
+            elif not same:
+                self.report(entry.line, "OSL015",
+                            f"[{entry.group}] {entry.key} is read only by "
+                            f"{daemon} (an option of {schema.name}); it "
+                            f"works here only if {daemon} is started with "
+                            f"{self.name}, and the other daemons reading "
+                            f"it ignore the line")
+            return record
+        return None
+
+    def _history(self, entry: Entry) -> bool:
+        """Report an option other series have; True when reported."""
+        gone = oslo_data.past(self.name, entry.group, entry.key,
+                              self.release)
+        if gone is not None:
+            if gone.replacement is not None:
+                use = (f"use [{gone.replacement[0]}] "
+                       f"{gone.replacement[1]} instead")
+            elif gone.record.get("deprecated_reason"):
+                use = (f"it was deprecated{since(gone.record)}: "
+                       f"{one_line(gone.record['deprecated_reason'])}")
+            else:
+                use = "the option data name no replacement; delete it"
+            self.report(entry.line, "OSL005",
+                        f"[{entry.group}] {entry.key} was removed in "
+                        f"{gone.gone}{self._package(gone.gone)} (last in "
+                        f"{gone.last}); {use}")
+            return True
+        added = oslo_data.future(self.name, entry.group, entry.key,
+                                 self.release)
+        if added is not None:
+            record = oslo_data.schema(self.name, added).record(
+                entry.group, entry.key)
+            older = [f"[{g}] {n}" for g, n in record.get(
+                "deprecated_opts", ()) if self.schema.record(g, n)]
+            called = (f"; {self.release} calls it {older[0]}" if older
+                      else f"; check with --release {added} if the node "
+                           f"runs that")
+            self.report(entry.line, "OSL004",
+                        f"[{entry.group}] {entry.key} does not exist in "
+                        f"{self.release}: it was added in {added}{called}")
+            return True
+        return False
+
+    def _package(self, series: str) -> str:
+        """" (nova 31.0.0)" for the package writing this file, if known."""
+        info = oslo_data.release_info(series)
+        package = info.get("files", {}).get(self.name, {}).get("package")
+        version = info.get("packages", {}).get(package, {}).get("version")
+        return f" ({package} {version})" if version else ""
 
     def _alias(self, group: str, key: str, auth_groups: set[str]
                ) -> tuple[str, str, dict] | None:
@@ -546,23 +795,53 @@ class FileCheck:
     def _report_removed(self, entry: Entry, item: Removed) -> None:
         code, verb, joint = STATUS_WORDS[item.status]
         what = f"{verb} {joint} {item.release}" if item.release else verb
+        replacement = item.replacement
+        if replacement == TRANSPORT_URL:
+            replacement = self._transport_url(entry)
         self.report(entry.line, code,
                     f"[{entry.group}] {entry.key} {what}; use "
-                    f"{item.replacement} ({item.source})")
+                    f"{replacement} ({item.source})")
+
+    def _transport_url(self, entry: Entry) -> str:
+        """transport_url built from the file's own rabbit_* lines, once.
+
+        The first of those lines gets the whole URL; the others point to it.
+        """
+        lines = [e for e in self.parser.entries if e.key in RABBIT_PARTS]
+        if lines and lines[0].line != entry.line:
+            return f"the transport_url given on line {lines[0].line}"
+        found = {e.key: e.value.strip() for e in lines}
+        hosts = found.get("rabbit_hosts") or found.get("rabbit_host")
+        if not hosts:
+            return TRANSPORT_URL
+        port = found.get("rabbit_port", "5672")
+        user = found.get("rabbit_userid", "openstack")
+        password = found.get("rabbit_password", "RABBIT_PASS")
+        vhost = found.get("rabbit_virtual_host", "/").lstrip("/")
+        parts = [h.strip() for h in hosts.split(",") if h.strip()]
+        return "[DEFAULT] transport_url = rabbit://" + ",".join(
+            f"{user}:{password}@{h if ':' in h else f'{h}:{port}'}"
+            for h in parts) + f"/{vhost}"
 
     def _key_hint(self, group: str, key: str) -> str:
-        elsewhere = [g for g in self.schema.where.get(key, ()) if g != group]
-        if elsewhere:
-            where = ", ".join(f"[{g}]" for g in elsewhere[:4])
-            return f"; it belongs in {where}"
         names = set()
         for schema_group in self.section_groups.get(group, ()):
             names.update(self.schema.groups[schema_group])
+        close = [n for n in difflib.get_close_matches(
+            key, names, 3, NEAR_MISS_CUTOFF) if not opposite(key, n)][:1]
+        elsewhere = [g for g in self.schema.where.get(key, ()) if g != group]
+        if elsewhere:
+            where = ", ".join(f"[{g}]" for g in elsewhere[:4])
+            if close:
+                # [cache] memcached_servers: the typo of this section's
+                # memcache_servers is likelier than a misplaced line.
+                return (f"; did you mean {close[0]!r}? ({where} has "
+                        f"{key!r})")
+            return f"; it belongs in {where}"
         lowered = {n.lower(): n for n in names}
         if key.lower() in lowered:
             return (f"; option names are case-sensitive: did you mean "
                     f"{lowered[key.lower()]!r}?")
-        close = difflib.get_close_matches(key, names, 1, NEAR_MISS_CUTOFF)
         if close:
             return f"; did you mean {close[0]!r}?"
         other = [n for n in self.schema.where if n.lower() == key.lower()]
@@ -638,6 +917,16 @@ class FileCheck:
                         f"write $$ for a literal $")
             return None
         return None if unknown else value
+
+
+def opposite(name: str, other: str) -> bool:
+    """True when other differs from name by an antonym (min_pool_size is
+    not a typo of max_pool_size)."""
+    words, others = name.split("_"), other.split("_")
+    if len(words) != len(others):
+        return False
+    pairs = [(a, b) for a, b in zip(words, others, strict=True) if a != b]
+    return len(pairs) == 1 and frozenset(pairs[0]) in ANTONYMS
 
 
 def type_error(checker, value: str) -> str | None:

@@ -16,8 +16,11 @@ from __future__ import annotations
 import functools
 import json
 import os
+import typing
 
 from oslo_config import types
+
+from confcheck.checks import oslo_delta
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "data", "oslo")
@@ -28,6 +31,12 @@ AUTH_PLUGINS = ("password", "v3password")
 AUTH_COMMON = "common"
 
 
+# Older series are stored as differences from the newest (genoptdata.py).
+RELEASES_DIR = os.path.join(DATA_DIR, "releases")
+# The series checks use when the caller names none (select_release).
+_selected: list[str] = []
+
+
 @functools.cache
 def index() -> dict:
     """index.json: the data files, package versions and generator used."""
@@ -35,14 +44,58 @@ def index() -> dict:
         return json.load(fh)
 
 
-def data_name(basename: str) -> str | None:
-    """The option data a file is checked with, or None.
+def releases() -> list[str]:
+    """The series with option data, oldest first ("2024.1", ...)."""
+    return sorted(index().get("releases") or [newest()], key=_series_key)
+
+
+def newest() -> str:
+    return index().get("newest") or index()["packages"]["nova"]["series"]
+
+
+def select_release(series: str | None,
+                   upgrade_from: str | None = None) -> None:
+    """Make series the default of every later check (None: the newest).
+
+    With upgrade_from, later checks list what a file written for that
+    series must change to run with series instead (oslo_conf.upgrade).
+    The command line's --release, --upgrade-from and --to call this.
+    """
+    for name in (series, upgrade_from):
+        if name is not None and name not in releases():
+            raise ValueError(f"no option data for release {name!r}; "
+                             f"known: {', '.join(releases())}")
+    target = series or newest()
+    if upgrade_from is not None and \
+            _series_key(upgrade_from) >= _series_key(target):
+        raise ValueError(f"--upgrade-from {upgrade_from} must be older "
+                         f"than the release upgraded to ({target})")
+    _selected[:] = [target, upgrade_from]
+
+
+def current_release() -> str:
+    return _selected[0] if _selected else newest()
+
+
+def upgrading_from() -> str | None:
+    """The series given to select_release's upgrade_from, if any."""
+    return _selected[1] if _selected else None
+
+
+def release_info(series: str) -> dict:
+    """index.json's record of one series: packages, files, generator."""
+    found = index().get("releases", {}).get(series)
+    return found if found is not None else index()
+
+
+def data_name(basename: str, release: str | None = None) -> str | None:
+    """The option data a file is checked with in a series, or None.
 
     A file with data of its own uses it (glance-api.conf). Otherwise
     ``<service>-<part>.conf`` (manila-share.conf, read with a second
     --config-file by one process of the service) uses ``<service>.conf``.
     """
-    files = index()["files"]
+    files = release_info(release or current_release())["files"]
     if basename in files:
         return basename
     service, dash, _part = basename.partition("-")
@@ -51,15 +104,16 @@ def data_name(basename: str) -> str | None:
     return None
 
 
-def has_data(basename: str) -> bool:
-    return data_name(basename) is not None
+def has_data(basename: str, release: str | None = None) -> bool:
+    return data_name(basename, release) is not None
 
 
 class Schema:
     """One service file's groups and options plus the derived look-ups."""
 
-    def __init__(self, name: str, data: dict) -> None:
+    def __init__(self, name: str, data: dict, release: str = "") -> None:
         self.name = name
+        self.release = release
         self.groups: dict[str, dict[str, dict]] = data["groups"]
         self.dynamic: dict[str, str] = data.get("dynamic_groups", {})
         # (old group, old name) -> (group, name) of its current option.
@@ -72,19 +126,124 @@ class Schema:
                 for old_group, old_name in record.get("deprecated_opts", ()):
                     self.aliases[(old_group, old_name)] = (group, opt)
 
+    def record(self, group: str, name: str) -> dict | None:
+        return self.groups.get(group, {}).get(name)
+
 
 @functools.cache
-def schema(basename: str) -> Schema:
-    """The Schema of a service file such as ``nova.conf`` (cached)."""
-    basename = data_name(basename) or basename
-    with open(os.path.join(DATA_DIR, basename + ".json"),
+def _base(basename: str) -> dict | None:
+    try:
+        with open(os.path.join(DATA_DIR, basename + ".json"),
+                  encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        return None
+
+
+@functools.cache
+def _delta(series: str) -> dict:
+    with open(os.path.join(RELEASES_DIR, series + ".json"),
               encoding="utf-8") as fh:
-        return Schema(basename, json.load(fh))
+        return json.load(fh)
+
+
+def _data(basename: str, series: str) -> dict:
+    """One file's data in one series: the newest's, changed by a delta."""
+    if series == newest():
+        data = _base(basename)
+        if data is None:
+            raise FileNotFoundError(basename)
+        return data
+    change = _delta(series)
+    data = None if basename in change["absent"] else _base(basename)
+    data = oslo_delta.merge(data, change["files"].get(basename, {}))
+    if data is None:
+        raise FileNotFoundError(f"{basename} in {series}")
+    return data
 
 
 @functools.cache
-def auth_schema() -> Schema:
-    return schema(AUTH_DATA)
+def schema(basename: str, release: str | None = None) -> Schema:
+    """The Schema of a service file such as ``nova.conf`` (cached)."""
+    series = release or newest()
+    basename = data_name(basename, series) or basename
+    return Schema(basename, _data(basename, series), series)
+
+
+@functools.cache
+def auth_schema(release: str | None = None) -> Schema:
+    return schema(AUTH_DATA, release)
+
+
+class Past(typing.NamedTuple):
+    """What the series' data tell of an option missing from one series."""
+
+    last: str            # the last series that has it
+    gone: str            # the first series after it without it
+    replacement: tuple[str, str] | None  # (group, name) taking its place
+    record: dict         # its record in the last series
+
+
+def _series_key(series: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in series.split("."))
+
+
+@functools.cache
+def _present(basename: str) -> dict[tuple[str, str], list[str]]:
+    """(group, name) -> the series whose data have it, oldest first."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for series in releases():
+        try:
+            groups = schema(basename, series).groups
+        except FileNotFoundError:
+            continue
+        for group, opts in groups.items():
+            for name in opts:
+                found.setdefault((group, name), []).append(series)
+    return found
+
+
+def past(basename: str, group: str, name: str,
+         release: str) -> Past | None:
+    """The history of an option that release's data lacks, if any.
+
+    The last earlier series that had it, and the option listing it as its
+    old name in a later series (a rename whose alias has since gone).
+    """
+    seen = [s for s in _present(basename).get((group, name), ())
+            if _series_key(s) < _series_key(release)]
+    if not seen:
+        return None
+    last = seen[-1]
+    later = [s for s in releases() if _series_key(s) > _series_key(last)]
+    replacement = None
+    for series in later:
+        found = schema(basename, series).aliases.get((group, name))
+        if found is not None:
+            replacement = found
+            break
+    return Past(last, later[0], replacement,
+                schema(basename, last).groups[group][name])
+
+
+def past_group(basename: str, group: str,
+               release: str) -> tuple[str, str] | None:
+    """(last series with the group, first without) if earlier ones had it."""
+    seen = sorted({s for (g, _n), found in _present(basename).items()
+                   if g == group for s in found
+                   if _series_key(s) < _series_key(release)},
+                  key=_series_key)
+    if not seen:
+        return None
+    later = [s for s in releases() if _series_key(s) > _series_key(seen[-1])]
+    return seen[-1], later[0]
+
+
+def future(basename: str, group: str, name: str,
+           release: str) -> str | None:
+    """The first series after release that has the option, if any."""
+    return next((s for s in _present(basename).get((group, name), ())
+                 if _series_key(s) > _series_key(release)), None)
 
 
 def make_type(record: dict):

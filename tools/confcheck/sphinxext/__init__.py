@@ -79,6 +79,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_directive("confcheck-codes", tables.ConfcheckCodes)
     app.add_directive("option-data-versions", tables.OptionDataVersions)
     app.add_directive("db-connection-budget", tables.DbConnectionBudget)
+    app.add_directive("option-data-releases", tables.OptionDataReleases)
     app.connect("doctree-read", snippets.lint_doctree)
     app.connect("env-purge-doc", store.purge_doc)
     app.connect("env-merge-info", store.merge_info)

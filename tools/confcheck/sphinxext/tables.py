@@ -338,3 +338,28 @@ class OptionDataVersions(SphinxDirective):
                 for name, info in sorted(packages.items())]
         return [table(["Package", "Version", "Release series"], rows,
                       [40, 30, 30])]
+
+
+class OptionDataReleases(SphinxDirective):
+    """Each release series confcheck has option data for, with the versions
+    of the packages it was generated from (index.json, tox -e optdata)."""
+
+    # The services named in the table; the index lists every package.
+    SHOWN = ("nova", "neutron", "keystone", "glance", "cinder",
+             "oslo.config", "oslo.messaging")
+
+    def run(self) -> list[nodes.Node]:
+        self.env.note_dependency(
+            os.path.join(oslo_data.DATA_DIR, "index.json"))
+        try:
+            series = oslo_data.releases()
+            infos = [oslo_data.release_info(s)["packages"] for s in series]
+        except (OSError, ValueError, KeyError) as exc:
+            store.problem(self.env, self.get_location(), "versions",
+                          f"cannot read the option data index: {exc}")
+            return []
+        rows = [[name, ", ".join(
+            f"{p} {info[p]['version']}" for p in self.SHOWN if p in info)]
+            for name, info in zip(series, infos, strict=True)]
+        return [table(["Release series", "Packages (among others)"], rows,
+                      [20, 80])]
