@@ -407,3 +407,32 @@ def test_include_example_takes_no_second_file():
     assert "diff" not in IncludeExample.option_spec
     assert "pyobject" not in IncludeExample.option_spec
     assert "section" in IncludeExample.option_spec
+
+
+def test_corosync_copy_writes_no_log_file(builtin):
+    from confcheck.checks import corosync
+    text = ("logging {\n  to_logfile: yes\n  logfile: /etc/cron.d/x\n"
+            "  logger_subsys {\n    subsys: QUORUM\n"
+            "    logfile:/etc/cron.d/y\n  }\n}\n")
+    copy = corosync.safe_copy(text)
+    assert len(copy.splitlines()) == len(text.splitlines())
+    assert [line.lstrip()[:1] for line in copy.splitlines()
+            if line.strip().startswith("logfile") or "# " in line] == [
+        "#", "#"]
+    assert "/etc/cron.d/x" in copy.splitlines()[2]  # the line is kept
+
+
+def test_corosync_t_never_writes_the_named_log_file(tmp_path, monkeypatch):
+    """corosync -t (as root) appends to its logfile while testing."""
+    monkeypatch.delenv("CONFCHECK_EXTERNAL", raising=False)
+    realtools.require("corosync", "corosync")
+    realtools.require_netns()
+    log = tmp_path / "probe.log"
+    text = ("totem {\n  version: 2\n  cluster_name: c\n"
+            "  transport: knet\n}\n"
+            f"logging {{\n  to_logfile: yes\n  logfile: {log}\n}}\n"
+            "nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n"
+            "    name: controller1\n    nodeid: 1\n  }\n}\n"
+            "quorum {\n  provider: corosync_votequorum\n}\n")
+    confcheck.check_text(text, "corosync.conf", "corosync")
+    assert not log.exists()

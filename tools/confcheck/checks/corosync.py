@@ -372,6 +372,18 @@ def local_addresses(root: _braces.Node) -> list[str]:
     return found
 
 
+# Keys whose value is a path corosync -t (run as root) writes to or
+# creates: it appends to the logfile while testing the configuration, so
+# a hostile file could write into any file of this machine.
+NODE_PATHS = re.compile(r"^\s*(logfile|state_dir|run_dir)\s*:", re.MULTILINE)
+
+
+def safe_copy(text: str) -> str:
+    """text with the paths corosync -t would write to commented out
+    (lines kept)."""
+    return NODE_PATHS.sub(r"# (not used by confcheck) \g<0>", text)
+
+
 def run_corosync(text: str, path: str, root: _braces.Node
                  ) -> list[Finding] | None:
     """Findings from corosync -t in a namespace, or None if not run."""
@@ -387,8 +399,10 @@ def run_corosync(text: str, path: str, root: _braces.Node
         with open(copy, "w", encoding="utf-8") as f:
             # The authkey lives on the node; a totem block appended at the
             # end points at a throwaway one and keeps every line number.
-            f.write(text.rstrip("\n") + f"\ntotem {{\n keyfile: "
-                    f"{external.inside(key)}\n}}\n")
+            # Likewise a logging block keeps corosync -t off every log file.
+            f.write(safe_copy(text).rstrip("\n") + f"\ntotem {{\n keyfile: "
+                    f"{external.inside(key)}\n}}\nlogging {{\n to_logfile: "
+                    f"no\n}}\n")
         try:
             with _netns.namespace("cccorosync") as ns:
                 for address in addresses:
