@@ -50,7 +50,10 @@ CODES = CodeBook(
     Code("CRM001", "error", "crm rejects the statement",
          bad="primitive vip ocf:heartbeat:IPaddr2 params ipx=10.0.0.11",
          good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
-         lexer="text"),
+         lexer="text",
+         why="Pacemaker turns the agent name into a path and runs it, so "
+             "a name with '/' or '..' runs any program; crm would do so "
+             "on the node too."),
     Code("CRM002", "error",
          "crm_verify rejects the CIB after the last statement",
          bad="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11 "
@@ -66,11 +69,17 @@ CODES = CodeBook(
          "The resource agent is not installed here, so not validated",
          bad="primitive keystone ocf:openstack:keystone",
          good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
-         lexer="text"),
+         lexer="text",
+         why="Pacemaker turns the agent name into a path and runs it, so "
+             "a name with '/' or '..' runs any program; crm would do so "
+             "on the node too."),
     Code("CRM005", "error", "Unknown configure statement",
          bad="resource vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
          good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
-         lexer="text"),
+         lexer="text",
+         why="Pacemaker turns the agent name into a path and runs it, so "
+             "a name with '/' or '..' runs any program; crm would do so "
+             "on the node too."),
     Code("CRM006", "error", "The statement cannot be split into words",
          bad="primitive web ocf:heartbeat:apache params "
              "configfile='/etc/apache2.conf",
@@ -83,7 +92,10 @@ CODES = CodeBook(
          "Resource agent name with a path in it (refused)",
          bad="primitive vip ocf:../../../tmp:IPaddr2 params ip=10.0.0.11",
          good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11",
-         lexer="text"),
+         lexer="text",
+         why="Pacemaker turns the agent name into a path and runs it, so "
+             "a name with '/' or '..' runs any program; crm would do so "
+             "on the node too."),
     Code("CRM101", "warning",
          "Master/slave resources are promotable clones now",
          bad="ms galera-master galera meta master-max=3",

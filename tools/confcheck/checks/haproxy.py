@@ -268,7 +268,10 @@ CODES = CodeBook(
     Code("HAP090", "warning",
          "Directive that runs code or reads a node's file: not checked",
          bad="global\n  lua-load /etc/haproxy/cors.lua\n",
-         good="global\n  log /dev/log local0\n", lexer="haproxy"),
+         good="global\n  log /dev/log local0\n", lexer="haproxy",
+         why="haproxy -c would run the script (as whoever runs confcheck) "
+             "or read the node's file; the directive and what uses it stay "
+             "unchecked, so check the script on its own."),
 )
 # Codes that stand in for haproxy -c when it cannot run.
 STRUCTURAL = frozenset({"HAP010", "HAP011", "HAP012", "HAP013", "HAP014",

@@ -122,7 +122,10 @@ CODES = CodeBook(
     Code("KAL090", "warning",
          "include not followed: the included file is not checked",
          bad="include /etc/keepalived/conf.d/*.conf\n" + _INSTANCE + _VIPS,
-         good=_INSTANCE + _VIPS),
+         good=_INSTANCE + _VIPS,
+         why="keepalived -t runs as root and echoes lines of an included "
+             "file, so following includes could show any file of the "
+             "machine; check the included files on their own."),
     Code("KAL010", "error", "Unbalanced braces",
          bad="global_defs {\n  router_id controller1\n}}\n",
          good="global_defs {\n  router_id controller1\n}\n"),

@@ -88,7 +88,10 @@ CODES = CodeBook(
          bad="pcs resource create vip ocf:../../../tmp:IPaddr2 "
              "ip=10.0.0.11",
          good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11",
-         lexer="shell"),
+         lexer="shell",
+         why="Pacemaker turns the agent name into a path and runs it, so "
+             "a name with '/' or '..' runs any program; pcs would do so "
+             "on the node too."),
     Code("PCS101", "error", "--clone was replaced by the clone keyword",
          bad="pcs resource create lb-haproxy systemd:haproxy --clone",
          good="pcs resource create lb-haproxy systemd:haproxy clone "

@@ -71,7 +71,10 @@ CODES = CodeBook(
          good="net.ipv4.ip_forward = 1\n", lexer="ini"),
     Code("SYS090", "error", "Key that names a path, not a parameter",
          bad="net/../../../etc/hostname = 1\n",
-         good="net.ipv4.ip_forward = 1\n", lexer="ini"),
+         good="net.ipv4.ip_forward = 1\n", lexer="ini",
+         why="A key names a file below /proc/sys; one that leaves it is a "
+             "mistake or an attempt to reach another file, and is not "
+             "looked up."),
 )
 # A parameter file holds a few numbers or a short string; reading more
 # (a key that globs into /proc/sys/.../something huge) is never needed.
