@@ -69,7 +69,9 @@ def assert_sane(text: str, path: str, kind: str) -> None:
     took = time.monotonic() - start
     assert took < BOUND_S, f"{kind}: {took:.1f} s on {len(text)} chars"
     assert not confcheck.has_internal_error(findings), findings
-    lines = max(1, len(text.splitlines()))
+    # Python's lines, or the tools' ("\n" only), whichever are more.
+    lines = max(1, len(text.splitlines()),
+                text.count("\n") + (not text.endswith("\n")))
     for finding in findings:
         assert 0 <= finding.line <= lines, finding
         assert finding.severity in ("error", "warning")
@@ -151,4 +153,21 @@ def test_mutated_tree_files_give_findings_not_crashes():
         text = texts[path]
         for _ in range(rng.randrange(1, 4)):
             text = _mutate(rng, text, list(texts.values()))
+        assert_sane(text, os.path.relpath(path, EXAMPLES), kind)
+
+
+REAL_TOOL_KINDS = ("haproxy", "keepalived", "corosync", "shell")
+REAL_MUTATIONS = 24
+
+
+def test_mutated_tree_files_with_the_real_tools(monkeypatch):
+    """A few mutations through the fast tools too (sandbox, netns, the
+    tools' own messages): no crash, no hang, every line in range."""
+    monkeypatch.delenv("CONFCHECK_EXTERNAL", raising=False)
+    files = [(p, k) for p, k in _tree_files() if k in REAL_TOOL_KINDS]
+    texts = {path: confcheck.read_text(path) for path, _ in files}
+    rng = random.Random(20261206)
+    for _ in range(REAL_MUTATIONS):
+        path, kind = rng.choice(files)
+        text = _mutate(rng, texts[path], list(texts.values()))
         assert_sane(text, os.path.relpath(path, EXAMPLES), kind)

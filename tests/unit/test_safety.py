@@ -436,3 +436,15 @@ def test_corosync_t_never_writes_the_named_log_file(tmp_path, monkeypatch):
             "quorum {\n  provider: corosync_votequorum\n}\n")
     confcheck.check_text(text, "corosync.conf", "corosync")
     assert not log.exists()
+
+
+def test_a_line_past_the_end_names_the_last_line(monkeypatch):
+    module = kinds.checker("hosts")
+
+    def past_the_end(text, path):
+        return [module.CODES.finding(path, 9, next(iter(module.CODES)).code,
+                                     "end of file")]
+
+    monkeypatch.setattr(module, "check", past_the_end)
+    found = confcheck.check_text("10.0.0.12 controller1\n", "hosts", "hosts")
+    assert [f.line for f in found] == [1]

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator
 
@@ -135,7 +136,13 @@ def check_text(text: str, path: str, kind: str) -> list[Finding]:
         logging.getLogger(__name__).debug(
             "the %s checker failed on %s", kind, path, exc_info=True)
         return [internal_error(path, f"{kind} checker", exc)]
-    return sorted(set(findings))
+    # A tool may number one line past the end (end of file) or count
+    # only "\n" where Python also splits at form feeds and U+2028: a
+    # finding always names a line the file has, for editors and Sphinx.
+    last = max(len(text.splitlines()),
+               text.count("\n") + (not text.endswith("\n")))
+    return sorted({f if f.line <= last else dataclasses.replace(f, line=last)
+                   for f in findings})
 
 
 def check_file(path: str, kind: str | None = None) -> list[Finding]:
