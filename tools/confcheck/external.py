@@ -283,7 +283,7 @@ def _in_root(value: str, root: str) -> str:
 
 
 def _command(argv: list[str], prefix: list[str], cwd: str | None,
-             env: dict[str, str], ids: tuple[int, int] | None
+             env: dict[str, str], ids: tuple[int, int] | None, tool: str
              ) -> tuple[list[str], str | None, dict[str, str],
                         dict[str, str], tuple[int, int] | None]:
     """(final argv, cwd, env, in-root -> host paths, ids Popen drops to).
@@ -300,7 +300,7 @@ def _command(argv: list[str], prefix: list[str], cwd: str | None,
         head = [shutil.which("chroot") or "/usr/sbin/chroot"]
         if ids is not None:
             head.append(f"--userspec={ids[0]}:{ids[1]}")
-            groups = _group_ids(os.path.basename(argv[0]), root)
+            groups = _group_ids(tool, root)
             head.append("--groups=" + ",".join(
                 map(str, groups or [ids[1]])))
         head.append(root)
@@ -319,9 +319,11 @@ def _command(argv: list[str], prefix: list[str], cwd: str | None,
 
 def _spawn(argv: list[str], *, cwd: str | None, env: dict[str, str] | None,
            prefix: list[str] | None, privileged: bool, stdin_pipe: bool,
-           text: bool) -> tuple[subprocess.Popen, dict[str, str]]:
-    """Start argv sandboxed (see the module docstring)."""
-    name = os.path.basename(argv[0])
+           text: bool, tool: str | None = None
+           ) -> tuple[subprocess.Popen, dict[str, str]]:
+    """Start argv sandboxed (see the module docstring); tool names the
+    tool for TOOL_GROUPS when argv[0] is its interpreter."""
+    name = tool or os.path.basename(argv[0])
     full_env = child_environment()
     if cwd is not None:
         # Tools written in Python (crmsh) insist on a writable home.
@@ -329,7 +331,7 @@ def _spawn(argv: list[str], *, cwd: str | None, env: dict[str, str] | None,
     full_env.update(env or {})
     ids = None if privileged else _unprivileged()
     final, cwd, full_env, back, user = _command(
-        argv, list(prefix or ()), cwd, full_env, ids)
+        argv, list(prefix or ()), cwd, full_env, ids, name)
     if ids is not None:
         _hand_over(ids)
     if cwd is None:
@@ -416,35 +418,39 @@ class Session:
         self._buffer = b""
 
     def call(self, words: list[str], *, cwd: str,
+             env: dict[str, str] | None = None,
              timeout: float = DEFAULT_TIMEOUT
              ) -> subprocess.CompletedProcess[str]:
-        """Run one command (words) in cwd: one JSON line out, one JSON
-        line ``[status, stdout, stderr]`` back. One caller at a time."""
+        """Run one command (words) in cwd with env added: one JSON line
+        out, one JSON line ``[status, stdout, stderr]`` back. One caller
+        at a time."""
         timeout = _timeout(timeout)
         with self.lock:
             if self.broken:
                 raise ExternalToolError(f"{self.name} stopped")
             try:
-                return self._call(words, cwd, timeout)
+                return self._call(words, cwd, env or {}, timeout)
             except ExternalToolError:
                 # Unknown state (a command still running): never reuse.
                 self.broken = True
                 _kill(self.proc)
                 raise
 
-    def _call(self, words: list[str], cwd: str, timeout: float
-              ) -> subprocess.CompletedProcess[str]:
+    def _call(self, words: list[str], cwd: str, env: dict[str, str],
+              timeout: float) -> subprocess.CompletedProcess[str]:
         if self.ids is not None:
             _hand_over(self.ids)  # this file's scratch directory
         back = dict(self.back)
         root = tool_root()
         if root is not None:
-            for value in [*words, cwd]:
+            for value in [*words, cwd, *env.values()]:
                 if root + "/" in value:
                     back[_in_root(value, root)] = value
             words = [_in_root(w, root) for w in words]
             cwd = _in_root(cwd, root)
-        request = json.dumps({"argv": words, "cwd": cwd}).encode()
+            env = {k: _in_root(v, root) for k, v in env.items()}
+        request = json.dumps({"argv": words, "cwd": cwd,
+                              "env": env}).encode()
         try:
             self.proc.stdin.write(request + b"\n")
             self.proc.stdin.flush()
@@ -521,7 +527,7 @@ def shared_session(name: str, files: dict[str, str],
         ids = _unprivileged()
         proc, back = _spawn(command(directory), cwd=directory, env=None,
                             prefix=None, privileged=False, stdin_pipe=True,
-                            text=False)
+                            text=False, tool=name)
         _sessions[(name, root)] = Session(proc, back, name, ids)
         return _sessions[(name, root)]
 

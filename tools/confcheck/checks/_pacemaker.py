@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import os
 import re
+import subprocess
+from collections.abc import Callable
 
 from confcheck import external
 
@@ -145,6 +147,49 @@ def new_cib(directory: str, cibadmin: str, stonith_enabled: bool) -> str:
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(xml)
     return path
+
+
+# Runs pcs's and crm's commands in one process each (_tool_session.py).
+SESSION_DRIVER = os.path.join(os.path.dirname(__file__),
+                              "_tool_session.py")
+Runner = Callable[..., subprocess.CompletedProcess]
+
+
+def _interpreter(tool: str) -> list[str] | None:
+    """The Python interpreter (and flags) tool's script starts with."""
+    try:
+        with open(tool, "rb") as fh:
+            first = fh.read(256).split(b"\n", 1)[0].decode("ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    words = first[2:].split() if first.startswith("#!") else []
+    if not words or "python" not in os.path.basename(words[0]):
+        return None
+    root = external.tool_root()
+    if root is not None and words[0].startswith("/"):
+        words[0] = root + words[0]
+    return words
+
+
+def runner(tool: str, tmp: str) -> Runner:
+    """run(args, env=None, timeout=...) running tool with args in tmp.
+
+    pcs and crm spend most of a call importing themselves, so when the
+    tool is a Python script one session per confcheck process serves
+    every command of every file; otherwise each is a process of its own.
+    """
+    interpreter = _interpreter(tool)
+    name = os.path.basename(tool)
+    if interpreter is None or name not in ("pcs", "crm"):
+        return lambda args, env=None, timeout=TIMEOUT: external.run(
+            [tool, *args], cwd=tmp, env=env, timeout=timeout)
+    session = external.shared_session(
+        name, {"tool_session.py": SESSION_DRIVER},
+        lambda directory: [*interpreter,
+                           os.path.join(directory, "tool_session.py"),
+                           name])
+    return lambda args, env=None, timeout=TIMEOUT: session.call(
+        list(args), cwd=tmp, env=env, timeout=timeout)
 
 
 def scratch_dir():

@@ -207,10 +207,10 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
         with pm.scratch_dir() as tmp:
             cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
             env = {"CIB_file": cib}
+            run = pm.runner(tools["crm"], tmp)
             pending = list(replay)
             while pending:   # each run consumes at least one statement
-                pending = pending[batch.run(pending, tools["crm"], tmp,
-                                            env):]
+                pending = pending[batch.run(pending, run, tmp, env):]
             values = pm.values_by_line(replay)
             ids = {w[1]: line for line, w in reversed(replay)
                    if w[0] in CREATES and len(w) > 1}
@@ -242,8 +242,8 @@ class _Batch:
         self.failed: set[str] = set()  # ids crm refused to create
         self.echoes: set[int] = set()  # lines that only hit such ids
 
-    def run(self, pending: list[tuple[int, tuple[str, ...]]], crm: str,
-            tmp: str, env: dict[str, str]) -> int:
+    def run(self, pending: list[tuple[int, tuple[str, ...]]],
+            crm: pm.Runner, tmp: str, env: dict[str, str]) -> int:
         """Replay pending; return how many statements crm got through."""
         owner: list[tuple[int, tuple[str, ...], bool]] = [(0, (), True)]
         for line, words in pending:
@@ -252,9 +252,8 @@ class _Batch:
         with open(script, "w", encoding="utf-8") as fh:
             fh.write("configure\n" + "".join(
                 f"{shlex.join(w)}\ncommit\n" for _, w in pending))
-        proc = external.run([crm, "-F", "-R", "-f", script], cwd=tmp,
-                            env=env,
-                            timeout=pm.TIMEOUT + 3 * len(pending))
+        proc = crm(["-F", "-R", "-f", script], env=env,
+                   timeout=pm.TIMEOUT + 3 * len(pending))
         errors: dict[int, list[str]] = {}
         current = 0
         for text in pm.clean(proc.stdout + "\n" + proc.stderr):

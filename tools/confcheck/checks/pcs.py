@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 
 from confcheck import external
 from confcheck.checks import _pacemaker as pm
@@ -268,46 +267,6 @@ def _inverted_colocation(words: tuple[str, ...],
     return None
 
 
-# Runs pcs's commands in one process per file (see _pcs_session.py).
-SESSION_DRIVER = os.path.join(os.path.dirname(__file__), "_pcs_session.py")
-
-Runner = Callable[[list[str]], "external.subprocess.CompletedProcess[str]"]
-
-
-def _interpreter(pcs: str) -> list[str] | None:
-    """The Python interpreter (and flags) pcs's script starts with."""
-    try:
-        with open(pcs, "rb") as fh:
-            first = fh.read(256).split(b"\n", 1)[0].decode("ascii")
-    except (OSError, UnicodeDecodeError):
-        return None
-    words = first[2:].split() if first.startswith("#!") else []
-    if not words or "python" not in os.path.basename(words[0]):
-        return None
-    root = external.tool_root()
-    if root is not None and words[0].startswith("/"):
-        words[0] = root + words[0]
-    return words
-
-
-def _runner(pcs: str, tmp: str) -> Runner:
-    """A function running one pcs command (its arguments) in tmp.
-
-    pcs spends most of a call importing itself, so when it is a Python
-    script one session (per confcheck process) serves every command;
-    otherwise each command is a pcs process of its own.
-    """
-    interpreter = _interpreter(pcs)
-    if interpreter is None:
-        return lambda args: external.run([pcs, *args], timeout=pm.TIMEOUT,
-                                         cwd=tmp)
-    pcs_session = external.shared_session(
-        "pcs", {"pcs_session.py": SESSION_DRIVER},
-        lambda directory: [*interpreter,
-                           os.path.join(directory, "pcs_session.py")])
-    return lambda args: pcs_session.call(args, cwd=tmp, timeout=pm.TIMEOUT)
-
-
 def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
             tools: dict[str, str], skipped: set[str]) -> list[Finding]:
     """Run each command against one scratch CIB, then crm_verify it."""
@@ -318,7 +277,7 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
     try:
         with pm.scratch_dir() as tmp:
             cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
-            run = _runner(tools["pcs"], tmp)
+            run = pm.runner(tools["pcs"], tmp)
             for line, words in replay:
                 created = _created(words)
                 for ident in created:
@@ -337,7 +296,8 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
     return findings
 
 
-def _run_one(path: str, line: int, words: tuple[str, ...], run: Runner,
+def _run_one(path: str, line: int, words: tuple[str, ...],
+             run: pm.Runner,
              cib: str, tmp: str, failed: set[str],
              findings: list[Finding]) -> bool:
     """Replay one command; append its findings; False if pcs refused."""
@@ -346,7 +306,7 @@ def _run_one(path: str, line: int, words: tuple[str, ...], run: Runner,
                 os.path.join(tmp, "corosync.conf")]
     else:
         argv = ["-f", cib, *words]
-    proc = run(argv)
+    proc = run(argv, timeout=pm.TIMEOUT)
     errors, warnings = _messages(proc.stderr)
     if proc.returncode != 0 and any(NOT_ON_A_FILE.search(e)
                                     for e in errors):
@@ -357,7 +317,7 @@ def _run_one(path: str, line: int, words: tuple[str, ...], run: Runner,
             findings.append(CODES.finding(
                 path, line, "PCS004", f"agent {agent} is not installed on "
                 "this machine; its options were not checked"))
-        proc = run([*argv, "--force"])
+        proc = run([*argv, "--force"], timeout=pm.TIMEOUT)
         errors, warnings = _messages(proc.stderr)
         warnings = [w for w in warnings if not pm.FORCED_NOISE.search(w)]
     for warning in warnings:

@@ -9,60 +9,93 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""pcs for many commands: imported once, each command in a fresh fork.
+"""pcs or crm for many commands: imported once, each in a fresh fork.
 
-Run by pcs's own interpreter (the one its script names), never imported
-by confcheck: reads one JSON object per line on standard input,
-``{"argv": [pcs arguments], "cwd": directory}``, and answers one JSON
-line ``[status, stdout, stderr]`` per command, as ``pcs ARGS`` run in
-that directory would exit and print. Importing pcs takes most of a pcs
+``python3 _tool_session.py pcs|crm``, run by the tool's own interpreter
+(the one its script names), never imported by confcheck: reads one JSON
+object per line on standard input, ``{"argv": [arguments], "cwd":
+directory, "env": {name: value}}``, and answers one JSON line ``[status,
+stdout, stderr]`` per command, as the tool run with those arguments in
+that directory would exit and print. Importing the tool takes most of a
 call; forking after the import keeps every command's state (pcs caches
 reports and runners per process) as separate as separate runs.
 """
 
 import json
+import logging
 import os
 import sys
-
-import pcs.app
 
 OUTPUTS = ("stdout.txt", "stderr.txt")
 
 
-def _child(argv, cwd):
-    """Run one pcs command in this (forked) process and exit with it."""
+def _pcs():
+    import pcs.app
+    return pcs.app.main
+
+
+def _crm():
+    # What /usr/sbin/crm does before main.run(), which reads sys.argv.
+    from crmsh import log
+    log.setup_logging()
+    from crmsh import main as crm_main
+
+    def run(argv):
+        sys.argv = ["crm", *argv]
+        sys.exit(crm_main.run())
+
+    return run
+
+
+TOOLS = {"pcs": _pcs, "crm": _crm}
+
+
+def _child(run, argv, cwd, env):
+    """Run one command in this (forked) process and exit with it.
+
+    The standard streams keep their objects (logging handlers made at
+    import hold them) and get the command's files under their descriptors.
+    """
     status = 1
     try:
         os.chdir(cwd)
+        os.environ.update(env, HOME=cwd)
+        sys.stdout.flush()
+        sys.stderr.flush()
         for fd, name in zip((1, 2), OUTPUTS, strict=True):
             out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
                           0o600)
             os.dup2(out, fd)
             os.close(out)
-        sys.stdout = open(1, "w", closefd=False)
-        sys.stderr = open(2, "w", closefd=False)
         try:
-            pcs.app.main(argv)
+            run(argv)
             status = 0
         except SystemExit as exc:
             status = exc.code if isinstance(exc.code, int) else (
                 0 if exc.code is None else 1)
-        sys.stdout.flush()
-        sys.stderr.flush()
     finally:
-        # Never back into main()'s loop, whatever pcs raised (its
-        # traceback is on the command's stderr).
+        # Never back into main()'s loop, whatever the tool raised (its
+        # traceback is on the command's stderr); flush what it buffered.
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__,
+                       sys.__stderr__):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
         os._exit(status)
 
 
 def main():
+    run = TOOLS[sys.argv[1]]()
     for line in sys.stdin:
         request = json.loads(line)
         argv = [str(word) for word in request["argv"]]
         cwd = str(request["cwd"])
+        env = {str(k): str(v) for k, v in request.get("env", {}).items()}
         pid = os.fork()
         if pid == 0:
-            _child(argv, cwd)
+            _child(run, argv, cwd, env)
         _, status = os.waitpid(pid, 0)
         answer = [os.waitstatus_to_exitcode(status)]
         for name in OUTPUTS:
