@@ -1,6 +1,9 @@
 #!/bin/bash
 # Install the system packages that bindep.txt lists for the given profiles
-# (default: test pdf). Idempotent: when nothing is missing it only checks.
+# (default: test pdf), and for the test profile build (or reuse) the
+# Debian 13 root the functional lab runs its daemons from (tools/lab-root,
+# cached under /var/cache/haguide). Idempotent: when nothing is missing it
+# only checks.
 #
 #   tools/test-setup.sh            # test + pdf profiles
 #   tools/test-setup.sh pdf        # only the PDF toolchain
@@ -21,9 +24,27 @@ fi
 
 check() { "$bindep_venv/bin/bindep" -b -f "$top/bindep.txt" "$@" || true; }
 
+# The functional lab's root: built once per package list, then reused.
+lab_root() {
+    case " ${profiles[*]} " in *" test "*) ;; *) return 0 ;; esac
+    local started path
+    started=$(date +%s)
+    if [ "$(id -u)" -eq 0 ]; then
+        path=$("$top/tools/lab-root" ensure)
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        path=$(sudo -n "$top/tools/lab-root" ensure)
+    else
+        echo "test-setup: not root; build the lab root with:" >&2
+        echo "  sudo $top/tools/lab-root ensure" >&2
+        return 1
+    fi
+    echo "test-setup: lab root $path ($(( $(date +%s) - started )) s)"
+}
+
 missing=$(check "${profiles[@]}")
 if [ -z "$missing" ]; then
     echo "test-setup: all packages for profiles '${profiles[*]}' are installed"
+    lab_root
     exit 0
 fi
 echo "test-setup: missing packages:" $missing
@@ -70,4 +91,5 @@ if [ -n "$still" ]; then
     echo "test-setup: still missing after install:" $still >&2
     exit 1
 fi
+lab_root
 echo "test-setup: done"
