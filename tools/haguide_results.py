@@ -29,6 +29,9 @@ and no figure is ever typed by hand:
     measured side by side in the same runs.
 ``.. tested-versions::``
     the package versions, date and machine of the run.
+``:tested-version:`PACKAGE```
+    the upstream version of PACKAGE in that run (``4.0.5`` for
+    rabbitmq-server 4.0.5-6+deb13u2), for prose that names a version.
 
 Config value: ``haguide_results_file`` (path relative to the source
 directory).
@@ -39,6 +42,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -49,7 +53,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util import logging
-from sphinx.util.docutils import SphinxDirective
+from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 import haguide_charts
 
@@ -185,9 +189,14 @@ def run_summary(data: dict) -> nodes.paragraph:
     repeated = (f"; each scenario ran up to {runs} times (the tables give "
                 "the median and the worst run), in"
                 if runs > 1 else "; the whole functional suite took")
+    # The daemons run from the lab root, whatever the host; older runs
+    # used the host's packages.
+    root = (f"; daemons from the {machine['lab_root']} lab root"
+            if machine.get("lab_root", "host") != "host" else "")
     return nodes.paragraph(text=(
         f"Measured on {data['date']} on a {machine['cores']}-core machine "
-        f"(Linux {machine['kernel']}){repeated} {data['duration_s']} s."))
+        f"(Linux {machine['kernel']}{root}){repeated} "
+        f"{data['duration_s']} s."))
 
 
 def comparison_nodes(rows: list[dict]) -> list[nodes.Node]:
@@ -312,6 +321,38 @@ class TreeFilesRun(_ResultsDirective):
                  if path in run else "checked by the build only")
                 for path in every]
         return [count, _table(TREE_HEADERS, rows, (60, 40))]
+
+
+def upstream_version(version: str) -> str:
+    """A Debian version without epoch, revision and repack suffix.
+
+    1:11.8.9+ds-0+deb13u1 -> 11.8.9; 4.0.5-6+deb13u2 -> 4.0.5.
+    """
+    version = version.split(":", 1)[-1]
+    if "-" in version:
+        version = version.rsplit("-", 1)[0]
+    return re.split(r"[+~]", version)[0]
+
+
+class TestedVersion(SphinxRole):
+    """The upstream version of a package in the committed results."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        relpath = self.config.haguide_results_file
+        _rel, path = self.env.relfn2path("/" + relpath)
+        self.env.note_dependency(path)
+        try:
+            versions = load(Path(path))["versions"]
+        except ResultsError as exc:
+            logger.warning(str(exc), location=self.get_location(),
+                           type="haguide", subtype="results")
+            return [nodes.literal(text=self.text)], []
+        if self.text not in versions:
+            logger.warning(f"no tested version of package {self.text!r}",
+                           location=self.get_location(), type="haguide",
+                           subtype="results")
+            return [nodes.literal(text=self.text)], []
+        return [nodes.Text(upstream_version(versions[self.text]))], []
 
 
 def _number(value) -> bool:
@@ -541,6 +582,7 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("failover-comparison", FailoverComparison)
     app.add_directive("tested-versions", TestedVersions)
     app.add_directive("tree-files-run", TreeFilesRun)
+    app.add_role("tested-version", TestedVersion())
     return {"version": "1.0", "parallel_read_safe": True,
             "parallel_write_safe": True}
 

@@ -19,15 +19,16 @@ import time
 import pytest
 
 from harness import proc, requirements, tree
-from harness.galera import (BINARIES, SLACK, START_TIMEOUT, SUSPECT_TIMEOUT,
-                            Cluster)
+from harness.galera import (BINARIES, HOST_BINARIES, SLACK, START_TIMEOUT,
+                            SUSPECT_TIMEOUT, Cluster)
 
 pytestmark = pytest.mark.functional
 
 
 @pytest.fixture(scope="module")
 def galera(workdir, daemons, measurements):
-    requirements.require(binaries=BINARIES)
+    requirements.require(root_binaries=BINARIES,
+                         binaries=HOST_BINARIES)
     cluster = Cluster(workdir, daemons)
     figures = cluster.start()
     result = _scenario(measurements)

@@ -20,7 +20,7 @@ import urllib.parse
 
 import pytest
 
-from harness import haproxy, httpload, proc, requirements, results
+from harness import haproxy, httpload, labroot, proc, requirements, results
 
 pytestmark = pytest.mark.functional
 
@@ -40,8 +40,11 @@ def served_by(load: results.Load, name: str, since: float) -> int:
 @pytest.fixture(scope="module")
 def lb(workdir, daemons):
     """haproxy.cfg's glance_api proxy on loopback, three stand-in APIs."""
-    requirements.require(binaries=("haproxy",))
-    return haproxy.start_balancer(workdir, daemons, PROXY)
+    requirements.require(root_binaries=("haproxy",),
+                         binaries=("unshare", "nsenter"))
+    host = labroot.Host(workdir, daemons)
+    host.start()
+    return haproxy.start_balancer(workdir, daemons, PROXY, host)
 
 
 def test_haproxy_server_killed_under_load(lb, daemons, measurements):

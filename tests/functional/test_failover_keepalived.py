@@ -19,7 +19,7 @@ import time
 import pytest
 
 from harness import proc, requirements
-from harness.keepalived import BINARIES, VrrpLab
+from harness.keepalived import BINARIES, HOST_BINARIES, VrrpLab
 
 pytestmark = pytest.mark.functional
 
@@ -33,7 +33,8 @@ MASTER_DOWN = 3.6
 
 @pytest.fixture(scope="module")
 def vrrp(workdir, daemons):
-    requirements.require(binaries=BINARIES)
+    requirements.require(root_binaries=BINARIES,
+                         binaries=HOST_BINARIES)
     lab = VrrpLab(workdir, daemons)
     try:
         lab.start()

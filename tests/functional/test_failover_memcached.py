@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from harness import memcached, requirements, tree
+from harness import labroot, memcached, requirements, tree
 
 pytestmark = pytest.mark.functional
 
@@ -28,12 +28,15 @@ KEYS = 300
 @pytest.fixture(scope="module")
 def region(workdir, daemons):
     """An oslo.cache region configured by the tree's [cache] section."""
-    requirements.require(binaries=("memcached",),
+    requirements.require(root_binaries=("memcached",),
+                         binaries=("unshare", "nsenter"),
                          modules=("oslo_cache", "memcache"))
     from oslo_config import cfg
 
     import oslo_cache
-    memcached.start(daemons, workdir)
+    host = labroot.Host(workdir, daemons)
+    host.start()
+    memcached.start(daemons, workdir, host)
     conf_path = workdir / "service.conf"
     conf_path.write_text(tree.rewrite(tree.example(SERVICE_CONF),
                                       to_loopback=True))

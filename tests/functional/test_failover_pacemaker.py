@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import proc, requirements, tree
+from harness import labroot, proc, requirements, tree
 
 pytestmark = pytest.mark.functional
 
@@ -37,36 +37,48 @@ NO_SYSTEMD = re.compile(r"systemd:\S+.*(metadata|meta-data)|use --force",
 LOCATED = re.compile(r"is running on: (\S+)")
 
 
-def _pcs_replay(cib: Path, relpath: str) -> None:
+@pytest.fixture(scope="module")
+def host(workdir, daemons):
+    """The lab root's view that pcs, crmsh and the CIB tools run in."""
+    view = labroot.Host(workdir, daemons)
+    view.start()
+    return view
+
+
+def _pcs_replay(host: labroot.Host, cib: Path, relpath: str) -> None:
     """Run every pcs command of relpath against the CIB file."""
     from confcheck.checks._commands import read_commands
     for command in read_commands(tree.example(relpath)):
         assert command.error is None, command.error
         assert command.words[0] == "pcs", command.words
         argv = ["pcs", "-f", str(cib), *command.words[1:]]
-        done = proc.run(argv, timeout=60, check=False)
+        done = proc.run(host.argv(argv), timeout=60, check=False)
         if done.returncode != 0 and NO_SYSTEMD.search(done.stderr):
-            done = proc.run([*argv, "--force"], timeout=60, check=False)
+            done = proc.run(host.argv([*argv, "--force"]), timeout=60,
+                            check=False)
         assert done.returncode == 0, (
             f"{relpath}:{command.line}: {done.stderr.strip()}")
 
 
-def _crm_load(cib: Path, relpath: str) -> None:
+def _crm_load(host: labroot.Host, cib: Path, relpath: str) -> None:
     """Load relpath with crmsh (-F: see NO_SYSTEMD) into the CIB file."""
     env = {**os.environ, "CIB_file": str(cib)}
-    proc.run(["crm", "-F", "configure", "load", "update",
-              str(tree.example_path(relpath))], timeout=60, env=env)
+    # The root sees the scratch directory, not the repository.
+    copy = cib.parent / Path(relpath).name
+    copy.write_text(tree.example(relpath))
+    proc.run(host.argv(["crm", "-F", "configure", "load", "update",
+                        str(copy)]), timeout=60, env=env)
 
 
-def locate(cib: Path, resource: str) -> list[str]:
+def locate(host: labroot.Host, cib: Path, resource: str) -> list[str]:
     """Nodes the CIB's status section has resource running on."""
-    done = proc.run(["crm_resource", "--locate", "-r", resource],
+    done = proc.run(host.argv(["crm_resource", "--locate", "-r", resource]),
                     env={**os.environ, "CIB_file": str(cib)}, timeout=30)
     return sorted(LOCATED.findall(done.stdout))
 
 
 @pytest.mark.parametrize("tool", sorted(FILES))
-def test_pacemaker_files_simulated(tool, workdir, measurements):
+def test_pacemaker_files_simulated(tool, workdir, host, measurements):
     """fencing + vip-haproxy on a scratch CIB: valid, placed, failed over.
 
     The command files are applied in the guide's order to an empty CIB
@@ -79,38 +91,41 @@ def test_pacemaker_files_simulated(tool, workdir, measurements):
     when the node returns, the VIPs must stay where they are
     (resource-stickiness).
     """
-    requirements.require(binaries=(
+    requirements.require(root_binaries=(
         tool, "cibadmin", "crm_verify", "crm_simulate", "crm_resource"))
     cib = workdir / f"{tool}-cib.xml"
-    cib.write_text(proc.run(["cibadmin", "--empty"]).stdout)
+    cib.write_text(proc.run(host.argv(["cibadmin", "--empty"])).stdout)
     started = time.monotonic()
     for relpath in FILES[tool]:
-        (_pcs_replay if tool == "pcs" else _crm_load)(cib, relpath)
+        (_pcs_replay if tool == "pcs" else _crm_load)(host, cib, relpath)
     applied = time.monotonic() - started
-    verify = proc.run(["crm_verify", "-V", "-x", str(cib)], check=False)
+    verify = proc.run(host.argv(["crm_verify", "-V", "-x", str(cib)]),
+                      check=False)
     assert verify.returncode == 0, verify.stderr
     nodes = [f"--node-up={n}" for n in tree.CONTROLLERS]
     running, failed = workdir / f"{tool}-up.xml", workdir / f"{tool}-f.xml"
-    proc.run(["crm_simulate", "-x", str(cib), *nodes, "--quorum", "true",
-              "-S", "-O", str(running)])
-    assert locate(running, "lb-haproxy-clone") == list(tree.CONTROLLERS)
-    owner = locate(running, "vip")
+    proc.run(host.argv(["crm_simulate", "-x", str(cib), *nodes, "--quorum",
+                        "true", "-S", "-O", str(running)]))
+    assert locate(host, running, "lb-haproxy-clone") == list(tree.CONTROLLERS)
+    owner = locate(host, running, "vip")
     assert len(owner) == 1
-    transition = proc.run([
+    transition = proc.run(host.argv([
         "crm_simulate", "-x", str(running), f"--node-fail={owner[0]}",
-        "--quorum", "true", "-S", "-O", str(failed)]).stdout
+        "--quorum", "true", "-S", "-O", str(failed)])).stdout
     assert re.search(rf"Fence \(\w+\) {owner[0]}\b", transition), transition
-    new_owner = locate(failed, "vip")
+    new_owner = locate(host, failed, "vip")
     assert len(new_owner) == 1 and new_owner != owner
-    assert new_owner[0] in locate(failed, "lb-haproxy-clone")
+    assert new_owner[0] in locate(host, failed, "lb-haproxy-clone")
     # The fenced node returns: HAProxy starts on it again, and the VIPs'
     # resource-stickiness keeps both VIPs where they run (no failback).
     back = workdir / f"{tool}-back.xml"
-    proc.run(["crm_simulate", "-x", str(failed), f"--node-up={owner[0]}",
-              "--quorum", "true", "-S", "-O", str(back)])
-    assert owner[0] in locate(back, "lb-haproxy-clone")
-    assert locate(back, "vip") == new_owner, "the VIP moved back"
-    assert locate(back, "vip-public") == locate(failed, "vip-public")
+    proc.run(host.argv(["crm_simulate", "-x", str(failed),
+                        f"--node-up={owner[0]}", "--quorum", "true", "-S",
+                        "-O", str(back)]))
+    assert owner[0] in locate(host, back, "lb-haproxy-clone")
+    assert locate(host, back, "vip") == new_owner, "the VIP moved back"
+    assert locate(host, back, "vip-public") == locate(
+        host, failed, "vip-public")
     result = measurements.scenario(
         "pacemaker-simulated",
         title="Pacemaker: command files verified and simulated",
@@ -123,9 +138,9 @@ def test_pacemaker_files_simulated(tool, workdir, measurements):
     result.measure(f"{tool}: crm_verify exit status", verify.returncode, "",
                    bound=("==", 0))
     result.measure(f"{tool}: nodes running the HAProxy clone",
-                   len(locate(running, "lb-haproxy-clone")), "of 3",
+                   len(locate(host, running, "lb-haproxy-clone")), "of 3",
                    bound=("==", 3))
     result.measure(f"{tool}: VIP after {owner[0]} fails",
                    f"fenced, moved to {new_owner[0]}", "")
     result.measure(f"{tool}: VIP after {owner[0]} returns",
-                   f"stays on {locate(back, 'vip')[0]}", "")
+                   f"stays on {locate(host, back, 'vip')[0]}", "")

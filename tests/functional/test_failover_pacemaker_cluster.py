@@ -19,7 +19,8 @@ import time
 import pytest
 
 from harness import proc, requirements, tree
-from harness.pacemaker import BINARIES, FORMATION_TIMEOUT, PacemakerLab
+from harness.pacemaker import (BINARIES, FORMATION_TIMEOUT, HOST_BINARIES,
+                               PacemakerLab)
 
 pytestmark = pytest.mark.functional
 
@@ -31,7 +32,8 @@ AGENT_REWRITE = {"systemd:haproxy": "lsb:haproxy"}
 
 @pytest.fixture(scope="module")
 def cluster(workdir, daemons):
-    requirements.require(binaries=BINARIES)
+    requirements.require(root_binaries=BINARIES,
+                         binaries=HOST_BINARIES)
     lab = PacemakerLab(workdir, daemons)
     try:
         lab.prepare()

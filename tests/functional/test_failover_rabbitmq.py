@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
@@ -25,13 +26,15 @@ pytestmark = pytest.mark.functional
 
 MESSAGES = 200
 PUBLISH_INTERVAL = 0.02
+STREAM = "haguide-stream"
+STREAM_MESSAGES = 100
 
 
 @pytest.fixture(scope="module")
 def rabbit(workdir, daemons, measurements):
     requirements.require(binaries=("ip", "unshare", "nsenter"),
                          modules=("pika", "kombu"))
-    requirements.require(binaries=(f"{BIN}/rabbitmq-server",))
+    requirements.require(root_binaries=(f"{BIN}/rabbitmq-server",))
     lab = RabbitLab(workdir, daemons)
     try:
         lab.prepare()
@@ -39,6 +42,48 @@ def rabbit(workdir, daemons, measurements):
         yield lab
     finally:
         lab.close()
+
+
+def test_rabbitmq_4x_mirroring_and_streams(rabbit, measurements):
+    """What RabbitMQ 4.x changed: no mirroring; streams are replicated.
+
+    The classic queue mirroring policy older guides set (ha-mode all) is
+    refused by the server: 4.0 removed mirroring, so nothing can be
+    mirrored. A stream (what oslo.messaging's stream fanout uses) is
+    declared through controller1, gets a member on every node, and the
+    messages confirmed through controller1 are read back from the first
+    offset through controller3.
+    """
+    result = measurements.scenario(
+        "rabbitmq-4x", title="RabbitMQ 4.x: mirroring gone, streams",
+        description=(
+            "On the three-node cluster from rabbitmq.conf: the old "
+            "ha-mode policy is set, then a stream is declared, written "
+            "through controller1 and read through controller3."),
+        test="test_rabbitmq_4x_mirroring_and_streams")
+    policy = rabbit.ctl("controller1", "set_policy", "haguide-ha",
+                        "^haguide-classic$", '{"ha-mode":"all"}',
+                        check=False)
+    output = policy.stdout + policy.stderr
+    assert policy.returncode != 0, output
+    assert "ha-mode" in output, output
+    result.measure("classic mirroring policy (ha-mode all)",
+                   "refused by the server", "")
+    rabbit.client("stream", "stream", hosts=rabbit.hosts, queue=STREAM,
+                  count=STREAM_MESSAGES, **rabbit.credentials())
+    streamed = rabbit.client_result("stream", timeout=90)
+    status = rabbit.ctl("controller2", "list_queues", "name", "type",
+                        "members", "--formatter", "json")
+    queues = {q["name"]: q for q in json.loads(status.stdout)}
+    assert queues[STREAM]["type"] == "stream", queues[STREAM]
+    members = queues[STREAM]["members"]
+    result.measure("stream members", len(members), "nodes",
+                   bound=("==", len(tree.CONTROLLERS)))
+    result.measure("stream messages read through another node",
+                   len(streamed["read"]),
+                   f"of {len(streamed['confirmed'])}",
+                   bound=("==", STREAM_MESSAGES))
+    assert streamed["read"] == streamed["confirmed"]
 
 
 def test_rabbitmq_quorum_leader_killed(rabbit, daemons, measurements):

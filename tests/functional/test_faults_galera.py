@@ -40,7 +40,8 @@ REJECTED = "WSREP has not yet prepared node"
 
 @pytest.fixture(scope="module")
 def cluster(workdir, daemons):
-    requirements.require(binaries=(*galera.BINARIES, *faults.BINARIES))
+    requirements.require(root_binaries=galera.BINARIES, binaries=(
+        *galera.HOST_BINARIES, *faults.BINARIES))
     lab = netns.Lab("gl", daemons)
     nodes = galera.Cluster(workdir, daemons, lab)
     try:

@@ -40,7 +40,7 @@ def rabbit(workdir, daemons):
     requirements.require(binaries=("ip", "unshare", "nsenter",
                                    *faults.BINARIES),
                          modules=("pika", "kombu"))
-    requirements.require(binaries=(f"{rabbitmq.BIN}/rabbitmq-server",))
+    requirements.require(root_binaries=(f"{rabbitmq.BIN}/rabbitmq-server",))
     lab = rabbitmq.RabbitLab(workdir, daemons)
     try:
         lab.prepare()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import netns, proc, requirements
+from harness import labroot, netns, proc, requirements
 
 pytestmark = pytest.mark.functional
 
@@ -38,7 +38,8 @@ def test_lab_is_isolated_and_removed(daemons):
     no new link in the root namespace while the lab runs, no namespace
     left afterwards, and each node has its own hostname and PID 1.
     """
-    requirements.require(binaries=("ip", "unshare", "nsenter", "ping"))
+    requirements.require(binaries=("ip", "unshare", "nsenter", "ping"),
+                         root_binaries=("hostname", "ps"))
     links, spaces = _root_links(), _namespaces()
     lab = netns.Lab("ht", daemons)
     try:
@@ -51,6 +52,13 @@ def test_lab_is_isolated_and_removed(daemons):
         lab.boot("controller1", "controller1")
         assert lab.run_in("controller1", ["hostname"]).stdout.strip() == (
             "controller1")
+        # The node runs from the Debian 13 lab root, the host's file
+        # system stays reachable for host=True programs.
+        debian = lab.run_in("controller1", ["cat", "/etc/debian_version"])
+        assert debian.stdout.strip() == labroot.debian_version()
+        assert debian.stdout.split(".")[0] == "13", debian.stdout
+        assert lab.run_in("controller1", ["test", "-d", str(labroot.path())],
+                          host=True, check=False).returncode == 0
         pids = lab.run_in("controller1", ["ps", "-e", "-o", "pid="]).stdout
         # Only PID 1 (the node's init), its sleep, and ps itself.
         assert len(pids.split()) <= 4 and "1" in pids.split()

@@ -51,7 +51,7 @@ KILL_AFTER = 10.0
 def cluster(workdir, daemons):
     """The tree's three RabbitMQ nodes plus the OpenStack venv's agents."""
     requirements.require(binaries=("ip", "unshare", "nsenter", "curl"))
-    requirements.require(binaries=(f"{rabbitmq.BIN}/rabbitmq-server",))
+    requirements.require(root_binaries=(f"{rabbitmq.BIN}/rabbitmq-server",))
     venv = openstack.venv()
     rabbit = rabbitmq.RabbitLab(workdir, daemons)
     try:

@@ -43,7 +43,8 @@ class NoAnswer(Exception):
 
 @pytest.fixture(scope="module")
 def vrrp(workdir, daemons):
-    requirements.require(binaries=(*keepalived.BINARIES, *faults.BINARIES))
+    requirements.require(root_binaries=keepalived.BINARIES, binaries=(
+        *keepalived.HOST_BINARIES, *faults.BINARIES))
     lab = keepalived.VrrpLab(workdir, daemons)
     try:
         lab.start()

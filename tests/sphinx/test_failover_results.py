@@ -33,6 +33,8 @@ def test_results_rendered_from_the_json(app, warning):
     assert "0.1 s" in html
     assert "test_memcached_server_killed" in html
     assert "1.6.18-1+deb12u1" in html
+    # The role gives the upstream version only.
+    assert "The run used memcached 1.6.18." in html
     assert "2-core machine" in html
     assert "up to 3 times" in html
     # A repeated scenario: median, worst with the number of runs.
@@ -63,6 +65,17 @@ def test_tree_files_run_counted_from_the_results(app):
     assert html.count("run by the functional tests<") == 1
     assert html.count("checked by the build only") == len(every) - 1
     assert "memcached.conf" not in html
+
+
+@pytest.mark.parametrize("debian, upstream", [
+    ("1:11.8.9+ds-0+deb13u1", "11.8.9"),
+    ("4.0.5-6+deb13u2", "4.0.5"),
+    ("1:2.3.3-1", "2.3.3"),
+    ("5.0.0~rc1-1", "5.0.0"),
+    ("1.6.38", "1.6.38"),
+])
+def test_upstream_version(debian, upstream):
+    assert haguide_results.upstream_version(debian) == upstream
 
 
 def test_publish_refuses_a_malformed_file(tmp_path):

@@ -27,6 +27,9 @@ publish_for: publish numbered persistent messages (from args["first"])
   only; a failure is followed by one reconnect attempt per interval.
   Prints confirmed and failed numbers with the time (s from the start)
   each outcome was known.
+stream: declare a stream through the first host, publish numbered
+  messages with confirms, then read them back from the first offset
+  through the last host. Prints the confirmed and read numbers.
 failover: connect with kombu to the URL list built from transport_url,
   round-robin, bounded retries. Prints the broker that answered and the
   time it took.
@@ -158,6 +161,40 @@ def consume(args):
     raise SystemExit("could not consume")
 
 
+def stream(args):
+    hosts, queue = args["hosts"], args["queue"]
+    conn, _, _ = _connect(hosts[:1], args["user"], args["password"])
+    channel = conn.channel()
+    channel.queue_declare(queue, durable=True,
+                          arguments={"x-queue-type": "stream"})
+    channel.confirm_delivery()
+    confirmed = []
+    for number in range(1, args["count"] + 1):
+        channel.basic_publish("", queue, str(number).encode(),
+                              pika.BasicProperties(delivery_mode=2))
+        confirmed.append(number)
+    conn.close()
+    conn, host, _ = _connect(hosts[-1:], args["user"], args["password"])
+    channel = conn.channel()
+    # A stream is read by a consumer with a prefetch limit and an offset;
+    # basic_get is refused.
+    channel.basic_qos(prefetch_count=100)
+    read = []
+    deadline = time.monotonic() + 30
+    for method, _props, body in channel.consume(
+            queue, arguments={"x-stream-offset": "first"},
+            inactivity_timeout=5):
+        if method is None or time.monotonic() > deadline:
+            break
+        read.append(int(body))
+        channel.basic_ack(method.delivery_tag)
+        if len(read) >= len(confirmed):
+            break
+    channel.cancel()
+    conn.close()
+    return {"confirmed": confirmed, "read": read, "host": host}
+
+
 def failover(args):
     import kombu
     started = time.monotonic()
@@ -173,8 +210,8 @@ def failover(args):
 def main():
     action, args = sys.argv[1], json.loads(sys.argv[2])
     print(json.dumps({"publish": publish, "publish_for": publish_for,
-                      "consume": consume, "failover": failover}[action](
-                          args)))
+                      "consume": consume, "stream": stream,
+                      "failover": failover}[action](args)))
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ tree, bootstraps controller1, joins the others by SST, starts the health
 check behind xinetd and HAProxy's galera proxy, and returns the start-up
 figures. Node wraps one mariadbd (start, sql, status, wait_synced,
 recover); Writer is a client inserting numbered rows through the VIP as
-nova.conf's database user. The daemons are stopped by the fixture's
-proc.Daemons.
+nova.conf's database user. Every MariaDB, xinetd and HAProxy process,
+and the mariadb client, runs from the Debian 13 lab root (a
+labroot.Host per node in a lab, one on the host's loopback otherwise).
+The daemons are stopped by the fixture's proc.Daemons.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from __future__ import annotations
 import configparser
 import itertools
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -35,12 +36,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import haproxy, netns, proc, requirements, tree
+from harness import haproxy, labroot, netns, proc, tree
 
-# Binaries Cluster needs (for requirements.require).
+# Binaries Cluster needs (for requirements.require): from the lab root,
+# and curl on the host as the health check's client.
 BINARIES = (
-    "mariadbd", "mariadb", "mariadb-install-db", "mariabackup", "socat",
-    "galera_recovery", "xinetd", "haproxy", "curl")
+    "mariadbd", "mariadb", "mariadb-install-db", "mariadb-backup", "socat",
+    "galera_recovery", "xinetd", "haproxy")
+HOST_BINARIES = ("curl", "unshare", "nsenter")
 
 GALERA_CNF = "controller/etc/mysql/mariadb.conf.d/60-galera.cnf"
 HEALTH_SCRIPT = "controller/usr/local/bin/galera-healthcheck.sh"
@@ -114,10 +117,13 @@ class Node:
         self.cnf = self.dir / "my.cnf"
         # galera-healthcheck.sh's drain switch for this node.
         self.drain_file = self.dir / "drained"
+        # The lab root's view the node's programs run in (Cluster.start):
+        # the node's own in its namespace, or the loopback lab's.
+        self.host: labroot.Host | None = None
 
     def argv(self, argv: list[str]) -> list[str]:
-        """argv run where this node's network is."""
-        return self.lab.exec_argv(self.name, argv) if self.lab else argv
+        """argv run from the lab root, where this node's network is."""
+        return self.host.argv(argv)
 
     def write_config(self) -> None:
         self.dir.mkdir(parents=True)
@@ -127,18 +133,18 @@ class Node:
         self.cnf.write_text(NODE_PATHS.format(dir=self.dir) + tree.rewrite(
             tree.node_file(GALERA_CNF, self.name), rewrite,
             to_loopback=self.lab is None))
-        shutil.chown(self.dir, "mysql", "mysql")
-        shutil.chown(self.dir / "data", "mysql", "mysql")
+        labroot.chown(self.dir, "mysql")
+        labroot.chown(self.dir / "data", "mysql")
 
     def start(self, *extra: str) -> None:
         self.daemons.start(f"{self.name}-db", self.argv([
-            requirements.which("mariadbd"), f"--defaults-file={self.cnf}",
-            *extra]))
+            "mariadbd", f"--defaults-file={self.cnf}", *extra]))
 
     def sql(self, statement: str, check: bool = True) -> str:
-        done = proc.run([
+        done = proc.run(self.argv([
             "mariadb", f"--defaults-file={self.cnf}", "-uroot", "-N", "-B",
-            "--connect-timeout=2", "-e", statement], timeout=15, check=check)
+            "--connect-timeout=2", "-e", statement]), timeout=15,
+            check=check)
         return done.stdout.strip() if done.returncode == 0 else ""
 
     def status(self) -> dict[str, str]:
@@ -165,22 +171,25 @@ class Node:
 
     def recover(self) -> str:
         """The guide's galera_recovery: the position from InnoDB's log."""
-        out = proc.run(["galera_recovery", f"--defaults-file={self.cnf}"],
-                       timeout=60).stdout
+        out = proc.run(self.argv([
+            "galera_recovery", f"--defaults-file={self.cnf}"]),
+            timeout=60).stdout
         return RECOVERED.search(out).group(1)
 
 
 class Writer(threading.Thread):
     """Inserts numbered rows through the VIP as nova.conf's DB user."""
 
-    def __init__(self, url: str, ids: Iterator[int],
-                 prefix: list[str] | None = None):
+    def __init__(self, url: str, ids: Iterator[int], prefix: list[str], *,
+                 loopback: bool):
         super().__init__(daemon=True)
-        # prefix (ip netns exec CLIENT) runs the client in the lab, where
-        # the tree's addresses are real; without it they map to loopback.
-        parsed = urllib.parse.urlsplit(url if prefix else tree.loopback(url))
+        # prefix runs the lab root's client where the writer belongs: in
+        # the client namespace of a lab, where the tree's addresses are
+        # real, or on the host, where they map to loopback.
+        parsed = urllib.parse.urlsplit(tree.loopback(url) if loopback
+                                       else url)
         self.argv = [
-            *(prefix or []), "mariadb", "--defaults-file=/dev/null", "-h",
+            *prefix, "mariadb", "--defaults-file=/dev/null", "-h",
             parsed.hostname,
             "-P", str(parsed.port or 3306), "-u", parsed.username,
             f"-p{parsed.password}", "--connect-timeout=2", "-N", "-B",
@@ -248,6 +257,7 @@ class Cluster:
     def __init__(self, workdir: Path, daemons: proc.Daemons,
                  lab: netns.Lab | None = None):
         self.root = workdir / "galera"
+        self.workdir = workdir
         self.daemons = daemons
         self.lab = lab
         self.nodes = {n: Node(n, self.root, daemons, lab)
@@ -257,12 +267,28 @@ class Cluster:
         # Row ids shared by every writer, so no two inserts collide.
         self.ids = itertools.count(1)
 
-    def _client(self, argv: list[str]) -> list[str]:
-        return self.lab.exec_argv("client", argv) if self.lab else argv
-
     def writer(self) -> Writer:
-        return Writer(self.url, self.ids,
-                      self._client([]) if self.lab else None)
+        return Writer(self.url, self.ids, self.client.argv([]),
+                      loopback=self.lab is None)
+
+    def _start_views(self) -> None:
+        """The lab root's views: one per node and the client's in a lab,
+        one shared on loopback."""
+        if self.lab is None:
+            self.client = labroot.Host(self.workdir, self.daemons,
+                                       "galera-root")
+            self.client.start()
+            for node in self.nodes.values():
+                node.host = self.client
+            return
+        for name in (*self.nodes, "client"):
+            view = labroot.Host(self.workdir, self.daemons, f"{name}-root",
+                                netns=self.lab.ns(name))
+            view.start()
+            if name in self.nodes:
+                self.nodes[name].host = view
+            else:
+                self.client = view
 
     def _setup_lab(self) -> None:
         nodes = {n: {"eth0": tree.address(n)} for n in tree.CONTROLLERS}
@@ -275,12 +301,14 @@ class Cluster:
     def start(self) -> dict[str, float]:
         if self.lab is not None:
             self._setup_lab()
+        self._start_views()
         first, *others = self.nodes.values()
         for node in self.nodes.values():
             node.write_config()
-        proc.run(["mariadb-install-db", f"--defaults-file={first.cnf}",
-                  "--auth-root-authentication-method=normal",
-                  "--skip-test-db"], timeout=120)
+        proc.run(first.argv([
+            "mariadb-install-db", f"--defaults-file={first.cnf}",
+            "--auth-root-authentication-method=normal", "--skip-test-db"]),
+            timeout=120)
         started = time.monotonic()
         first.start("--wsrep-new-cluster")
         figures = {"bootstrap": first.wait_synced("after bootstrap")}
@@ -320,7 +348,7 @@ class Cluster:
                     "user           = nobody"},
                 to_loopback=self.lab is None))
             self.daemons.start(f"{node.name}-xinetd", node.argv([
-                requirements.which("xinetd"), "-dontfork", "-f", str(conf),
+                "xinetd", "-dontfork", "-f", str(conf),
                 "-pidfile", str(node.dir / "xinetd.pid"),
                 "-filelog", str(node.dir / "xinetd.log")]))
 
@@ -330,12 +358,12 @@ class Cluster:
             to_loopback=self.lab is None)
         path = self.root / "haproxy.cfg"
         path.write_text(cfg)
-        haproxy.check_config(path)
+        # On HAPROXY_NODE in a lab, on the host's loopback otherwise.
+        view = self.nodes[self.HAPROXY_NODE].host
+        haproxy.check_config(path, tuple(view.argv([])))
         self.params = haproxy.check_params(cfg, PROXY)
-        argv = haproxy.argv(path, self.root / "haproxy.pid")
-        if self.lab is not None:
-            argv = self.lab.exec_argv(self.HAPROXY_NODE, argv)
-        self.daemons.start("haproxy", argv)
+        self.daemons.start("haproxy", view.argv(haproxy.argv(
+            path, self.root / "haproxy.pid")))
         proc.wait_for(lambda: all(self.server_is(n, "UP")
                                   for n in self.nodes),
                       timeout=20, what="all Galera servers UP in HAProxy")

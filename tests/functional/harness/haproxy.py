@@ -24,7 +24,7 @@ import socket
 import sys
 from pathlib import Path
 
-from harness import proc, tree
+from harness import labroot, proc, tree
 
 SECTION_KEYWORDS = ("global", "defaults", "frontend", "backend", "listen",
                     "peers", "resolvers", "userlist", "program")
@@ -126,9 +126,11 @@ def start_backend(daemons: proc.Daemons, name: str, address: str,
     daemons.start(name, [sys.executable, str(BACKEND), address, port, name])
 
 
-def start_balancer(workdir: Path, daemons: proc.Daemons, proxy: str) -> dict:
+def start_balancer(workdir: Path, daemons: proc.Daemons, proxy: str,
+                   host: labroot.Host) -> dict:
     """The proxy of haproxy.cfg on loopback with three stand-in servers.
 
+    HAProxy runs from the lab root (host), the stand-ins from the host.
     Returns cfg (the text run), sock (admin socket), servers ([(name,
     address, port)]), bind ((address, port)) and params (check settings)
     once every server is UP.
@@ -138,12 +140,12 @@ def start_balancer(workdir: Path, daemons: proc.Daemons, proxy: str) -> dict:
         to_loopback=True)
     path = workdir / "haproxy.cfg"
     path.write_text(cfg)
-    check_config(path)
+    check_config(path, tuple(host.argv([])))
     servers = SERVER_LINE.findall(cfg)
     assert len(servers) == 3, servers
     for name, address, port in servers:
         start_backend(daemons, name, address, port)
-    daemons.start("haproxy", argv(path, workdir / "haproxy.pid"))
+    daemons.start("haproxy", host.argv(argv(path, workdir / "haproxy.pid")))
     sock = workdir / "admin.sock"
     proc.wait_for(lambda: all(
         status_is(sock, proxy, name, "UP") for name, *_ in servers),

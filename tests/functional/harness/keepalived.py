@@ -27,9 +27,11 @@ from pathlib import Path
 
 from harness import haproxy, netns, proc, tree
 
-# Binaries VrrpLab needs (for requirements.require).
-BINARIES = ("keepalived", "haproxy", "socat", "ip", "unshare", "nsenter",
-            "curl", "openssl")
+# Binaries VrrpLab needs (for requirements.require): the daemons and the
+# check script's tools from the lab root; the namespaces, the client and
+# a throwaway certificate from the host.
+BINARIES = ("keepalived", "haproxy", "socat", "killall")
+HOST_BINARIES = ("ip", "unshare", "nsenter", "curl", "openssl")
 
 KEEPALIVED_CONF = "controller/etc/keepalived/keepalived.conf"
 CHECK_SCRIPT = "controller/etc/keepalived/check_haproxy.sh"
@@ -37,17 +39,16 @@ SYSCTL = "controller/etc/sysctl.d/60-ha.conf"
 # The API the client asks through the VIP (any proxied service would do).
 SERVICE = "keystone"
 BACKEND = Path(__file__).parent / "httpbackend.py"
-# Each node's private /run (haproxy's admin socket, pid files), /etc/
-# keepalived (the check script, root-owned as script security demands)
-# and /etc/haproxy (a throwaway certificate for the public TLS binds).
-# unshare --mount makes these mounts invisible to the host.
+# Run inside each node's own writable view of the lab root: a private
+# /run (haproxy's admin socket, pid files), the check script in
+# /etc/keepalived (root-owned, as script security demands, beside the
+# package's keepalived.config-opts, which keepalived 2.3 reads at start)
+# and a throwaway certificate for the public TLS binds in /etc/haproxy.
 NODE_SETUP = """\
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -p /run/haproxy
-mount -t tmpfs -o mode=755 tmpfs /etc/keepalived
 install -m 0755 {workdir}/check_haproxy.sh /etc/keepalived/
-mount -t tmpfs -o mode=755 tmpfs /etc/haproxy
-mkdir /etc/haproxy/certs
+mkdir -p /etc/haproxy/certs
 install -m 0600 {workdir}/public.pem /etc/haproxy/certs/
 sysctl -q -p {workdir}/60-ha.conf
 """
@@ -94,7 +95,7 @@ class VrrpLab:
         self.lab.boot(node, node, NODE_SETUP.format(workdir=self.workdir))
         self.lab.start_in(node, f"{node}-api", [
             sys.executable, str(BACKEND), tree.address(node),
-            str(self.port), node])
+            str(self.port), node], host=True)
         self.start_haproxy(node)
         self.start_keepalived(node)
 

@@ -12,9 +12,9 @@
 """memcached from the node's memcached.conf, in the foreground.
 
 argv(node, workdir) turns memcached.conf into memcached's arguments;
-start(daemons, workdir) starts one server per controller (daemon name =
-node); answers()/wait_ready() probe a server's TCP port. The fixture's
-proc.Daemons stops them.
+start(daemons, workdir, host) starts one server per controller (daemon
+name = node) from the lab root; answers()/wait_ready() probe a server's
+TCP port. The fixture's proc.Daemons stops them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import shlex
 import socket
 from pathlib import Path
 
-from harness import proc, requirements, tree
+from harness import labroot, proc, tree
 
 MEMCACHED_CONF = "controller/etc/memcached.conf"
 # memcached.conf is read by Debian's start-memcached, which turns the
@@ -48,14 +48,14 @@ def argv(node: str, workdir: Path, *, to_loopback: bool = True
         words = shlex.split(line, comments=True)
         if words and words[0].startswith("-") and words[0] not in DROPPED:
             args.extend(words)
-    return [requirements.which("memcached"), *args]
+    return ["memcached", *args]
 
 
-def start(daemons: proc.Daemons, workdir: Path,
+def start(daemons: proc.Daemons, workdir: Path, host: labroot.Host,
           nodes: tuple[str, ...] | list[str] = tree.CONTROLLERS) -> None:
     """Start one memcached per node, registered under the node's name."""
     for node in nodes:
-        daemons.start(node, argv(node, workdir))
+        daemons.start(node, host.argv(argv(node, workdir)))
 
 
 def answers(address: str, port: int) -> bool:

@@ -16,6 +16,12 @@ own, both ends of every veth are in test namespaces, no route is added to
 the host. Each controller may also get its own PID, mount and UTS
 namespaces (``unshare``), so ``killall -0 haproxy`` in a check script sees
 only that node's haproxy and each node has its own hostname and /run.
+
+A booted node runs chrooted in its own view of the Debian 13 lab root
+(harness.labroot): its PID 1, its setup lines and every daemon started
+with start_in/run_in run the root's binaries. start_in(..., host=True)
+and run_in(..., host=True) run a program from the host's file system
+(a Python venv, the stand-in APIs) in the same namespaces instead.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import shlex
 import signal
 from pathlib import Path
 
-from harness import proc
+from harness import labroot, proc
 
 # The first free client address on the lab network.
 CLIENT_ADDRESS = "10.0.0.50"
@@ -66,6 +72,8 @@ class Lab:
         self.bridge = f"{self.prefix}br"
         self.nodes: dict[str, str] = {}
         self.created: list[str] = []
+        # Scratch directory of each booted node's view of the lab root.
+        self.views: dict[str, Path] = {}
 
     def ns(self, node: str) -> str:
         return self.nodes[node]
@@ -127,14 +135,23 @@ class Lab:
     # Nodes with their own PID, mount and UTS namespaces.
 
     def boot(self, node: str, hostname: str, setup: str = ":") -> None:
-        """Start node's PID 1; setup is shell run first (mounts, sysctl)."""
+        """Start node's PID 1 in the lab root; setup is shell run first.
+
+        The setup lines (mounts, sysctl) run inside the node's view of
+        the root, so they see and change only that node's files. The
+        view's upper layer is in the daemons' scratch directory.
+        """
         script = INIT_SCRIPT.format(hostname=shlex.quote(hostname),
                                     setup=setup)
+        view = self.daemons.logdir / f".root-{node}"
+        wrapper = (f"set -e\n{labroot.view_setup(view, self.daemons.logdir)}"
+                   f"{labroot.chroot_command(view, script)}")
+        self.views[node] = view
         # --kill-child: when the test kills unshare, the node's PID 1 dies
         # and the kernel kills everything else in that PID namespace.
         self.daemons.start(f"{node}-init", self.exec_argv(node, [
             "unshare", "--pid", "--mount", "--uts", "--fork",
-            "--kill-child", "--mount-proc", "bash", "-c", script]),
+            "--kill-child", "--mount-proc", "bash", "-c", wrapper]),
             stop_signal=signal.SIGKILL)
         proc.wait_for(lambda: self._ready(node), timeout=10,
                       what=f"{node} PID namespace to start")
@@ -151,18 +168,30 @@ class Lab:
         kids = children(self.daemons.pid(f"{node}-init"))
         return kids[0] if kids else None
 
-    def enter_argv(self, node: str, argv: list[str]) -> list[str]:
-        """argv run inside all of node's namespaces (nsenter forks once)."""
-        return ["nsenter", "-t", str(self.init_pid(node)), "-n", "-p", "-m",
-                "-u", "--", *argv]
+    def enter_argv(self, node: str, argv: list[str], *,
+                   host: bool = False) -> list[str]:
+        """argv run inside all of node's namespaces (nsenter forks once).
 
-    def run_in(self, node: str, argv: list[str], **kwargs):
-        return proc.run(self.enter_argv(node, argv), **kwargs)
+        It runs in the node's lab root (PATH = the root's), or, with
+        host, from the host's file system.
+        """
+        enter = ["nsenter", "-t", str(self.init_pid(node)), "-n", "-p", "-m",
+                 "-u"]
+        if host:
+            return [*enter, "--", *argv]
+        return [*enter, "-r", "-w", "--", "/usr/bin/env",
+                f"PATH={labroot.PATH}", *argv]
+
+    def run_in(self, node: str, argv: list[str], *, host: bool = False,
+               **kwargs):
+        return proc.run(self.enter_argv(node, argv, host=host), **kwargs)
 
     def start_in(self, node: str, name: str, argv: list[str],
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, *,
+                 host: bool = False) -> None:
         """Start a foreground daemon inside node, registered as name."""
-        self.daemons.start(name, self.enter_argv(node, argv), env=env)
+        self.daemons.start(name, self.enter_argv(node, argv, host=host),
+                           env=env)
 
     def daemon_pid(self, name: str) -> int:
         """Host PID of a daemon started with start_in (nsenter's child)."""

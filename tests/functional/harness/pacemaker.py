@@ -24,18 +24,21 @@ import re
 import time
 from pathlib import Path
 
-from harness import haproxy, netns, proc, tree
+from harness import haproxy, labroot, netns, proc, tree
 
-# Binaries PacemakerLab needs (for requirements.require).
+# Binaries PacemakerLab needs (for requirements.require): the cluster
+# from the lab root, the namespaces and a throwaway certificate from the
+# host.
 BINARIES = ("corosync", "pacemakerd", "pcs", "crm_mon", "crm_resource",
-            "corosync-keygen", "haproxy", "openssl", "ip", "unshare",
-            "nsenter")
+            "corosync-keygen", "haproxy")
+HOST_BINARIES = ("openssl", "ip", "unshare", "nsenter")
 
 COROSYNC_CONF = "controller/etc/corosync/corosync.conf"
 HOSTS = "controller/etc/hosts"
-# Per node: private /run, /dev/shm and state directories (as the daemons
-# expect them), the tree's /etc/hosts, and /etc/haproxy holding the
-# node's haproxy.cfg and a throwaway certificate. /etc/default/haproxy
+# Per node, inside its own view of the lab root: private /run, /dev/shm
+# and state directories (as the daemons expect them), the tree's
+# /etc/hosts, and in /etc/haproxy the node's haproxy.cfg and a throwaway
+# certificate. /etc/default/haproxy
 # passes -n (see harness.haproxy.TEST_MAXCONN) to the init script.
 NODE_SETUP = """\
 mount -t tmpfs -o mode=755 tmpfs /run
@@ -51,8 +54,7 @@ mkdir -p /var/lib/pacemaker/cib /var/lib/pacemaker/pengine \
 chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker
 chmod 750 /var/lib/pacemaker/cib
 mount --bind {workdir}/hosts /etc/hosts
-mount -t tmpfs -o mode=755 tmpfs /etc/haproxy
-mkdir /etc/haproxy/certs
+mkdir -p /etc/haproxy/certs
 install -m 0600 {workdir}/public.pem /etc/haproxy/certs/
 install -m 0644 {nodedir}/haproxy.cfg /etc/haproxy/haproxy.cfg
 mount --bind {workdir}/default-haproxy /etc/default/haproxy
@@ -81,7 +83,8 @@ class PacemakerLab:
             f'EXTRAOPTS="-n {haproxy.TEST_MAXCONN}"\n')
         haproxy.public_certificate(self.workdir)
         authkey = self.workdir / "authkey"
-        proc.run(["corosync-keygen", "-l", "-k", str(authkey)])
+        labroot.run_once(self.workdir, [
+            "corosync-keygen", "-l", "-k", str(authkey)])
         for node in tree.CONTROLLERS:
             etc = self.workdir / node / "etc" / "corosync"
             etc.mkdir(parents=True)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import netns, proc, tree
+from harness import labroot, netns, proc, tree
 
 RABBITMQ_CONF = "controller/etc/rabbitmq/rabbitmq.conf"
 RABBITMQ_ENV = "controller/etc/rabbitmq/rabbitmq-env.conf"
@@ -69,7 +69,8 @@ class RabbitLab:
         self.daemons = daemons
         self.lab = netns.Lab("rb", daemons)
         self.env = {"HOME": "/var/lib/rabbitmq",
-                    "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin"}
+                    "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "RABBITMQ_PLUGINS_DIR": plugins_dir()}
         self.url = transport_url()
         # rabbit://user:pass@host:port,user:pass@host:port/ is no single
         # RFC 3986 authority, so it is split by hand at the commas.
@@ -111,17 +112,17 @@ class RabbitLab:
             assert enabler.wait(60) == 0
 
     def start_cluster(self) -> float:
-        """Start the three servers as the guide does; seconds to form.
+        """Start the three servers together; seconds until they form.
 
-        The guide starts controller1 first; the others then find it
-        through classic_config and join it.
+        With classic_config, a RabbitMQ 4.0 node with an empty database
+        keeps retrying peer discovery while the other nodes are down
+        instead of booting alone, so the guide starts all three at once
+        and they form one cluster.
         """
         started = time.monotonic()
-        self.start_server("controller1")
-        self.wait_running("controller1")
-        for node in tree.CONTROLLERS[1:]:
+        for node in tree.CONTROLLERS:
             self.start_server(node)
-        for node in tree.CONTROLLERS[1:]:
+        for node in tree.CONTROLLERS:
             self.wait_running(node)
         expected = [f"rabbit@{n}" for n in tree.CONTROLLERS]
         proc.wait_for(lambda: self.running_nodes("controller1") == expected,
@@ -190,6 +191,18 @@ class RabbitLab:
 
     def credentials(self) -> dict:
         return {"user": self.user, "password": self.password}
+
+
+def plugins_dir() -> str:
+    """The plugins directory inside the lab root.
+
+    Debian's /usr/sbin wrappers export it; the scripts of BIN, called
+    directly, fail with plugins_dir_does_not_exist without it.
+    """
+    found = sorted((labroot.require() / "usr/lib/rabbitmq/lib").glob(
+        "rabbitmq_server-*/plugins"))
+    assert found, "the lab root has no RabbitMQ plugins directory"
+    return "/" + str(found[-1].relative_to(labroot.require()))
 
 
 def transport_url() -> str:

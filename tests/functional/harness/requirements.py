@@ -19,6 +19,8 @@ import shutil
 
 import pytest
 
+from harness import labroot
+
 # CI sets this so that a missing daemon fails the run instead of skipping.
 REQUIRE_ENV = "HAGUIDE_REQUIRE_DAEMONS"
 # Root-only tools live in sbin, which a non-login PATH may lack.
@@ -41,10 +43,22 @@ def which(name: str) -> str | None:
     return None
 
 
-def require(*, binaries: tuple[str, ...] = (), modules: tuple[str, ...] = (),
-            root: bool = True) -> None:
-    """Skip (or, with HAGUIDE_REQUIRE_DAEMONS=1, fail) if anything lacks."""
+def require(*, binaries: tuple[str, ...] = (),
+            root_binaries: tuple[str, ...] = (),
+            modules: tuple[str, ...] = (), root: bool = True) -> None:
+    """Skip (or, with HAGUIDE_REQUIRE_DAEMONS=1, fail) if anything lacks.
+
+    binaries run from the host (ip, nsenter, a client's curl);
+    root_binaries are the daemons and tools the lab runs from the Debian
+    13 lab root (harness.labroot), so they are looked up there and the
+    root itself is required.
+    """
     missing = [b for b in binaries if which(b) is None]
+    if root_binaries and labroot.path() is None:
+        missing.append(labroot.missing_reason())
+    elif root_binaries:
+        missing += [f"{b} in the lab root" for b in root_binaries
+                    if labroot.which(b) is None]
     missing += [f"python module {m}" for m in modules
                 if importlib.util.find_spec(m) is None]
     if root and os.geteuid() != 0:

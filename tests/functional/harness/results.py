@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import labroot
 from harness.tree import REPO
 
 RUN_DIR = REPO / "build" / "functional"
@@ -43,7 +44,14 @@ BUCKET_S = 0.5
 
 
 def package_versions() -> dict[str, str]:
-    versions = {}
+    """Versions of PACKAGES in the lab root the daemons ran from.
+
+    Without a root (a skipped run) the host's dpkg is asked, so a
+    partial run still says what it used.
+    """
+    versions = labroot.package_versions(PACKAGES)
+    if versions:
+        return versions
     for name in PACKAGES:
         proc = subprocess.run(
             ["dpkg-query", "-W", "-f", "${Version}", name],
@@ -94,7 +102,8 @@ class Results:
                 started, datetime.timezone.utc).strftime(
                     "%Y-%m-%d %H:%M UTC"),
             "machine": {"cores": os.cpu_count(),
-                        "kernel": platform.release()},
+                        "kernel": platform.release(),
+                        "lab_root": _lab_root()},
             "duration_s": round(finished - started, 1),
             "versions": package_versions(),
             "runs": 1,
@@ -112,6 +121,12 @@ class Results:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
         return path
+
+
+def _lab_root() -> str:
+    """What the daemons ran from, e.g. "Debian 13.2" (the lab root)."""
+    version = labroot.debian_version()
+    return f"Debian {version}" if version else "host"
 
 
 def _round(value):
