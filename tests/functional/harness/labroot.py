@@ -179,30 +179,34 @@ def run_once(scratch: Path, argv: list[str], *, timeout: float = 60):
 
 
 class Host:
-    """The root's view on the host's network, for loopback scenarios.
+    """The root's view on the host's network, or in a network namespace.
 
     A holder process keeps a mount (and UTS) namespace with the view
     mounted and sits chrooted in it; argv() wraps a command to enter
-    that namespace and root with nsenter. Without a PID namespace
-    nsenter execs the command itself, so the PID a test gets from
-    Daemons.start is the daemon's own and Daemons.kill hits it.
+    that namespace and root with nsenter (and the network namespace
+    netns, if given). Without a PID namespace nsenter execs the command
+    itself, so the PID a test gets from Daemons.start is the daemon's
+    own and Daemons.kill hits it. For the loopback scenarios, and for
+    nodes that need no PID namespace of their own.
     """
 
     HOLD = "trap 'exit 0' TERM; while sleep 1; do :; done"
 
     def __init__(self, workdir: Path, daemons: proc.Daemons,
-                 name: str = "labroot"):
+                 name: str = "labroot", netns: str | None = None):
         self.workdir = workdir
         self.daemons = daemons
         self.name = name
+        self.netns = netns
         self.view = workdir / f".{name}"
         self.merged = self.view / "merged"
 
     def start(self) -> None:
         setup = view_setup(self.view, self.workdir)
+        enter = ["ip", "netns", "exec", self.netns] if self.netns else []
         self.daemons.start(self.name, [
-            "unshare", "--mount", "--uts", "--propagation", "private",
-            "bash", "-c", f"set -e\n{setup}\n"
+            *enter, "unshare", "--mount", "--uts", "--propagation",
+            "private", "bash", "-c", f"set -e\n{setup}\n"
             f"{chroot_command(self.view, self.HOLD)}"])
         proc.wait_for(self._ready, timeout=15,
                       what="the lab root mounted for the loopback lab")
@@ -219,8 +223,9 @@ class Host:
 
     def argv(self, argv: list[str]) -> list[str]:
         """argv run inside the root's view (host network)."""
-        return ["nsenter", "-t", str(self.daemons.pid(self.name)), "-m",
-                "-u", "-r", "-w", "--", "/usr/bin/env", f"PATH={PATH}",
+        net = ["-n"] if self.netns else []
+        return ["nsenter", "-t", str(self.daemons.pid(self.name)), *net,
+                "-m", "-u", "-r", "-w", "--", "/usr/bin/env", f"PATH={PATH}",
                 *argv]
 
     def stop(self) -> None:
