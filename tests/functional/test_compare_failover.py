@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import faults, haproxy, netns, proc, requirements, tree
+from harness import faults, haproxy, labroot, netns, proc, requirements, tree
 
 pytestmark = pytest.mark.functional
 
@@ -80,7 +80,8 @@ def _detect_bound(lab, profile: str, silent: bool) -> float:
 
 @pytest.fixture(scope="module")
 def lab(workdir, daemons):
-    requirements.require(binaries=("haproxy", *faults.BINARIES))
+    requirements.require(root_binaries=("haproxy",),
+                         binaries=("unshare", "nsenter", *faults.BINARIES))
     lab = netns.Lab("cp", daemons)
     try:
         nodes = {n: {"eth0": tree.address(n)} for n in tree.CONTROLLERS}
@@ -97,11 +98,15 @@ def lab(workdir, daemons):
             lab.params[profile] = haproxy.check_params(text, PROXY)
             cfg = workdir / f"{profile}.cfg"
             cfg.write_text(text)
-            haproxy.check_config(cfg)
+            # HAProxy from the lab root, in the profile's namespace.
+            view = labroot.Host(workdir, daemons, f"{profile}-root",
+                                netns=lab.ns(profile))
+            view.start()
+            haproxy.check_config(cfg, tuple(view.argv([])))
             proc.run(["ip", "-n", lab.ns(profile), "addr", "add",
                       f"{tree.vip()}/{netns.PREFIX_LENGTH}", "dev", "eth0"])
-            daemons.start(f"{profile}-haproxy", lab.exec_argv(
-                profile, haproxy.argv(cfg, workdir / f"{profile}.pid")))
+            daemons.start(f"{profile}-haproxy", view.argv(
+                haproxy.argv(cfg, workdir / f"{profile}.pid")))
         lab.workdir = workdir
         _wait_all(lab, "UP", 30)
         yield lab
