@@ -18,7 +18,7 @@ import time
 import pytest
 
 from harness import faults, proc, requirements, tree
-from harness.pacemaker import BINARIES, PacemakerLab
+from harness.pacemaker import BINARIES, HOST_BINARIES, PacemakerLab
 
 pytestmark = pytest.mark.functional
 
@@ -33,7 +33,8 @@ NOTICED = 30.0
 
 @pytest.fixture(scope="module")
 def cluster(workdir, daemons):
-    requirements.require(binaries=(*BINARIES, *faults.BINARIES))
+    requirements.require(root_binaries=BINARIES,
+                         binaries=(*HOST_BINARIES, *faults.BINARIES))
     lab = PacemakerLab(workdir, daemons)
     try:
         lab.prepare()
