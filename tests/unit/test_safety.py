@@ -448,3 +448,16 @@ def test_a_line_past_the_end_names_the_last_line(monkeypatch):
     monkeypatch.setattr(module, "check", past_the_end)
     found = confcheck.check_text("10.0.0.12 controller1\n", "hosts", "hosts")
     assert [f.line for f in found] == [1]
+
+
+def test_a_fifo_in_the_example_tree_does_not_hang_the_tree_checks(tmp_path):
+    from confcheck import tree
+    (tmp_path / "cluster.yaml").write_text(
+        "vips:\n  internal: {address: 10.0.0.11, hostname: controller}\n"
+        "hosts:\n  controller1: {address: 10.0.0.12, role: controller}\n"
+        "services: []\n")
+    etc = tmp_path / "controller" / "etc"
+    etc.mkdir(parents=True)
+    os.mkfifo(etc / "hosts")
+    os.mkfifo(etc / "haproxy.cfg")
+    run_bounded(tree.check_tree, str(tmp_path))

@@ -91,7 +91,14 @@ def emit_all(app, env: BuildEnvironment) -> list[str]:
         warnings.update(_finding_warnings(env, examples_dir))
         # Once per build, after the parallel readers' data is merged.
         warnings.update(_tree_warnings(env, examples_dir))
-        warnings.update(_node_file_warnings(env, examples_dir))
+        try:
+            warnings.update(_node_file_warnings(env, examples_dir))
+        except Exception as exc:  # noqa: BLE001 - crash boundary
+            finding = confcheck.internal_error(
+                os.path.join(examples_dir, tree.CLUSTER_FILE),
+                "checks of the nodes' files", exc)
+            warnings.add((f"{store.display_path(finding.path)}:0",
+                          finding.code, finding.message))
     for location, subtype, message in sorted(warnings, key=_order):
         store.warn(location, subtype, message)
     return []
