@@ -35,7 +35,7 @@ PACKAGES = (
     "haproxy", "keepalived", "memcached", "mariadb-server", "galera-4",
     "mariadb-backup", "rabbitmq-server", "erlang-base", "corosync",
     "pacemaker", "pcs", "crmsh", "resource-agents", "xinetd", "socat",
-    "etcd-server",
+    "etcd-server", "ovn-central", "openvswitch-common",
 )
 COMPARISONS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq}
 # Which way a figure gets worse, from the comparison of its bound.
