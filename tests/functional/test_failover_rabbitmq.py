@@ -149,3 +149,61 @@ def test_rabbitmq_quorum_leader_killed(rabbit, daemons, measurements):
     assert failover["host"].split(":")[0] in survivor_hosts, failover
     result.measure("kombu (transport_url, dead node first) connected after",
                    failover["seconds"], "s", bound=("<=", 5.0))
+
+
+def test_rabbitmq_khepri_enabled(rabbit, daemons, measurements):
+    """The killed node comes back, then the cluster moves to Khepri.
+
+    The node killed by the previous test restarts with its data and
+    rejoins without any command. Then ``rabbitmqctl enable_feature_flag
+    --opt-in khepri_db`` (4.0 refuses the flag without --opt-in) moves
+    the running cluster's metadata from Mnesia to Khepri: the flag must
+    be enabled on every node, the queue must still be there, and a
+    publisher and a consumer must still work.
+    """
+    result = measurements.scenario(
+        "rabbitmq-khepri", title="RabbitMQ 4.x: rejoin, then Khepri",
+        description=(
+            "The node killed in the quorum queue scenario restarts and "
+            "rejoins; then the khepri_db feature flag is enabled on the "
+            "running cluster and a client publishes and consumes again."),
+        test="test_rabbitmq_khepri_enabled")
+    expected = [f"rabbit@{n}" for n in tree.CONTROLLERS]
+    for node in tree.CONTROLLERS:
+        if daemons.running(f"{node}-init"):
+            continue
+        started = time.monotonic()
+        rabbit.boot(node)
+        rabbit.start_server(node)
+        rabbit.wait_running(node)
+        proc.wait_for(lambda n=node: rabbit.running_nodes(n) == expected,
+                      timeout=60, interval=1, what=f"{node} rejoined")
+        result.measure("killed node restarted and rejoined after",
+                       time.monotonic() - started, "s", bound=("<=", 90.0))
+    started = time.monotonic()
+    rabbit.ctl("controller1", "enable_feature_flag", "--opt-in", "khepri_db",
+               timeout=180)
+    enabled = time.monotonic() - started
+    for node in tree.CONTROLLERS:
+        flags = json.loads(rabbit.ctl(
+            node, "list_feature_flags", "name", "state", "--formatter",
+            "json").stdout)
+        states = {f["name"]: f["state"] for f in flags}
+        assert states.get("khepri_db") == "enabled", (node, states)
+    result.measure("khepri_db enabled on the running cluster in", enabled,
+                   "s", bound=("<=", 180.0))
+    queues = rabbit.ctl("controller2", "list_queues", "name", "type",
+                        "--formatter", "json")
+    types = {q["name"]: q["type"] for q in json.loads(queues.stdout)}
+    assert types.get(QUEUE) == "quorum", types
+    rabbit.client("publisher-khepri", "publish", hosts=rabbit.hosts,
+                  queue=QUEUE, count=10, interval=0.01,
+                  **rabbit.credentials())
+    published = rabbit.client_result("publisher-khepri", timeout=60)
+    rabbit.client("consumer-khepri", "consume", hosts=rabbit.hosts[1:],
+                  queue=QUEUE, limit=100, **rabbit.credentials())
+    consumed = rabbit.client_result("consumer-khepri", timeout=60)
+    lost = set(published["confirmed"]) - set(consumed["read"])
+    result.measure("messages confirmed and read after the move to Khepri",
+                   len(published["confirmed"]) - len(lost), "of 10",
+                   bound=("==", 10))
