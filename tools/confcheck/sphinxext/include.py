@@ -147,7 +147,20 @@ class IncludeExample(LiteralInclude):
                 block.rawsource = shown
             elif per_node:
                 self._emphasize(block, per_node)
-        return result + [self._download(relpath)]
+        return self._index(relpath) + result + [self._download(relpath)]
+
+    def _index(self, relpath: str) -> list[nodes.Node]:
+        """An index entry for the file, at the listing."""
+        serial = self.env.new_serialno("confcheck-file")
+        anchor = nodes.make_id(f"file-{relpath}-{serial}")
+        name = (tree.path_on_node(relpath)
+                if tree.role_of(relpath) in downloads.NODE_ROLES
+                else relpath)
+        target = nodes.target("", "", ids=[anchor])
+        entry = addnodes.index(entries=[("single", name, anchor, "",
+                                         None)])
+        self.set_source_info(target)
+        return [entry, target]
 
     def _number_per_node_lines(self, relpath: str, text: str) -> list[int]:
         """Line numbers of the file's per_node lines; sets the listing to
