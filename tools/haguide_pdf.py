@@ -9,7 +9,9 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Print-friendly tabs: each sphinx-tabs label becomes a heading in LaTeX.
+"""Print-friendly tabs and listings in LaTeX.
+
+Tabs: each sphinx-tabs label becomes a heading in LaTeX.
 
 On builders without tab support, sphinx-tabs emits every tab as a
 container holding the label (as a plain paragraph) followed by its panel,
@@ -65,7 +67,25 @@ class TabLabelsAsRubrics(SphinxPostTransform):
                 tab.children[0].replace_self(rubric)
 
 
+class ListingsWithoutLineNumbers(SphinxPostTransform):
+    """No line numbers on example listings in LaTeX.
+
+    LaTeX sets them in the left margin, outside the text area. The HTML
+    numbers the lines a per-node table cites; on paper that table prints
+    each node's whole line instead (confcheck's per-node-lines).
+    """
+
+    default_priority = 200
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for block in self.document.findall(nodes.literal_block):
+            if "confcheck-example" in block["classes"]:
+                block["linenos"] = False
+
+
 def setup(app: Sphinx) -> dict:
     app.add_post_transform(TabLabelsAsRubrics)
+    app.add_post_transform(ListingsWithoutLineNumbers)
     return {"version": "1.0", "parallel_read_safe": True,
             "parallel_write_safe": True}

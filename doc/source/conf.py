@@ -12,6 +12,7 @@
 """Sphinx configuration of the OpenStack High Availability Guide."""
 
 import os
+import subprocess
 import sys
 
 import openstackdocstheme
@@ -32,6 +33,7 @@ if not require_git_checkout.inside_git_checkout(HERE):
 extensions = [
     "confcheck.sphinxext",
     "haguide_console",
+    "haguide_index",
     "haguide_pdf",
     "haguide_results",
     "openstackdocstheme",
@@ -55,6 +57,8 @@ openstackdocs_bug_tag = "ha-guide"
 openstackdocs_auto_name = False
 openstackdocs_auto_version = False
 openstackdocs_use_storyboard = False
+# Each page links the PDF, published beside the HTML as doc-ha-guide.pdf.
+openstackdocs_pdf_link = True
 
 root_doc = "index"
 exclude_patterns = ["_build"]
@@ -103,17 +107,78 @@ htmlhelp_basename = "ha-guide"
 # Set here, not left to the theme: the theme switches the engine too late
 # for the preamble Sphinx has already generated.
 latex_engine = "xelatex"
+# doc-<repository>.pdf is the name the OpenStack PDF job publishes and the
+# theme's PDF link (openstackdocs_pdf_link, above) points to.
 latex_documents = [
-    ("index", "ha-guide.tex", project, author, "manual"),
+    ("index", "doc-ha-guide.tex", project, author, "manual"),
 ]
+
+
+def _git(*args: str) -> str:
+    """Output of a git command in this checkout (checked above)."""
+    return subprocess.run(["git", "-C", HERE, *args], capture_output=True,
+                          text=True, timeout=10, check=True).stdout.strip()
+
+
+# The title page gives the date of the commit, not of the build, so a
+# rebuild of the same sources prints the same PDF.
+COMMIT, today = _git("log", "-1", "--format=%h %cs").split()
+FILES_URL = confcheck_download_url
+SOURCE_URL = "https://opendev.org/openstack/ha-guide"
+
+# Margins of the text area; tests/reader/test_pdf.py reads them here and
+# checks that no text reaches past them.
+LATEX_HMARGIN = "1in"
 latex_elements = {
     "papersize": "a4paper",
     "pointsize": "10pt",
+    # No hyphen is ever added to, or a line broken at the hyphen of, a
+    # monospaced word: a reader must be able to type what is printed.
     "fontpkg": r"""
 \setmainfont{Liberation Serif}
 \setsansfont{Liberation Sans}
-\setmonofont[Scale=0.85]{Liberation Mono}
+\setmonofont[Scale=0.85,HyphenChar=None]{Liberation Mono}
 """,
     "maxlistdepth": "10",
+    "sphinxsetup": f"hmargin={{{LATEX_HMARGIN},{LATEX_HMARGIN}}}",
+    "preamble": r"""
+% Inline literals may break after , ; ? ! / and after a hyphen that is
+% part of the text (the font adds none of its own), but not after a dot,
+% so an address such as 10.0.0.12 stays on one line.
+\renewcommand*\sphinxbreaksafteractivelist{\do\,\do\;\do\?\do\!\do\/}
+\protected\def\haguidehyphen#1{\mbox{-}\allowbreak}
+\renewcommand*{\sphinxhyphenininlineliteral}{\haguidehyphen}
+% Listings, tables and figures are numbered through the whole book; the
+% chapter-wise numbers printed "Listing 1" once per chapter.
+\AtBeginDocument{%
+  \counterwithout{literalblock}{chapter}%
+  \counterwithout{table}{chapter}%
+  \counterwithout{figure}{chapter}%
+  \renewcommand*{\theliteralblock}{\arabic{literalblock}}%
+  \renewcommand*{\thetable}{\arabic{table}}%
+  \renewcommand*{\thefigure}{\arabic{figure}}%
 }
+\newcommand{\sphinxbackoftitlepage}{%
+  \vspace*{\fill}
+  \begin{flushleft}\small
+  \textbf{<project>}, release <release>.\par\medskip
+  Copyright \textcopyright{} OpenStack contributors. Except where
+  otherwise noted, this document is licensed under the Creative Commons
+  Attribution 3.0 License
+  (\url{https://creativecommons.org/licenses/by/3.0/}). The source
+  repository, with the example files and the tools, is licensed under
+  the Apache License, Version 2.0.\par\medskip
+  Every configuration file of the guide, as each node has it, and an
+  archive per node:\\ \url{<files>}\par\medskip
+  Source: \url{<source>}, commit <commit> of <today>.
+  \end{flushleft}
+}
+"""
+}
+# The LaTeX above is full of % comments, so the values go in by name.
+for _name, _value in {"project": project, "release": release,
+                      "files": FILES_URL, "source": SOURCE_URL,
+                      "commit": COMMIT, "today": today}.items():
+    latex_elements["preamble"] = latex_elements["preamble"].replace(
+        f"<{_name}>", _value)
 latex_use_xindy = False

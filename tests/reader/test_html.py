@@ -202,6 +202,51 @@ def test_search_finds_the_haproxy_chapter(site, browser):
     assert found
 
 
+def test_search_puts_the_explaining_chapter_first(site, browser):
+    """An option the guide sets in many files is explained in one chapter;
+    its index entry makes that chapter the first result."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    browser.get(f"{base}/search.html?q=rabbit_quorum_queue")
+
+    def hits():
+        return [a.get_attribute("href") for a in browser.find_elements(
+            By.CSS_SELECTOR, "#search-results li > a")]
+
+    found = _wait_for(hits, "search results for rabbit_quorum_queue")
+    assert "stateful/rabbitmq.html" in found[0], found[:3]
+
+
+def test_every_page_links_the_pdf(site, browser):
+    """The theme's PDF icon points at the book the PDF build publishes
+    beside the HTML (doc-ha-guide.pdf, conf.py's latex_documents)."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    for page in ("index.html", "stateful/galera.html"):
+        browser.get(f"{base}/{page}")
+        link = _wait_for(lambda: [
+            a.get_attribute("href") for a in
+            browser.find_elements(By.ID, "pdfLink1")
+            if (a.get_attribute("href") or "").endswith(".pdf")],
+            "the PDF link")[0]
+        assert link == f"{base}/doc-ha-guide.pdf"
+
+
+def test_index_lists_settings_and_files(html_dir):
+    """The index has the options the chapters explain and the files they
+    include, each linking the page that shows it."""
+    with open(os.path.join(html_dir, "genindex.html"),
+              encoding="utf-8") as fh:
+        index = fh.read()
+    assert ('href="stateful/rabbitmq.html#setting-rabbit-quorum-queue"'
+            in index)
+    assert "/etc/nova/nova.conf" in index
+    assert index.count("#setting-") > 50
+    assert index.count("#file-") > 100
+
+
 @pytest.mark.parametrize("page", ["index.html",
                                   "load-balancing/haproxy.html"])
 def test_screenshot(site, browser, artifacts_dir, page):

@@ -14,11 +14,16 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import subprocess
 
 import pytest
+from docutils import nodes
+
+import confcheck
+from confcheck import tree
 
 pytestmark = pytest.mark.reader
 
@@ -26,6 +31,10 @@ TOP = os.path.join(os.path.dirname(__file__), "..", "..")
 HAPROXY_CFG = os.path.join(TOP, "doc", "examples", "controller", "etc",
                            "haproxy", "haproxy.cfg")
 FIGURES = os.path.join(TOP, "doc", "source", "figures")
+EXAMPLES = os.path.join(TOP, "doc", "examples")
+RESULTS = os.path.join(TOP, "doc", "source", "_data", "failover-results.json")
+# The name conf.py's latex_documents gives the book.
+DOCUMENT = "doc-ha-guide"
 
 # A guide of this scope prints to a few hundred A4 pages; far fewer means
 # chapters went missing, far more means something exploded (a file dumped
@@ -35,6 +44,14 @@ PAGES = range(40, 1000)
 # margin ink may reach before it counts as running off the page.
 DPI = 30
 EDGE_FRACTION = 0.04
+# PDF points per unit of a LaTeX length, for the margins in the .tex file.
+UNITS = {"in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pt": 72 / 72.27,
+         "bp": 1.0}
+# How far past the text area a word may reach (rounding, italic overhang).
+TEXT_AREA_SLACK = 1.5
+# Characters after which the PDF may break an inline literal (conf.py's
+# \sphinxbreaksafteractivelist) or a listing line.
+BREAK_AFTER = frozenset(",;?!/")
 
 
 def _tool(argv: list[str]) -> str:
@@ -46,7 +63,7 @@ def _tool(argv: list[str]) -> str:
 @pytest.fixture(scope="module")
 def pdf(pdf_build):
     # The build directory also holds the figures converted to PDF.
-    path = os.path.join(pdf_build, "ha-guide.pdf")
+    path = os.path.join(pdf_build, f"{DOCUMENT}.pdf")
     assert os.path.isfile(path)
     return path
 
@@ -99,13 +116,13 @@ def test_tab_label_is_followed_by_its_own_content(text):
 
 def test_figures_are_embedded(pdf_build):
     """Every SVG figure was converted and included by the LaTeX source."""
-    with open(os.path.join(pdf_build, "ha-guide.tex")) as fh:
+    with open(os.path.join(pdf_build, f"{DOCUMENT}.tex")) as fh:
         tex = fh.read()
     for svg in glob.glob(os.path.join(FIGURES, "*.svg")):
         stem = os.path.splitext(os.path.basename(svg))[0]
         assert re.search(r"includegraphics[^{]*\{\{?" + re.escape(stem), tex)
         assert glob.glob(os.path.join(pdf_build, stem + "*.pdf")), stem
-    with open(os.path.join(pdf_build, "ha-guide.log"),
+    with open(os.path.join(pdf_build, f"{DOCUMENT}.log"),
               errors="replace") as fh:
         log = fh.read()
     assert not re.findall(r"File `[^']*' not found", log)
@@ -144,3 +161,119 @@ def _read_pgm(data: bytes) -> tuple[int, int, bytes]:
         raise ValueError("not an 8-bit binary PGM")
     width, height = int(header.group(1)), int(header.group(2))
     return width, height, data[header.end():header.end() + width * height]
+
+
+def _margins(pdf_build) -> tuple[float, float]:
+    """(left, right) margins in PDF points, as the .tex file sets them."""
+    with open(os.path.join(pdf_build, f"{DOCUMENT}.tex")) as fh:
+        tex = fh.read()
+    found = re.search(r"hmargin=\{([\d.]+)(\w+),([\d.]+)(\w+)\}", tex)
+    assert found, "no hmargin in the LaTeX preamble"
+    left = float(found.group(1)) * UNITS[found.group(2)]
+    right = float(found.group(3)) * UNITS[found.group(4)]
+    return left, right
+
+
+@pytest.fixture(scope="module")
+def words(pdf) -> list[tuple[int, float, float, float, str]]:
+    """(page, page width, xMin, xMax, word) of every word of the PDF."""
+    xml = _tool(["pdftotext", "-bbox", pdf, "-"])
+    found = []
+    pages = re.split(r"<page ", xml)[1:]
+    for number, page in enumerate(pages, 1):
+        width = float(re.match(r'width="([\d.]+)"', page).group(1))
+        for x_min, x_max, word in re.findall(
+                r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" '
+                r'yMax="[\d.]+">([^<]*)</word>', page):
+            found.append((number, width, float(x_min), float(x_max), word))
+    return found
+
+
+def test_no_text_outside_the_text_area(pdf_build, words):
+    """No word reaches into a side margin, not only past the paper edge.
+
+    A table cell or listing that cannot wrap pushes its text into the
+    margin long before it reaches the edge of the paper.
+    """
+    left, right = _margins(pdf_build)
+    assert len(words) > 10_000
+    outside = sorted({(page, word) for page, width, x_min, x_max, word
+                      in words if x_max > width - right + TEXT_AREA_SLACK
+                      or x_min < left - TEXT_AREA_SLACK})
+    assert outside == []
+
+
+def _identifiers() -> set[str]:
+    """Words the reader types: every node's per-node lines and addresses."""
+    cluster = tree.load_cluster(EXAMPLES)
+    found = set()
+    for relpath in cluster.data["per_node"]:
+        text = confcheck.read_text(os.path.join(EXAMPLES, relpath))
+        for _, values in tree.per_node_lines(cluster, relpath, text):
+            for line in values.values():
+                found.update(line.split())
+    for host in cluster.hosts.values():
+        found.add(host["address"])
+    for vip in cluster.data["vips"].values():
+        found.add(vip["address"])
+    return {w for w in found if len(w) >= 6}
+
+
+def test_identifiers_are_never_broken(pdf):
+    """No identifier or address is hyphenated or split over two lines.
+
+    A break is allowed only at a space or right after , ; ? ! / or a
+    hyphen of the text (see conf.py); anywhere else the reader may type a
+    hyphen that is not there, or miss half an address.
+    """
+    text = _tool(["pdftotext", pdf, "-"])
+    lines = [line.strip() for line in text.splitlines()]
+    joins = set()
+    for this, after in zip(lines, lines[1:], strict=False):
+        if not this or not after:
+            continue
+        last, first = this.split()[-1], after.split()[0]
+        joins.add((last, first))
+    identifiers = _identifiers()
+    assert len(identifiers) > 20
+    broken = []
+    for last, first in joins:
+        # As printed, and without the hyphen a font may have added.
+        candidates = [(last + first, len(last))]
+        if last.endswith("-"):
+            candidates.append((last[:-1] + first, len(last) - 1))
+        for joined, cut in candidates:
+            for word in identifiers:
+                start = joined.find(word)
+                if (start >= 0 and start < cut < start + len(word)
+                        and word not in last and word not in first
+                        and joined[cut - 1] not in BREAK_AFTER):
+                    broken.append(f"{last} | {first}")
+    assert broken == []
+
+
+def test_every_timeline_is_drawn(pdf_build):
+    """Each scenario with a timeline has its chart in the book."""
+    with open(RESULTS, encoding="utf-8") as fh:
+        scenarios = json.load(fh)["scenarios"]
+    wanted = {name for name, s in scenarios.items() if s.get("timelines")}
+    with open(os.path.join(pdf_build, f"{DOCUMENT}.tex")) as fh:
+        tex = fh.read()
+    drawn = set(re.findall(r"\\sphinxincludegraphics\[[^]]*\]"
+                           r"\{\{failover-(.+?)-[0-9a-f]{12}\}", tex))
+    assert drawn == {nodes.make_id(n) for n in wanted}
+
+
+def test_listing_numbers_run_through_the_book(text):
+    numbers = [int(n) for n in re.findall(r"Listing (\d+):", text)]
+    assert numbers, "no numbered listing"
+    assert len(numbers) == len(set(numbers))
+
+
+def test_licence_and_files_address_come_first(text):
+    """The back of the title page states the licence, the source and where
+    to download every node's files."""
+    head = _squash(text[:6000])
+    assert "Creative Commons Attribution 3.0" in head
+    assert "Apache License" in head
+    assert "_downloads/examples/" in head

@@ -130,15 +130,25 @@ class PerNodeLines(ClusterDirective):
             return self.problem(f"{tree.CLUSTER_FILE} declares no per_node "
                                 f"lines for {relpath}")
         nodenames = list(lines[0][1])
+        title = (f"Lines of {tree.path_on_node(relpath)} that differ per "
+                 f"node")
         rows = [[str(number)] + [nodes.literal(v[n], v[n])
                                  for n in nodenames]
                 for number, v in lines]
-        result = table(["Line"] + nodenames, rows,
-                       [6] + [30] * len(nodenames),
-                       f"Lines of {tree.path_on_node(relpath)} that differ "
-                       f"per node")
-        result["classes"].append("confcheck-per-node")
-        return [result]
+        wide = table(["Line"] + nodenames, rows,
+                     [6] + [30] * len(nodenames), title)
+        # On paper a column per node is too narrow for a line of a file;
+        # there each node's line gets a row of its own.
+        long_rows = [[str(number) if index == 0 else "", node,
+                      nodes.literal(v[node], v[node])]
+                     for number, v in lines
+                     for index, node in enumerate(nodenames)]
+        narrow = table(["Line", "Node", "The line on that node"], long_rows,
+                       [8, 16, 76], title)
+        for result in (wide, narrow):
+            result["classes"].append("confcheck-per-node")
+        return [addnodes.only("", wide, expr="html"),
+                addnodes.only("", narrow, expr="not html")]
 
 
 class DbConnectionBudget(ClusterDirective):
