@@ -40,8 +40,13 @@ BAND = 1.9
 HASH_SALT = "haguide"
 
 
-class timeline_chart(nodes.General, nodes.Element):
-    """Placeholder for one scenario's chart; drawn by the writer."""
+class drawing(nodes.General, nodes.Element):
+    """Placeholder for a drawing made when the page is written.
+
+    ``kind`` names the function of DRAWERS that draws ``data``; ``name``
+    and the data give the file name, ``alt`` the text for who cannot see
+    it.
+    """
 
 
 def chart_figure(name: str, scenario: dict) -> list[nodes.Node]:
@@ -50,9 +55,10 @@ def chart_figure(name: str, scenario: dict) -> list[nodes.Node]:
     if not timelines:
         return []
     labels = "; ".join(t["label"] for t in timelines)
-    chart = timeline_chart(name=name, timelines=timelines,
-                           alt=f"{scenario['title']}: requests per interval"
-                               f" over time ({labels})")
+    chart = drawing(kind="timelines", name=f"failover-{name}",
+                    data=timelines,
+                    alt=f"{scenario['title']}: requests per interval over "
+                        f"time ({labels})")
     caption = (f"{scenario['title']}: answered (blue) and failed "
                f"(vermilion) requests per interval, with the moments of "
                f"the failure, its detection and the recovery")
@@ -62,10 +68,23 @@ def chart_figure(name: str, scenario: dict) -> list[nodes.Node]:
     return [figure]
 
 
-def _file_name(node: timeline_chart, extension: str) -> str:
+def _file_name(node: drawing, extension: str) -> str:
     digest = hashlib.sha256(json.dumps(
-        node["timelines"], sort_keys=True).encode()).hexdigest()[:12]
-    return f"failover-{nodes.make_id(node['name'])}-{digest}.{extension}"
+        [node["kind"], node["data"]], sort_keys=True).encode()
+        ).hexdigest()[:12]
+    return f"{nodes.make_id(node['name'])}-{digest}.{extension}"
+
+
+def rc_params() -> dict:
+    """matplotlib settings shared by every drawing of the guide."""
+    return {"svg.hashsalt": HASH_SALT, "font.size": 8,
+            "axes.spines.top": False, "axes.spines.right": False}
+
+
+def save(figure, path: str, fmt: str) -> None:
+    """Write a matplotlib figure reproducibly (no dates in the file)."""
+    metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None}
+    figure.savefig(path, format=fmt, metadata=metadata)
 
 
 def draw(timelines: list[dict], path: str, fmt: str) -> None:
@@ -74,18 +93,14 @@ def draw(timelines: list[dict], path: str, fmt: str) -> None:
     import matplotlib
     from matplotlib.figure import Figure
 
-    params = {"svg.hashsalt": HASH_SALT, "font.size": 8,
-              "axes.spines.top": False, "axes.spines.right": False}
-    with matplotlib.rc_context(params):
+    with matplotlib.rc_context(rc_params()):
         figure = Figure(figsize=(WIDTH, BAND * len(timelines)),
                         layout="constrained")
         axes = figure.subplots(len(timelines), 1, squeeze=False)[:, 0]
         for ax, timeline in zip(axes, timelines, strict=True):
             _draw_one(ax, timeline)
         axes[-1].set_xlabel("seconds after the load started")
-        metadata = {"Date": None} if fmt == "svg" else {
-            "CreationDate": None}
-        figure.savefig(path, format=fmt, metadata=metadata)
+        save(figure, path, fmt)
 
 
 def _draw_one(ax, timeline: dict) -> None:
@@ -116,13 +131,16 @@ def _draw_one(ax, timeline: dict) -> None:
               fontsize=7, frameon=False, borderaxespad=0.2)
 
 
-def visit_html(self, node: timeline_chart) -> None:
+def _draw(node: drawing, path: str, fmt: str) -> None:
+    if not os.path.exists(path):
+        DRAWERS[node["kind"]](node["data"], path, fmt)
+
+
+def visit_html(self, node: drawing) -> None:
     name = _file_name(node, "svg")
     directory = os.path.join(self.builder.outdir, self.builder.imagedir)
     os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, name)
-    if not os.path.exists(path):
-        draw(node["timelines"], path, "svg")
+    _draw(node, os.path.join(directory, name), "svg")
     uri = f"{self.builder.imgpath}/{name}"
     self.body.append(f'<img src="{self.encode(uri)}" '
                      f'alt="{self.encode(node["alt"])}" '
@@ -130,28 +148,31 @@ def visit_html(self, node: timeline_chart) -> None:
     raise nodes.SkipNode
 
 
-def visit_latex(self, node: timeline_chart) -> None:
+def visit_latex(self, node: drawing) -> None:
     name = _file_name(node, "pdf")
-    path = os.path.join(self.builder.outdir, name)
-    if not os.path.exists(path):
-        draw(node["timelines"], path, "pdf")
+    _draw(node, os.path.join(self.builder.outdir, name), "pdf")
     self.body.append(r"\sphinxincludegraphics[width=\linewidth]{{"
                      + name[:-4] + "}.pdf}")
     raise nodes.SkipNode
 
 
-def visit_text(self, node: timeline_chart) -> None:
+def visit_text(self, node: drawing) -> None:
     # Text-like builders (text, man, search index) get the alt text.
     self.add_text(f"[{node['alt']}]")
     raise nodes.SkipNode
 
 
-def skip(self, node: timeline_chart) -> None:
+def skip(self, node: drawing) -> None:
     raise nodes.SkipNode
 
 
+# kind of drawing -> function(data, path, format) that draws it; other
+# modules (haguide_sequence) add theirs.
+DRAWERS = {"timelines": draw}
+
+
 def setup(app: Sphinx) -> dict:
-    app.add_node(timeline_chart, html=(visit_html, None),
+    app.add_node(drawing, html=(visit_html, None),
                  latex=(visit_latex, None), text=(visit_text, None),
                  man=(skip, None), texinfo=(skip, None))
     return {"version": "1.0", "parallel_read_safe": True,

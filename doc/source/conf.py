@@ -36,6 +36,7 @@ extensions = [
     "haguide_index",
     "haguide_pdf",
     "haguide_results",
+    "haguide_sequence",
     "openstackdocstheme",
     "sphinx_copybutton",
     "sphinx_tabs.tabs",

@@ -1,0 +1,1 @@
+extensions = ["haguide_sequence"]
