@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import urllib.parse
 import urllib.request
 
@@ -75,24 +76,40 @@ return result;
 """
 
 
+def _incomplete(command: str) -> bool:
+    """True if bash, reading command, would wait for more lines."""
+    result = subprocess.run(["bash", "-n"], input=command + "\n",
+                            capture_output=True, text=True, timeout=10,
+                            check=False)
+    return result.returncode != 0 and bool(
+        re.search(r"unexpected (end of file|EOF)", result.stderr, re.I))
+
+
 def expected_console(shown: str) -> str:
     """The commands of a console listing: no prompts, no output.
 
-    A line that starts with a prompt begins a command; a line after a
-    backslash, or one starting with "> ", or any line before the next
-    prompt while the command is still open, continues it. The guide's
-    listings show no command output, so any line that does not begin a
-    command continues the one before it.
+    A line that starts with a prompt begins a command. The next line
+    continues it when it starts with "> ", when the command so far ends
+    in a backslash, or when bash says the command is not complete (an
+    open quote, a loop without its "done"). Any other line is output:
+    its text is not copied, so it leaves an empty line.
     """
-    commands = []
-    for line in shown.rstrip("\n").split("\n"):
+    lines, command = [], None
+    # The button drops one final newline, as for any listing.
+    for line in shown.removesuffix("\n").split("\n"):
         if PROMPT.match(line):
-            commands.append(line[2:])
-        elif line.startswith(PS2):
-            commands.append(line[len(PS2):])
+            command = line[2:]
+            lines.append(command)
+        elif command is not None and (
+                line.startswith(PS2) or command.endswith("\\")
+                or _incomplete(command)):
+            part = line[len(PS2):] if line.startswith(PS2) else line
+            command += "\n" + part
+            lines.append(part)
         else:
-            commands.append(line)
-    return "\n".join(commands)
+            command = None
+            lines.append("" if line.strip() else line)
+    return "\n".join(lines)
 
 
 @pytest.fixture(scope="module")

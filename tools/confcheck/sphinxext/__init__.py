@@ -72,6 +72,8 @@ def setup(app: Sphinx) -> ExtensionMetadata:
                          types=frozenset({str}))
     app.connect("config-inited", absolute_examples_dir)
     app.connect("build-finished", downloads.build_finished)
+    app.add_post_transform(downloads.LinkTreePaths)
+    app.add_directive("example-archives", downloads.ExampleArchives)
     add_lexers(app)
     app.add_directive("include-example", include.IncludeExample)
     app.add_directive("service-table", tables.ServiceTable)

@@ -27,7 +27,9 @@ below ``_downloads/examples/``, as each node has it:
     as the repository has it.
 
 The files a node gets besides the first are validated with confcheck
-like the tree's own (emit.py reports them on every build).
+like the tree's own (emit.py reports them on every build). In HTML, a
+literal that names a tree file links it (LinkTreePaths), and
+``.. example-archives::`` lists the archives.
 """
 
 from __future__ import annotations
@@ -37,7 +39,11 @@ import io
 import os
 import tarfile
 
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 
 from confcheck import tree
 
@@ -139,17 +145,90 @@ def write_tree(cluster: tree.Cluster, outdir: str) -> int:
     return count
 
 
+def configured_cluster(config) -> tree.Cluster | None:
+    """cluster.yaml of the configured tree; None without one (the tree
+    checks report a broken file)."""
+    if not config.confcheck_examples_dir:
+        return None
+    try:
+        return tree.load_cluster(config.confcheck_examples_dir)
+    except tree.ClusterError:
+        return None
+
+
 def build_finished(app, exception) -> None:
     """build-finished: publish the tree next to an HTML build."""
     if exception is not None or app.builder.format != "html":
         return
-    examples_dir = app.config.confcheck_examples_dir
-    if not examples_dir:
+    cluster = configured_cluster(app.config)
+    if cluster is None:
         return
-    try:
-        cluster = tree.load_cluster(examples_dir)
-    except tree.ClusterError:
-        return  # reported by the tree checks
     count = write_tree(cluster, app.outdir)
     logger.info("[confcheck] wrote %d example files below %s", count,
                 DOWNLOADS)
+
+
+class LinkTreePaths(SphinxPostTransform):
+    """In HTML, a literal that names a file of the tree links the file.
+
+    ``controller/etc/nova/nova.conf`` in a table or a sentence becomes a
+    link to its published copy (as on the role's first node), so the
+    example-tree appendix links every file without a second list.
+    """
+
+    default_priority = 400
+    formats = ("html",)
+
+    def run(self, **kwargs) -> None:
+        cluster = configured_cluster(self.config)
+        if cluster is None:
+            return
+        files = set(tree.tree_files(cluster.examples_dir))
+        docname = self.env.docname
+        for literal in list(self.document.findall(nodes.literal)):
+            text = literal.astext()
+            if text not in files or isinstance(
+                    literal.parent, nodes.reference):
+                continue
+            path = node_files(cluster, text)[0][1]
+            link = nodes.reference("", "", refuri=uri(docname, path),
+                                   classes=["confcheck-file"])
+            literal.replace_self(link)
+            link += literal
+
+
+def uri(docname: str, path: str) -> str:
+    """The address of a published file, relative to the page docname."""
+    return "../" * docname.count("/") + DOWNLOADS + "/" + path
+
+
+class ExampleArchives(SphinxDirective):
+    """A list of the archives: one per node, and the whole tree."""
+
+    def run(self) -> list[nodes.Node]:
+        self.env.note_dependency(os.path.join(
+            self.config.confcheck_examples_dir, tree.CLUSTER_FILE))
+        cluster = configured_cluster(self.config)
+        if cluster is None:
+            return []
+        base = self.config.confcheck_download_url
+        items = nodes.bullet_list()
+        names = [(f"{node}.tar.gz", f"the files of {node}")
+                 for role in sorted(NODE_ROLES)
+                 for node in cluster.nodes(role)]
+        names.append((TREE_ARCHIVE, "the whole tree, as in the repository"))
+        for name, what in names:
+            html = nodes.reference("", "", nodes.literal(name, name),
+                                   refuri=uri(self.env.docname, name),
+                                   classes=["confcheck-file"])
+            text = nodes.literal(name, name)
+            if base:
+                url = base.rstrip("/") + "/" + name
+                text = nodes.reference(url, url, refuri=url)
+            para = nodes.paragraph("", "", addnodes.only("", html,
+                                                         expr="html"),
+                                   addnodes.only("", text,
+                                                 expr="not html"),
+                                   nodes.Text(f": {what}"))
+            items += nodes.list_item("", para)
+        return [items]

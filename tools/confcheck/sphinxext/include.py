@@ -288,11 +288,6 @@ class IncludeExample(LiteralInclude):
         return result
 
 
-def download_uri(docname: str, path: str) -> str:
-    """The address of a published file, relative to the page docname."""
-    return "../" * docname.count("/") + downloads.DOWNLOADS + "/" + path
-
-
 def download_links(docname: str, relpath: str,
                    files: list[tuple[str, str]]) -> nodes.paragraph:
     """"Download nova.conf for controller1, controller2, controller3"."""
@@ -300,7 +295,7 @@ def download_links(docname: str, relpath: str,
     result = nodes.paragraph("", "", nodes.Text("Download "),
                              classes=["confcheck-download"])
     if files[0][0] == "" or len(files) == 1:
-        uri = download_uri(docname, files[0][1])
+        uri = downloads.uri(docname, files[0][1])
         result += nodes.reference("", "", nodes.literal(name, name),
                                   refuri=uri, classes=["confcheck-file"])
         if files[0][0]:
@@ -311,6 +306,6 @@ def download_links(docname: str, relpath: str,
         if index:
             result += nodes.Text(", " if index < len(files) - 1 else " or ")
         result += nodes.reference(node, node,
-                                  refuri=download_uri(docname, path),
+                                  refuri=downloads.uri(docname, path),
                                   classes=["confcheck-file"])
     return result

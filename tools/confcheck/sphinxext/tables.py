@@ -246,7 +246,7 @@ def excerpt(text: str, other: str) -> tuple[str, list[int]]:
         elif op == "insert":
             gaps.update({first - 1, first})
     if not changed and not gaps:
-        return text, []
+        return "\n".join(lines), []
     keep = sorted({n for c in changed | gaps
                    for n in range(c - CONTEXT, c + CONTEXT + 1)
                    if 0 <= n < len(lines)})
