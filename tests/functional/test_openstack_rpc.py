@@ -25,15 +25,19 @@ pytestmark = pytest.mark.functional
 
 WSGI_TOPIC = "haguide-wsgi"
 LOOP_TOPIC = "haguide-rpc"
-# Two WSGI applications on controller1, as the guide runs nova-api and
-# cinder-api: (daemon, port, project, program, uWSGI --pyargv).
+# WSGI applications on controller1, as the guide runs the APIs of nova,
+# neutron and cinder: (daemon, port, project, program, uWSGI --pyargv).
 WSGI_APPS = (
     ("nova-api", 8774, "nova", "nova-api-os-compute", None),
+    ("nova-metadata", 8775, "nova", "nova-api-metadata", None),
+    ("neutron-api", 9696, "neutron", "neutron-api", None),
     ("cinder-api", 8776, "cinder", "-",
      "--config-dir /etc/cinder/cinder-api.conf.d"),
 )
 # The per-application files the guide adds for the queue manager.
 PER_APP_FILES = ("nova/nova-api-os-compute.conf.d/nova.conf",
+                 "nova/nova-api-metadata.conf.d/nova.conf",
+                 "neutron/neutron-api.conf.d/neutron.conf",
                  "cinder/cinder-api.conf.d/cinder.conf")
 # Requests per application, sent in a row: consecutive calls of one
 # application show a shared reply queue whatever the broker's rotation.
@@ -95,25 +99,29 @@ def _exercise_wsgi_apps(cluster, daemons, tag: str) -> list[dict]:
 
 def test_wsgi_apps_have_their_own_reply_queues(cluster, daemons,
                                                 measurements):
-    """Finding 1: two WSGI APIs on one host, with and without processname.
+    """Finding 1: four WSGI APIs on one host, with and without processname.
 
-    nova-api and cinder-api run under uWSGI on controller1, each reading
-    its service's file from the tree, with use_queue_manager = true. With
-    the per-application files of the tree each has its own processname,
-    reply queue and answers; without them (the old tree) both default to
-    "uwsgi", share one reply queue and lose each other's replies.
+    Stand-ins for the compute and metadata APIs, the Networking API and
+    cinder-api run under uWSGI on controller1, each reading its service's
+    file from the tree (use_queue_manager = true) the way that service
+    does. With the per-application files of the tree each has its own
+    processname, reply queue and answers; without them (the old tree) all
+    default to "uwsgi", share one reply queue and lose each other's
+    replies.
     """
     result = measurements.scenario(
         "openstack-rpc-wsgi",
-        title="oslo.messaging: two WSGI applications on one controller",
+        title="oslo.messaging: WSGI applications on one controller",
         description=(
-            "nova-api and cinder-api stand-ins under uWSGI on controller1, "
-            "configured by nova.conf and cinder.conf with "
+            "Stand-ins for nova-api, the metadata API, neutron-api and "
+            "cinder-api under uWSGI on controller1, configured by "
+            "nova.conf, neutron.conf and cinder.conf with "
             "use_queue_manager = true, each making RPC calls to a server "
             "on controller2; once with the per-application processname "
             "files of the tree, once without them."),
         test="test_wsgi_apps_have_their_own_reply_queues")
     result.loads(rpc.NODE_FILES["nova/nova.conf"],
+                 rpc.NODE_FILES["neutron/neutron.conf"],
                  rpc.NODE_FILES["cinder/cinder.conf"],
                  *(rpc.NODE_FILES[path] for path in PER_APP_FILES))
     agents = cluster.rpc
@@ -133,8 +141,9 @@ def test_wsgi_apps_have_their_own_reply_queues(cluster, daemons,
     result.measure("RPC calls that failed, default processname (old tree)",
                    sum(not r["ok"] for r in old), f"of {len(old)}",
                    bound=(">=", 1))
-    assert fixed_queues == {"nova-api": "reply_controller1:nova-api:1",
-                            "cinder-api": "reply_controller1:cinder-api:1"}
+    # The per-application files name each processname after its app.
+    assert fixed_queues == {app: f"reply_controller1:{app}:1"
+                            for app, *_ in WSGI_APPS}
     assert set(old_queues.values()) == {"reply_controller1:uwsgi:1"}, (
         json.dumps(old))
 

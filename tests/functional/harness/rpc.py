@@ -36,13 +36,17 @@ NODE_FILES = {
         "controller/etc/nova/nova-api-os-compute.conf.d/nova.conf",
     "nova/nova-api-metadata.conf.d/nova.conf":
         "controller/etc/nova/nova-api-metadata.conf.d/nova.conf",
+    "neutron/neutron.conf": "controller/etc/neutron/neutron.conf",
+    "neutron/neutron-api.conf.d/neutron.conf":
+        "controller/etc/neutron/neutron-api.conf.d/neutron.conf",
     "cinder/cinder.conf": "controller/etc/cinder/cinder.conf",
     "cinder/cinder-api.conf.d/cinder.conf":
         "controller/etc/cinder/cinder-api.conf.d/cinder.conf",
 }
 # Directories the files name (log_dir, state_path, lock_path), created in
 # the node's own /var.
-NODE_DIRS = ("log/nova", "log/cinder", "lib/nova/tmp", "lib/cinder/tmp")
+NODE_DIRS = ("log/nova", "log/neutron", "log/cinder", "lib/nova/tmp",
+             "lib/neutron/tmp", "lib/cinder/tmp")
 # A process announces a started RPC server on its log.
 READY = "ready"
 START_TIMEOUT = 60
