@@ -295,3 +295,19 @@ def test_no_heading_is_a_link(html_dir, pages):
             if "toc-backref" in fh.read():
                 linked.append(page)
     assert linked == []
+
+
+def test_navigation_stays_in_view_on_a_long_chapter(site, browser):
+    """On a wide screen the sidebar (with Page Contents) follows the
+    reader down a long chapter instead of scrolling away."""
+    base, _ = site
+    browser.get(f"{base}/stateful/galera.html")
+    box = browser.execute_script("""
+      window.scrollTo({top: document.documentElement.scrollHeight / 2,
+                       behavior: "instant"});
+      const r = document.querySelector('.docs-sidebar')
+                        .getBoundingClientRect();
+      return [r.top, r.bottom, window.innerHeight, window.scrollY];""")
+    top, bottom, height, scrolled = box
+    assert scrolled > 2 * height, "the chapter is not long enough"
+    assert 0 <= top < height and bottom > 0
