@@ -30,8 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import (faults, haproxy, keystone, memcached, netns, openstack,
-                     placement, proc, rabbitmq, requirements, rpc, tree)
+from harness import (faults, haproxy, keystone, labroot, memcached, netns,
+                     openstack, placement, proc, rabbitmq, requirements, rpc,
+                     tree)
 
 pytestmark = pytest.mark.functional
 
@@ -80,6 +81,7 @@ class Identity:
         self.lab = lab
         self.sock = workdir / "haproxy.sock"
         self.nodes: dict[str, openstack.Node] = {}
+        self.roots: dict[str, labroot.Host] = {}
 
     def start(self) -> dict[str, float]:
         proc.run(["ip", "-n", self.lab.ns("controller1"), "addr", "add",
@@ -94,10 +96,15 @@ class Identity:
             for sub in ("log/keystone", "log/placement"):
                 (self.workdir / "os" / node / sub).mkdir(parents=True,
                                                          exist_ok=True)
+        # The infrastructure daemons run from the lab root, each node's
+        # in a view of the root inside the node's network namespace.
         for node in tree.CONTROLLERS:
-            self.daemons.start(f"{node}-memcached", self.lab.exec_argv(
-                node, memcached.argv(node, self.workdir,
-                                     to_loopback=False)))
+            self.roots[node] = labroot.Host(
+                self.workdir, self.daemons, f"{node}-root",
+                netns=self.lab.ns(node))
+            self.roots[node].start()
+            self.daemons.start(f"{node}-memcached", self.roots[node].argv(
+                memcached.argv(node, self.workdir, to_loopback=False)))
         self._database()
         self._haproxy()
         figures = {}
@@ -134,18 +141,18 @@ class Identity:
             f"pid-file = {db}/mysqld.pid\n"
             f"bind-address = {tree.address('controller1')}\nport = 3306\n"
             "user = root\nskip-log-bin\n")
-        proc.run(["mariadb-install-db", f"--defaults-file={cnf}",
-                  "--auth-root-authentication-method=normal",
-                  "--skip-test-db"], timeout=180)
-        self.daemons.start("controller1-mariadb", self.lab.exec_argv(
-            "controller1", [requirements.which("mariadbd"),
-                            f"--defaults-file={cnf}"]))
+        root = self.roots["controller1"]
+        proc.run(root.argv(["mariadb-install-db", f"--defaults-file={cnf}",
+                            "--auth-root-authentication-method=normal",
+                            "--skip-test-db"]), timeout=180)
+        self.daemons.start("controller1-mariadb", root.argv(
+            ["mariadbd", f"--defaults-file={cnf}"]))
         socket = db / "mysqld.sock"
         proc.wait_for(lambda: socket.exists(), timeout=60,
                       what="MariaDB to listen")
         for name, password in DATABASES:
-            proc.run(["mariadb", f"--socket={socket}", "-e",
-                      DB_SQL.format(db=name, password=password)])
+            proc.run(root.argv(["mariadb", f"--socket={socket}", "-e",
+                                DB_SQL.format(db=name, password=password)]))
         self.daemons.start("controller1-dbcheck", self.lab.exec_argv(
             "controller1", [sys.executable, str(BACKEND),
                             tree.address("controller1"), "9200",
@@ -156,9 +163,10 @@ class Identity:
             "/run/haproxy/admin.sock": str(self.sock)}, to_loopback=False)
         path = self.workdir / "haproxy.cfg"
         path.write_text(cfg)
-        haproxy.check_config(path)
+        root = self.roots["controller1"]
+        haproxy.check_config(path, tuple(root.argv([])))
         self.params = haproxy.check_params(cfg, "keystone_api")
-        self.daemons.start("haproxy", self.lab.exec_argv("controller1",
+        self.daemons.start("haproxy", root.argv(
             haproxy.argv(path, self.workdir / "haproxy.pid")))
         self.wait_up("galera", ("controller1",), timeout=30)
 
@@ -192,10 +200,11 @@ class Identity:
 
 @pytest.fixture(scope="module")
 def identity(workdir, daemons):
-    requirements.require(binaries=(
-        "ip", "unshare", "mount", "nft", "haproxy", "memcached",
-        "mariadbd", "mariadb-install-db", "mariadb"))
-    requirements.require(binaries=(f"{rabbitmq.BIN}/rabbitmq-server",))
+    requirements.require(
+        binaries=("ip", "unshare", "nsenter", "mount", "nft"),
+        root_binaries=("haproxy", "memcached", "mariadbd",
+                       "mariadb-install-db", "mariadb",
+                       f"{rabbitmq.BIN}/rabbitmq-server"))
     venv = openstack.venv()
     # The tree's RabbitMQ cluster makes the controllers' namespaces; the
     # APIs, their memcached, HAProxy and the RPC servers join them.
@@ -327,9 +336,12 @@ def test_controller_killed(identity, measurements):
         "test_controller_killed",
         lambda: openstack.kill_node(identity.lab, VICTIM), lambda: None,
         f"{VICTIM} killed")
-    # Refused connections: HAProxy retries on another server at once.
-    _record(result, figures, down_after, failed=2, gap=15.0,
-            recovered=15.0, down=20.0)
+    # Refused connections: HAProxy retries on another server at once, so
+    # an API client loses at most the request in flight. An RPC call in
+    # flight at the killed server, or whose queue's leader was there, is
+    # lost after its 10 s timeout (three in one run on RabbitMQ 4.0).
+    _record(result, figures, down_after, failed=5, gap=25.0,
+            recovered=25.0, down=20.0)
     for what, seconds in identity.figures.items():
         result.measure(f"set-up: {what}", seconds, "s")
 
