@@ -147,9 +147,12 @@ def test_tree_on_the_oldest_maintained_release(capsys):
             ": OSL008: " in line, line
 
 
-def test_tree_upgrade_from_the_oldest_maintained_release(capsys):
-    status, lines = run(capsys, "--upgrade-from", MAINTAINED[0], "--to",
-                        MAINTAINED[-1], *tree_oslo_files())
+@pytest.mark.parametrize("old, new", [(MAINTAINED[0], MAINTAINED[-1]),
+                                      ("2025.1", "2026.1")])
+def test_tree_upgrade(capsys, old, new):
+    """The appendix's example (2025.1 to 2026.1) and the longest jump."""
+    status, lines = run(capsys, "--upgrade-from", old, "--to", new,
+                        *tree_oslo_files())
     assert status in (0, 1)
     assert all(line.split(": ")[2] in {"OSL004", "OSL005", "OSL006",
                                        "OSL007", "OSL016"}
