@@ -35,6 +35,7 @@ EVENT_COLOUR = "#000000"
 # Inches: a text column wide, one band per timeline.
 WIDTH = 6.4
 BAND = 1.9
+PAD = 0.1
 # Written into the SVG so that a rebuild of unchanged data gives the same
 # bytes (matplotlib otherwise salts ids at random and stamps the date).
 HASH_SALT = "haguide"
@@ -96,6 +97,9 @@ def draw(timelines: list[dict], path: str, fmt: str) -> None:
     with matplotlib.rc_context(rc_params()):
         figure = Figure(figsize=(WIDTH, BAND * len(timelines)),
                         layout="constrained")
+        # A margin inside the drawing: a PDF reader measures the rotated
+        # axis label wider than its ink, past the figure's edge.
+        figure.get_layout_engine().set(w_pad=PAD, h_pad=PAD)
         axes = figure.subplots(len(timelines), 1, squeeze=False)[:, 0]
         for ax, timeline in zip(axes, timelines, strict=True):
             _draw_one(ax, timeline)
