@@ -125,7 +125,10 @@ def test_keepalived_and_pcs_from_the_root_accept_good_files(rooted):
 
 def test_cli_tool_root_option(lab_root, monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("CONFCHECK_EXTERNAL", raising=False)
-    monkeypatch.delenv(external.TOOL_ROOT_VARIABLE, raising=False)
+    # cli.main() exports --tool-root for the tools it starts; an empty
+    # value (no root) set through monkeypatch is what the end of the test
+    # restores, so the root does not leak into the tests that follow.
+    monkeypatch.setenv(external.TOOL_ROOT_VARIABLE, "")
     cfg = tmp_path / "haproxy.cfg"
     cfg.write_text(HAPROXY_BAD)
     assert cli.main(["--tool-root", lab_root, str(cfg)]) == cli.EXIT_ERRORS
