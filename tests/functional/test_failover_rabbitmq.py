@@ -57,9 +57,10 @@ def test_rabbitmq_4x_mirroring_and_streams(rabbit, measurements):
     result = measurements.scenario(
         "rabbitmq-4x", title="RabbitMQ 4.x: mirroring gone, streams",
         description=(
-            "On the three-node cluster from rabbitmq.conf: the old "
-            "ha-mode policy is set, then a stream is declared, written "
-            "through controller1 and read through controller3."),
+            "On the three-node cluster from rabbitmq.conf: the classic "
+            "mirroring policy of RabbitMQ 3.x is set, then a stream is "
+            "declared, written through controller1 and read through "
+            "controller3."),
         test="test_rabbitmq_4x_mirroring_and_streams")
     policy = rabbit.ctl("controller1", "set_policy", "haguide-ha",
                         "^haguide-classic$", '{"ha-mode":"all"}',
@@ -67,7 +68,7 @@ def test_rabbitmq_4x_mirroring_and_streams(rabbit, measurements):
     output = policy.stdout + policy.stderr
     assert policy.returncode != 0, output
     assert "ha-mode" in output, output
-    result.measure("classic mirroring policy (ha-mode all)",
+    result.measure("classic mirroring policy of RabbitMQ 3.x",
                    "refused by the server", "")
     rabbit.client("stream", "stream", hosts=rabbit.hosts, queue=STREAM,
                   count=STREAM_MESSAGES, **rabbit.credentials())
