@@ -45,7 +45,9 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+import confcheck
 from confcheck import tree
+from confcheck.sphinxext import store
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,26 @@ def derived(cluster: tree.Cluster) -> list[tuple[str, str, str]]:
         result.extend((relpath, node, path) for node, path in
                       node_files(cluster, relpath)[1:])
     return result
+
+
+def derived_texts(examples_dir: str) -> list[tuple[str, str, str, str]]:
+    """(text, shown path, kind, node) of every derived file a checker
+    reads; the include prefetches their checks, emit reports them."""
+    try:
+        cluster = tree.load_cluster(examples_dir)
+    except tree.ClusterError:
+        return []  # reported by the tree checks
+    files = []
+    for relpath, node, _path in derived(cluster):
+        source = os.path.join(examples_dir, relpath)
+        try:
+            text = tree.derive_node_file(cluster, relpath, node)
+            kind = confcheck.resolve_kind(source)
+        except (tree.ClusterError, confcheck.UnknownKind,
+                confcheck.InputError):
+            continue  # TRE007, or a file no checker reads
+        files.append((text, store.display_path(source), kind, node))
+    return files
 
 
 def _write(path: str, data: bytes) -> None:

@@ -57,19 +57,7 @@ def _tree_warnings(env: BuildEnvironment, examples_dir: str):
 def _node_file_warnings(env: BuildEnvironment, examples_dir: str):
     # The other nodes' files are published too, so they are checked like
     # the tree's own; a finding names the node and the tree file's line.
-    try:
-        cluster = tree.load_cluster(examples_dir)
-    except tree.ClusterError:
-        return  # reported by the tree checks
-    for relpath, node, _path in downloads.derived(cluster):
-        source = os.path.join(examples_dir, relpath)
-        try:
-            text = tree.derive_node_file(cluster, relpath, node)
-            kind = confcheck.resolve_kind(source)
-        except (tree.ClusterError, confcheck.UnknownKind,
-                confcheck.InputError):
-            continue  # TRE007, or a file no checker reads
-        shown = store.display_path(source)
+    for text, shown, kind, node in downloads.derived_texts(examples_dir):
         for f in validate.check(text, shown, kind, str(env.doctreedir)):
             yield (f"{shown}:{f.line}", f.code,
                    f"{f.message} ({f.severity}; in the file as derived "

@@ -53,30 +53,11 @@ def prefetch(app, env, added, changed, removed) -> list[str]:
         except confcheck.InputError:
             continue  # the include reports it
         files.append((text, store.display_path(path), kind))
-    files += _derived_files(examples_dir)
+    files += [(text, shown, kind) for text, shown, kind, _node
+              in downloads.derived_texts(examples_dir)]
     validate.prefetch(files, str(env.doctreedir),
                       wait=app.parallel > 1)
     return []
-
-
-def _derived_files(examples_dir: str) -> list[tuple[str, str, str]]:
-    """(text, shown path, kind) of the other nodes' versions of files,
-    which emit checks at the end of the read (see emit)."""
-    try:
-        cluster = tree.load_cluster(examples_dir)
-    except tree.ClusterError:
-        return []
-    files = []
-    for relpath, node, _path in downloads.derived(cluster):
-        source = os.path.join(examples_dir, relpath)
-        try:
-            text = tree.derive_node_file(cluster, relpath, node)
-            kind = confcheck.resolve_kind(source)
-        except (tree.ClusterError, confcheck.UnknownKind,
-                confcheck.InputError):
-            continue  # reported by the tree checks
-        files.append((text, store.display_path(source), kind))
-    return files
 
 
 class ExampleError(Exception):
