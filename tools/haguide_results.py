@@ -16,7 +16,9 @@ build/functional/latest.json. ``python tools/haguide_results.py collect
 --runs N`` runs them N times (runs/K.json) and merges the runs into
 latest.json: each figure's value is the median, with the worst run and
 every run's value beside it. ``publish`` copies latest.json into
-doc/source/_data/failover-results.json, which is committed; the
+doc/source/_data/failover-results.json, which is committed (``merge
+RUN --scenario NAME`` replaces only the named scenarios, after a partial
+run); the
 directives render only that committed copy, so a build is deterministic
 and no figure is ever typed by hand:
 
@@ -547,6 +549,48 @@ def publish(source: Path, target: Path) -> None:
           f"{data['date']}")
 
 
+def merge(source: Path, target: Path, names: list[str]) -> None:
+    """Replace the named scenarios of the committed copy with a run's.
+
+    For a scenario added or changed without re-running the whole suite
+    (a run of one module or ``-k``). Each merged scenario keeps its own
+    ``runs`` and gains the run's ``date``, so the page never passes off a
+    single run as the median of several; its side-by-side rows are
+    replaced with the run's. Refused when the run had failed tests, lacks
+    a named scenario, or ran other package versions than the committed
+    copy (then the whole suite must be run and published).
+    """
+    data = load(source)
+    if data.get("failed_tests"):
+        raise ResultsError(f"{source}: tests failed in this run: "
+                           f"{', '.join(data['failed_tests'])}")
+    published = load(target)
+    if data["versions"] != published["versions"]:
+        changed = sorted(
+            name for name in set(data["versions"]) | set(
+                published["versions"])
+            if data["versions"].get(name) != published["versions"].get(
+                name))
+        raise ResultsError(
+            f"{source}: other package versions than {target} "
+            f"({', '.join(changed)}); run the whole suite and publish")
+    missing = [name for name in names if name not in data["scenarios"]]
+    if missing:
+        raise ResultsError(f"{source}: no scenario {', '.join(missing)} "
+                           "in this run")
+    for name in names:
+        published["scenarios"][name] = dict(data["scenarios"][name],
+                                            date=data["date"])
+    rows = [row for row in published.get("comparison", [])
+            if row["scenario"] not in names]
+    rows += [row for row in data.get("comparison", [])
+             if row["scenario"] in names]
+    if rows:
+        published["comparison"] = rows
+    write(published, target)
+    print(f"{target}: {', '.join(names)} from the run of {data['date']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -554,6 +598,13 @@ def main(argv: list[str] | None = None) -> int:
                          "documentation source")
     cmd.add_argument("source", nargs="?", type=Path, default=LATEST)
     cmd.add_argument("target", nargs="?", type=Path, default=PUBLISHED)
+    cmd = sub.add_parser("merge", help="replace some scenarios of the "
+                         "committed copy with a partial run's")
+    cmd.add_argument("source", type=Path)
+    cmd.add_argument("--scenario", action="append", required=True,
+                     dest="names", metavar="NAME",
+                     help="a scenario to take from SOURCE (repeatable)")
+    cmd.add_argument("--target", type=Path, default=PUBLISHED)
     cmd = sub.add_parser("collect", help="run the functional suite "
                          "several times and merge the runs")
     cmd.add_argument("--runs", type=int, default=5,
@@ -567,7 +618,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.runs < 1:
                 parser.error("--runs must be at least 1")
             return collect(args.runs, args.pytest_args)
-        publish(args.source, args.target)
+        if args.command == "merge":
+            merge(args.source, args.target, args.names)
+        else:
+            publish(args.source, args.target)
     except ResultsError as exc:
         print(f"haguide_results: {exc}", file=sys.stderr)
         return 1

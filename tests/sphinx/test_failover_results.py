@@ -110,6 +110,56 @@ def test_publish_refuses_a_partial_run(tmp_path):
     assert haguide_results.main(["publish", str(partial), str(target)]) == 1
 
 
+def test_merge_replaces_only_the_named_scenarios(tmp_path):
+    """A partial run refreshes its scenarios; the others stay as they are.
+
+    The merged scenario carries the run's date and its own run count; a
+    run on other package versions, with failed tests or without the
+    named scenario is refused and leaves the committed copy unchanged.
+    """
+    def results(date, versions, **scenarios):
+        return {"date": date, "machine": {}, "duration_s": 1,
+                "versions": versions, "runs": 3,
+                "comparison": [{"scenario": n, "metric": "gap", "unit": "s",
+                                "values": {"guide": v}}
+                               for n, v in scenarios.items()],
+                "scenarios": {n: {"title": n, "description": "d",
+                                  "command": "c", "runs": 3,
+                                  "figures": [{"what": "gap", "value": v,
+                                               "unit": "s"}]}
+                              for n, v in scenarios.items()}}
+
+    target, run = tmp_path / "published.json", tmp_path / "run.json"
+    target.write_text(json.dumps(results("old", {"haproxy": "3.0"},
+                                         a=1.0, b=2.0)))
+    fresh = results("new", {"haproxy": "3.0"}, b=5.0, c=7.0)
+    fresh["scenarios"]["b"]["runs"] = 1
+    run.write_text(json.dumps(fresh))
+    assert haguide_results.main(["merge", str(run), "--scenario", "b",
+                                 "--scenario", "c", "--target",
+                                 str(target)]) == 0
+    merged = json.loads(target.read_text())
+    assert merged["date"] == "old" and merged["runs"] == 3
+    assert merged["scenarios"]["a"]["figures"][0]["value"] == 1.0
+    assert merged["scenarios"]["b"]["figures"][0]["value"] == 5.0
+    assert merged["scenarios"]["b"]["runs"] == 1
+    assert merged["scenarios"]["b"]["date"] == "new"
+    assert "c" in merged["scenarios"]
+    assert {(r["scenario"], r["values"]["guide"])
+            for r in merged["comparison"]} == {("a", 1.0), ("b", 5.0),
+                                               ("c", 7.0)}
+    before = target.read_text()
+    for bad, name in (
+            (results("x", {"haproxy": "2.6"}, b=9.0), "b"),
+            (dict(results("x", {"haproxy": "3.0"}, b=9.0),
+                  failed_tests=["test_b.py::test_b"]), "b"),
+            (results("x", {"haproxy": "3.0"}, b=9.0), "z")):
+        run.write_text(json.dumps(bad))
+        assert haguide_results.main(["merge", str(run), "--scenario", name,
+                                     "--target", str(target)]) == 1
+        assert target.read_text() == before
+
+
 def _run(index: int, gap: float, errors: int, node: str,
          failed: list[str] = ()) -> dict:
     """One run's results as the functional session writes them."""
