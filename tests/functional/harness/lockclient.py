@@ -19,8 +19,8 @@ JSON line per event, times from time.monotonic() (the same clock as the
 test's):
 
 - loop: acquire (waiting at most "wait" s) and release the lock again
-  and again; {"t": start, "end": end, "ok": bool, "error": ...} per
-  round.
+  and again; {"t": start, "end": end, "ok": bool, "step": "acquire" or
+  "release", "error": ..., "release_retries": n} per round.
 - hold: acquire, print {"held": t}, then keep it until killed.
 - wait: acquire, print {"acquired": t} and exit.
 """
@@ -39,6 +39,27 @@ import tooz
 
 def emit(**fields) -> None:
     print(json.dumps(fields), flush=True)
+
+
+def release(lock, until: float) -> int:
+    """Release lock, retrying until it is released; return the retries.
+
+    tooz's heartbeat refreshes the lease of every lock whose release has
+    not succeeded (the driver keeps it in its acquired set), so a release
+    lost while etcd elects a leader would keep the lock held for as long
+    as the process lives. The retry is bounded by until; the last error
+    is raised after it.
+    """
+    retries = 0
+    while True:
+        try:
+            lock.release()
+            return retries
+        except tooz.ToozError:
+            if time.monotonic() >= until:
+                raise
+            retries += 1
+            time.sleep(0.2)
 
 
 def main() -> int:
@@ -61,16 +82,19 @@ def main() -> int:
         return 0 if acquired else 1
     while time.monotonic() < deadline:
         started = time.monotonic()
+        step = "acquire"
         try:
             if not lock.acquire(blocking=args["wait"]):
                 raise coordination.LockAcquireFailed("not acquired in time")
-            lock.release()
+            step = "release"
+            retries = release(lock, time.monotonic() + args["wait"])
         except tooz.ToozError as exc:
-            emit(t=started, ok=False, end=time.monotonic(),
+            emit(t=started, ok=False, end=time.monotonic(), step=step,
                  error=repr(exc)[:200])
             time.sleep(args["interval"])
             continue
-        emit(t=started, ok=True, end=time.monotonic())
+        emit(t=started, ok=True, end=time.monotonic(),
+             release_retries=retries)
         time.sleep(args["interval"])
     return 0
 
