@@ -68,19 +68,24 @@ def check_params(cfg: str, proxy: str) -> dict[str, int]:
     return params
 
 
-def stats(sock: Path) -> dict[tuple[str, str], str]:
-    """{(proxy, server): status} from the admin socket's 'show stat'."""
+def command(sock: Path, text: str) -> str:
+    """One command on the admin socket (text ends with a newline)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(5)
         conn.connect(str(sock))
-        conn.sendall(b"show stat\n")
+        conn.sendall(text.encode())
         chunks = []
         for _ in range(1000):
             chunk = conn.recv(65536)
             if not chunk:
                 break
             chunks.append(chunk)
-    rows = b"".join(chunks).decode().splitlines()
+    return b"".join(chunks).decode()
+
+
+def stats(sock: Path) -> dict[tuple[str, str], str]:
+    """{(proxy, server): status} from the admin socket's 'show stat'."""
+    rows = command(sock, "show stat\n").splitlines()
     return {(r[PXNAME], r[SVNAME]): r[STATUS]
             for r in (line.split(",") for line in rows[1:] if line)
             if len(r) > STATUS}
@@ -121,9 +126,13 @@ def check_config(path: Path, argv_prefix: tuple[str, ...] = ()) -> None:
 
 
 def start_backend(daemons: proc.Daemons, name: str, address: str,
-                  port: str) -> None:
-    """Start a stand-in API server called name on address:port."""
-    daemons.start(name, [sys.executable, str(BACKEND), address, port, name])
+                  port: str, tls: tuple[Path, Path] | None = None) -> None:
+    """Start a stand-in API server called name on address:port.
+
+    tls: (certificate, key) to serve HTTPS instead of HTTP.
+    """
+    daemons.start(name, [sys.executable, str(BACKEND), address, port, name,
+                         *map(str, tls or ())])
 
 
 def start_balancer(workdir: Path, daemons: proc.Daemons, proxy: str,

@@ -11,14 +11,17 @@
 # under the License.
 """A stand-in API server: answers every path with its own name.
 
-Run as ``python httpbackend.py ADDRESS PORT NAME``; a separate process so
-the test can SIGKILL it like a crashed API worker. GET, HEAD and OPTIONS
-are answered because ``option httpchk`` without a path sends OPTIONS.
+Run as ``python httpbackend.py ADDRESS PORT NAME [CERT KEY]``; a separate
+process so the test can SIGKILL it like a crashed API worker. With CERT
+and KEY it serves HTTPS, as an API server behind a re-encrypting
+HAProxy. GET, HEAD and OPTIONS are answered because ``option httpchk``
+without a path sends OPTIONS.
 """
 
 from __future__ import annotations
 
 import http.server
+import ssl
 import sys
 
 
@@ -53,6 +56,13 @@ def main() -> None:
     address, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     server = http.server.ThreadingHTTPServer((address, port), Handler)
     server.name = name
+    if len(sys.argv) > 5:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[4], sys.argv[5])
+        # The handshake runs in the request's thread, not in accept():
+        # a peer that never completes it must not block the others.
+        server.socket = context.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False)
     server.serve_forever()
 
 
