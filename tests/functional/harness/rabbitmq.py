@@ -11,11 +11,12 @@
 # under the License.
 """RabbitMQ: three nodes from the tree's files in network namespaces.
 
-RabbitLab(workdir, daemons): prepare() creates the namespaces (three
-controllers and a client) and each node's /etc/rabbitmq, cookie and
-plugins; start_cluster() starts the servers and applies the guide's
-user setup; ctl/leader/running_nodes ask a node; client() runs
-amqpclient.py in the client namespace. close() stops and deletes all.
+RabbitLab(workdir, daemons[, conf=a variant's rabbitmq.conf]): prepare()
+creates the namespaces (three controllers and a client) and each node's
+/etc/rabbitmq, cookie and plugins; start_cluster() starts the servers
+and applies the guide's user setup; ctl/leader/running_nodes ask a node;
+client() runs amqpclient.py in the client namespace. close() stops and
+deletes all.
 """
 
 from __future__ import annotations
@@ -64,10 +65,12 @@ GUIDE_SETUP = (
 class RabbitLab:
     """Three RabbitMQ nodes in namespaces, formed by classic_config."""
 
-    def __init__(self, workdir: Path, daemons: proc.Daemons):
+    def __init__(self, workdir: Path, daemons: proc.Daemons, *,
+                 conf: str = RABBITMQ_CONF, tag: str = "rb"):
         self.workdir = workdir
         self.daemons = daemons
-        self.lab = netns.Lab("rb", daemons)
+        self.conf = conf
+        self.lab = netns.Lab(tag, daemons)
         self.env = {"HOME": "/var/lib/rabbitmq",
                     "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
                     "RABBITMQ_PLUGINS_DIR": plugins_dir()}
@@ -94,7 +97,7 @@ class RabbitLab:
             etc = self.workdir / node / "etc"
             etc.mkdir(parents=True)
             (etc / "rabbitmq.conf").write_text(
-                tree.node_file(RABBITMQ_CONF, node))
+                tree.node_file(self.conf, node))
             (etc / "rabbitmq-env.conf").write_text(
                 tree.node_file(RABBITMQ_ENV, node))
             lib = self.workdir / node / "lib"

@@ -1,0 +1,129 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""RabbitMQ of the TLS variant: AMQPS only, verified with the lab CA."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import shutil
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from harness import labroot, pki, requirements, tree
+from harness.rabbitmq import BIN, RabbitLab
+
+pytestmark = pytest.mark.functional
+
+VARIANT_CONF = "variants/tls/etc/rabbitmq/rabbitmq.conf"
+NOVA_DROP_IN = "variants/tls/etc/nova/nova.conf.d/nova.conf"
+CA_ON_CLIENTS = "/etc/ssl/certs/openstack-ca.pem"
+PROBE = Path(__file__).parent / "harness" / "amqpsprobe.py"
+# Where rabbitmq.conf of the variant expects the node's TLS files.
+TLS_FILES = {"ca.pem": "ca", "node.pem": "cert", "node.key": "key"}
+PLAIN_PORT = 5672
+
+
+def oslo_messaging_settings(cafile: Path) -> dict:
+    """transport_url and the [oslo_messaging_rabbit] TLS settings.
+
+    From the variant's nova.conf.d drop-in, with the CA path rewritten to
+    the run's CA (the harness's one mechanical rewrite).
+    """
+    text = tree.rewrite(tree.example(NOVA_DROP_IN),
+                        {CA_ON_CLIENTS: str(cafile)})
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    rabbit = parser["oslo_messaging_rabbit"]
+    members = urllib.parse.urlsplit(
+        parser["DEFAULT"]["transport_url"]).netloc.split(",")
+    hosts = [m.rsplit("@", 1)[1] for m in members]
+    user, password = members[0].rsplit("@", 1)[0].split(":", 1)
+    return {"ssl": rabbit.getboolean("ssl"), "cafile": rabbit["ssl_ca_file"],
+            "hosts": [h.rsplit(":", 1)[0] for h in hosts],
+            "ports": {int(h.rsplit(":", 1)[1]) for h in hosts},
+            "user": user, "password": password}
+
+
+@pytest.fixture(scope="module")
+def rabbit(workdir, daemons):
+    """Three brokers from the variant's rabbitmq.conf, certificates of a
+    CA made for the run (each naming its node and address)."""
+    requirements.require(binaries=("ip", "unshare", "nsenter", "openssl"),
+                         modules=("pika",))
+    requirements.require(root_binaries=(f"{BIN}/rabbitmq-server",))
+    ca = pki.CA(workdir / "ca")
+    lab = RabbitLab(workdir, daemons, conf=VARIANT_CONF, tag="rt")
+    try:
+        lab.prepare()
+        for node in tree.CONTROLLERS:
+            issued = {"ca": ca.cert, **ca.issue(node, pki.node_names(node))}
+            tls = workdir / node / "etc" / "tls"
+            tls.mkdir()
+            for name, kind in TLS_FILES.items():
+                shutil.copy(issued[kind], tls / name)
+                labroot.chown(tls / name, "rabbitmq")
+            (tls / "node.key").chmod(0o400)
+            labroot.chown(tls, "rabbitmq")
+        lab.formed = lab.start_cluster()
+        lab.ca = ca
+        yield lab
+    finally:
+        lab.close()
+
+
+def test_tls_rabbitmq_amqps_only(rabbit, measurements):
+    """Every broker serves AMQPS with the lab CA, and nothing in clear.
+
+    Three brokers run the TLS variant of rabbitmq.conf (derived per
+    node): a TLS listener on 5671 with the node's certificate and no TCP
+    listener. From a client namespace, with the transport_url and
+    ssl_ca_file of the variant's nova.conf.d drop-in, a client that
+    trusts only the lab CA and checks each broker's address against its
+    certificate publishes a message with confirms to a quorum queue and
+    reads it back through every broker; a client that trusts only the
+    system's CAs fails the handshake; a clear-text connection to 5672 is
+    refused.
+    """
+    result = measurements.scenario(
+        "tls-rabbitmq", title="TLS: AMQPS only on RabbitMQ",
+        description=(
+            "Three brokers from the TLS variant of rabbitmq.conf; a client "
+            "with the settings of the variant's nova.conf.d drop-in and "
+            "the lab CA, one without it, one in clear text."),
+        test="test_tls_rabbitmq_amqps_only")
+    result.loads(VARIANT_CONF, NOVA_DROP_IN)
+    settings = oslo_messaging_settings(rabbit.ca.cert)
+    assert settings["ssl"] and settings["ports"] == {5671}, settings
+    rabbit.daemons.start("probe", rabbit.lab.exec_argv("client", [
+        sys.executable, str(PROBE), json.dumps({
+            "hosts": settings["hosts"], "port": 5671,
+            "plain_port": PLAIN_PORT, "user": settings["user"],
+            "password": settings["password"], "cafile": settings["cafile"],
+            "queue": "haguide-tls"})]))
+    outcome = rabbit.client_result("probe", timeout=120)
+    verified = [h for h, o in outcome.items()
+                if o["tls"]["read"] == f"over TLS to {h}"]
+    result.measure("brokers answering AMQPS verified with the lab CA",
+                   len(verified), "of 3", bound=(">=", 3))
+    refused = [h for h, o in outcome.items()
+               if o["without_ca"].startswith("refused")
+               and "CERTIFICATE_VERIFY_FAILED" in o["without_ca"]]
+    result.measure("handshakes refused without the lab CA", len(refused),
+                   "of 3", bound=(">=", 3))
+    closed = [h for h, o in outcome.items()
+              if o["plain"] == "ConnectionRefusedError"]
+    result.measure(f"clear-text connections to {PLAIN_PORT} refused",
+                   len(closed), "of 3", bound=(">=", 3))
