@@ -55,6 +55,9 @@ def test_codes_have_tables_anchors_and_short_examples(app):
             assert f'id="{anchor}"' in html
             assert f'href="#{anchor}"' in html
     assert tables.code_anchor("OSL004") == "osl004"
+    # Each code's entry says why it matters.
+    assert html.count("Why it matters:") == sum(map(len, (
+        codes for _, codes in groups)))
     # Changed lines are emphasised by the highlighter.
     assert html.count('class="hll"') > 100
 

@@ -39,8 +39,9 @@ class Code:
 
     ``bad`` and ``good`` are short file excerpts in the checked format;
     ``lexer`` is the Pygments lexer used to render them in the appendix;
-    ``why`` is one sentence on what goes wrong if the finding is ignored
-    (shown by ``confcheck explain``; empty where not yet written).
+    ``why`` is one or two sentences on what goes wrong on a node if the
+    finding is ignored (shown by ``confcheck explain``, in SARIF and in the
+    appendix; every registered code has one, tests/unit/test_code_why.py).
     """
 
     code: str

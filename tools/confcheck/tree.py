@@ -55,17 +55,25 @@ CODES = CodeBook(
     Code("TRE001", "error", "cluster.yaml cannot be read or is malformed",
          bad="hosts:\n  controller1: {role: controller\n",
          good="hosts:\n  controller1: {role: controller, "
-              "address: 10.0.0.12}\n", lexer="yaml"),
+              "address: 10.0.0.12}\n", lexer="yaml",
+         why="Every tree check and every other node's file is derived from "
+             "cluster.yaml, so nothing can be checked against the address "
+             "plan."),
     Code("TRE002", "error",
          "A service balanced by HAProxy has no proxy section",
          bad="# cluster.yaml: haproxy: glance_api\nlisten glance\n",
          good="# cluster.yaml: haproxy: glance_api\nlisten glance_api\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="A service the plan balances without a proxy section is "
+             "reachable on one node only; its VIP address answers nothing."),
     Code("TRE003", "error",
          "A proxy does not bind the internal VIP at the service's port",
          bad="listen glance_api\n    bind 10.0.0.12:9292\n",
          good="listen glance_api\n    bind 10.0.0.11:9292\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="Clients reach the service at the internal VIP and its port (the "
+             "catalog's endpoints), so a proxy bound elsewhere is never "
+             "used."),
     Code("TRE004", "error",
          "A proxy's servers are not exactly the controllers",
          bad="listen glance_api\n"
@@ -74,23 +82,33 @@ CODES = CodeBook(
               "    server controller1 10.0.0.12:9292 check\n"
               "    server controller2 10.0.0.13:9292 check\n"
               "    server controller3 10.0.0.14:9292 check\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="A missing controller gets no requests and a failover has one "
+             "node fewer; an extra address sends requests to a host that is "
+             "no controller."),
     Code("TRE005", "error",
          "keepalived's virtual addresses differ from the VIPs",
          bad="virtual_ipaddress {\n    10.0.0.10/24 dev eth0\n}\n",
          good="virtual_ipaddress {\n    10.0.0.11/24 dev eth0\n}\n",
-         lexer="keepalived"),
+         lexer="keepalived",
+         why="keepalived would move addresses no client uses, and leave the "
+             "VIPs the endpoints name unmanaged."),
     Code("TRE006", "error",
          "A host list does not name exactly the controllers",
          bad="[cache]\nmemcache_servers = 10.0.0.12:11211\n",
          good="[cache]\nmemcache_servers = 10.0.0.12:11211,"
-              "10.0.0.13:11211,10.0.0.14:11211\n", lexer="ini"),
+              "10.0.0.13:11211,10.0.0.14:11211\n", lexer="ini",
+         why="A client that knows only some controllers loses the service "
+             "when those are down; an address that is no controller gets "
+             "connections that time out."),
     Code("TRE007", "error",
          "A per_node template does not match exactly one line",
          bad="per_node:\n  controller/etc/nova/nova.conf:\n"
              "    - my_ip = {adress}\n",
          good="per_node:\n  controller/etc/nova/nova.conf:\n"
-              "    - my_ip = {address}\n", lexer="yaml"),
+              "    - my_ip = {address}\n", lexer="yaml",
+         why="The other nodes' derived files would keep controller1's value "
+             "on a line nobody changed, or change the wrong line."),
     Code("TRE009", "error",
          "A service with one writer has more than one active server",
          bad="listen galera\n"
@@ -99,12 +117,18 @@ CODES = CodeBook(
          good="listen galera\n"
               "    server controller1 10.0.0.12:3306 check\n"
               "    server controller2 10.0.0.13:3306 check backup\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="A one-writer service such as Galera behind HAProxy needs one "
+             "active server (the others backup); several active ones spread "
+             "writes and OpenStack sees deadlock errors from write "
+             "conflicts."),
     Code("TRE008", "warning",
          "A file of the example tree is not included by any page",
          bad="doc/examples/controller/etc/nova/nova.conf  (no page)",
          good=".. include-example:: controller/etc/nova/nova.conf",
-         lexer="rst"),
+         lexer="rst",
+         why="A file no page includes is not shown to readers, and goes stale "
+             "without anyone noticing."),
 )
 
 

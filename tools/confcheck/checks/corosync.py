@@ -112,66 +112,110 @@ CODES = CodeBook(
     Code("COR001", "error", "corosync -t rejects the configuration",
          bad=_GOOD + "nodelist {\n" + _NODES.replace("nodeid: 3",
                                                      "nodeid: 2")
-         + "}\n", good=_GOOD + "nodelist {\n" + _NODES + "}\n"),
+         + "}\n", good=_GOOD + "nodelist {\n" + _NODES + "}\n",
+         why="corosync does not start with a file corosync -t rejects, so the "
+             "node never joins the cluster and Pacemaker cannot run there."),
     Code("COR002", "warning", "corosync -t could not be run to a result",
          bad="nodelist {\n  node {\n    ring0_addr: controller1\n"
              "    name: controller1\n    nodeid: 1\n  }\n}\n",
          good="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n"
-              "    name: controller1\n    nodeid: 1\n  }\n}\n"),
+              "    name: controller1\n    nodeid: 1\n  }\n}\n",
+         why="Only the built-in rules checked the file; corosync's own parser "
+             "may still reject it when the node starts."),
     Code("COR003", "warning", "corosync -t warns about the configuration",
          bad="totem {\n  version: 2\n  transport: udpu\n  interface {\n"
              "    bindnetaddr: 10.0.0.0\n  }\n}\nnodelist {\n" + _NODES
              + "}\n",
          good="totem {\n  version: 2\n  transport: udpu\n}\nnodelist {\n"
-              + _NODES + "}\n"),
+              + _NODES + "}\n",
+         why="corosync starts, but ignores or reinterprets what the line asks "
+             "for, so the cluster does not behave as the file says."),
     Code("COR010", "error", "Line that is no section, key or closing brace",
-         bad="totem {\n  version 2\n}\n", good="totem {\n  version: 2\n}\n"),
+         bad="totem {\n  version 2\n}\n", good="totem {\n  version: 2\n}\n",
+         why="corosync's parser stops at such a line and the daemon does not "
+             "start."),
     Code("COR011", "warning", "Key corosync does not read here",
-         bad="totem {\n  tokn: 3000\n}\n", good="totem {\n  token: 3000\n}\n"),
+         bad="totem {\n  tokn: 3000\n}\n", good="totem {\n  token: 3000\n}\n",
+         why="corosync ignores a key it does not read in that section, so a "
+             "misspelt timeout or option silently keeps its default."),
     # corosync 3 reads past these keys (corosync -t passes): a warning.
     Code("COR012", "warning", "Corosync 1/2 key, ignored by corosync 3",
          bad="totem {\n  rrp_mode: passive\n}\n",
-         good="totem {\n  link_mode: passive\n}\n"),
+         good="totem {\n  link_mode: passive\n}\n",
+         why="corosync 3 ignores the key (redundant links and encryption now "
+             "come from knet's own keys), so the file promises something the "
+             "cluster does not do."),
     Code("COR013", "error", "totem version other than 2",
-         bad="totem {\n  version: 1\n}\n", good="totem {\n  version: 2\n}\n"),
+         bad="totem {\n  version: 1\n}\n", good="totem {\n  version: 2\n}\n",
+         why="The only configuration version corosync 3 accepts is 2 "
+             "(corosync.conf(5)); with another the daemon does not start."),
     Code("COR014", "warning", "totem without cluster_name",
          bad="totem {\n  version: 2\n}\n",
-         good="totem {\n  version: 2\n  cluster_name: openstack\n}\n"),
+         good="totem {\n  version: 2\n  cluster_name: openstack\n}\n",
+         why="Tools and logs name the cluster by it, and the udp transport "
+             "derives its multicast address from it; without it two clusters "
+             "on one network are easy to confuse."),
     Code("COR015", "error", "Unknown transport",
          bad="totem {\n  transport: udpp\n}\n",
-         good="totem {\n  transport: knet\n}\n"),
+         good="totem {\n  transport: knet\n}\n",
+         why="corosync knows the knet, udp and udpu transports only and does "
+             "not start with another."),
     Code("COR016", "warning", "Transport other than knet",
          bad="totem {\n  transport: udpu\n}\n",
-         good="totem {\n  transport: knet\n}\n"),
+         good="totem {\n  transport: knet\n}\n",
+         why="In corosync 3, udp and udpu carry a single link without "
+             "encryption; knet gives several links and crypto, which a "
+             "control plane cluster relies on."),
     Code("COR017", "error", "Bad crypto_cipher or crypto_hash",
          bad="totem {\n  crypto_cipher: aes256\n  crypto_hash: none\n}\n",
-         good="totem {\n  crypto_cipher: aes256\n  crypto_hash: sha256\n}\n"),
+         good="totem {\n  crypto_cipher: aes256\n  crypto_hash: sha256\n}\n",
+         why="corosync refuses a cipher or hash it does not know, and a "
+             "cipher without a hash, so the node does not start."),
     Code("COR018", "error", "Node without ring0_addr or nodeid",
          bad="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n  }\n}\n",
          good="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n"
-              "    name: controller1\n    nodeid: 1\n  }\n}\n"),
+              "    name: controller1\n    nodeid: 1\n  }\n}\n",
+         why="With knet every node needs an address and a node id; corosync "
+             "refuses a nodelist entry without them."),
     Code("COR019", "error", "Duplicate nodeid, name or address",
          bad="nodelist {\n" + _NODES.replace("nodeid: 3", "nodeid: 2")
-             + "}\n", good="nodelist {\n" + _NODES + "}\n"),
+             + "}\n", good="nodelist {\n" + _NODES + "}\n",
+         why="Two nodes with one id, name or address are refused by corosync "
+             "or confuse the membership, so the cluster does not form."),
     Code("COR020", "error", "quorum provider missing or not votequorum",
-         bad="quorum {\n  provider: votequorum\n}\n", good=_QUORUM),
+         bad="quorum {\n  provider: votequorum\n}\n", good=_QUORUM,
+         why="Without votequorum corosync provides no quorum, so a node cut "
+             "off from the others may keep running resources the others also "
+             "run (split brain)."),
     Code("COR021", "error", "two_node with other than two nodes",
          bad="nodelist {\n" + _NODES + "}\nquorum {\n  provider: "
              "corosync_votequorum\n  two_node: 1\n}\n",
-         good="nodelist {\n" + _NODES + "}\n" + _QUORUM),
+         good="nodelist {\n" + _NODES + "}\n" + _QUORUM,
+         why="two_node lets one survivor of a two-node cluster keep quorum "
+             "(relying on fencing); with another node count the file does not "
+             "describe the cluster's quorum."),
     Code("COR022", "warning", "expected_votes differs from the nodelist",
          bad="nodelist {\n" + _NODES + "}\nquorum {\n  provider: "
              "corosync_votequorum\n  expected_votes: 2\n}\n",
-         good="nodelist {\n" + _NODES + "}\n" + _QUORUM),
+         good="nodelist {\n" + _NODES + "}\n" + _QUORUM,
+         why="votequorum counts quorum from expected_votes when it is set, so "
+             "a value that disagrees with the nodelist makes the cluster "
+             "quorate with too few nodes, or never."),
     Code("COR023", "error", "Missing totem, nodelist or quorum section",
-         bad=_GOOD, good=_GOOD + "nodelist {\n" + _NODES + "}\n" + _QUORUM),
+         bad=_GOOD, good=_GOOD + "nodelist {\n" + _NODES + "}\n" + _QUORUM,
+         why="corosync needs a totem section, knet needs a nodelist, and "
+             "without a quorum section nothing protects the cluster from a "
+             "split brain."),
     # corosync 3 runs without it; pacemaker then names the node by its
     # uname, which must match what pcs and the constraints use.
     Code("COR024", "warning", "Node without name",
          bad="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n"
              "    nodeid: 1\n  }\n}\n",
          good="nodelist {\n  node {\n    ring0_addr: 10.0.0.12\n"
-              "    name: controller1\n    nodeid: 1\n  }\n}\n"),
+              "    name: controller1\n    nodeid: 1\n  }\n}\n",
+         why="Pacemaker then takes the node's name from its host name, which "
+             "must match exactly, or constraints and fencing name a node that "
+             "does not exist."),
 )
 # Findings corosync -t makes itself (it stops at the first); the schema's
 # version stands in only when it cannot run.

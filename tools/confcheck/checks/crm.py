@@ -59,12 +59,18 @@ CODES = CodeBook(
          bad="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11 "
              "\\\n  meta target-role=Sleeping",
          good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11 "
-              "\\\n  meta target-role=Stopped", lexer="text"),
+              "\\\n  meta target-role=Stopped", lexer="text",
+         why="Pacemaker refuses or misreads a CIB crm_verify finds invalid, "
+             "so the resources the statements describe do not run as "
+             "written."),
     Code("CRM003", "warning", "crm warns about the statement",
          bad="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11 "
              "\\\n  op monitor interval=10s timeout=5s",
          good="primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11 "
-              "\\\n  op monitor interval=10s timeout=20s", lexer="text"),
+              "\\\n  op monitor interval=10s timeout=20s", lexer="text",
+         why="crm accepts the statement but warns, most often about a "
+             "deprecated form or a value Pacemaker will treat differently "
+             "from what is written."),
     Code("CRM004", "warning",
          "The resource agent is not installed here, so not validated",
          bad="primitive keystone ocf:openstack:keystone",
@@ -84,10 +90,15 @@ CODES = CodeBook(
          bad="primitive web ocf:heartbeat:apache params "
              "configfile='/etc/apache2.conf",
          good="primitive web ocf:heartbeat:apache params "
-              "configfile=/etc/apache2/apache2.conf", lexer="text"),
+              "configfile=/etc/apache2/apache2.conf", lexer="text",
+         why="crm splits statements like a shell; an unbalanced quote makes "
+             "it read a different statement or refuse it."),
     Code("CRM007", "warning",
          "crm could not be run; only the built-in checks were done",
-         bad="(crm timed out)", good="(crm answered)", lexer="text"),
+         bad="(crm timed out)", good="(crm answered)", lexer="text",
+         why="Only the built-in checks ran, so what crm and crm_verify would "
+             "reject is not known; check again where crmsh and Pacemaker are "
+             "installed."),
     Code("CRM090", "error",
          "Resource agent name with a path in it (refused)",
          bad="primitive vip ocf:../../../tmp:IPaddr2 params ip=10.0.0.11",
@@ -100,24 +111,38 @@ CODES = CodeBook(
          "Master/slave resources are promotable clones now",
          bad="ms galera-master galera meta master-max=3",
          good="clone galera-clone galera meta promotable=true "
-              "promoted-max=3", lexer="text"),
+              "promoted-max=3", lexer="text",
+         why="Pacemaker 2.0 deprecated master/slave resources in favour of "
+             "promotable clones; new tools and schemas drop the old form."),
     Code("CRM102", "warning", "LSB init scripts: use the systemd unit",
          bad="primitive lb-haproxy lsb:haproxy",
-         good="primitive lb-haproxy systemd:haproxy", lexer="text"),
+         good="primitive lb-haproxy systemd:haproxy", lexer="text",
+         why="Many init scripts do not return the LSB status codes Pacemaker "
+             "relies on, so monitors report wrong states; the systemd unit is "
+             "what the distribution maintains."),
     Code("CRM103", "warning",
          "Roles are Promoted/Unpromoted since Pacemaker 2.1",
          bad="colocation vip-with-galera inf: vip galera-clone:Master",
          good="colocation vip-with-galera inf: vip galera-clone:Promoted",
-         lexer="text"),
+         lexer="text",
+         why="Pacemaker 2.1 renamed the Master and Slave roles to Promoted "
+             "and Unpromoted; the old names are deprecated and will stop "
+             "working."),
     Code("CRM104", "warning",
          "Clone colocated with a single resource (inverted)",
          bad="colocation haproxy-with-vip inf: lb-haproxy-clone vip",
          good="colocation vip-with-haproxy inf: vip lb-haproxy-clone",
-         lexer="text"),
+         lexer="text",
+         why="A colocation places its first resource where the second runs: a "
+             "clone placed with a single resource runs on that one node only, "
+             "so a failover must first start the service elsewhere."),
     Code("CRM105", "warning", "Fencing disabled: mandatory in production",
          bad="property stonith-enabled=false",
          good="primitive fence-controller1 stonith:fence_ipmilan ...",
-         lexer="text"),
+         lexer="text",
+         why="Without fencing Pacemaker cannot make sure a lost node has "
+             "stopped its resources, so two nodes may hold the same VIP or "
+             "write to the same database."),
 )
 
 

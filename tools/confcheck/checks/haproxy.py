@@ -196,75 +196,116 @@ CODES = CodeBook(
     Code("HAP001", "error", "haproxy -c rejects the configuration",
          bad="listen api\n  bind 10.0.0.11:9292\n  default_backend nope\n",
          good="listen api\n  bind 10.0.0.11:9292\n  server controller1 "
-              "10.0.0.12:9292 check\n", lexer="haproxy"),
+              "10.0.0.12:9292 check\n", lexer="haproxy",
+         why="haproxy does not start or reload with a file haproxy -c "
+             "rejects: a reload keeps the old configuration, a restart leaves "
+             "every API behind it down."),
     Code("HAP002", "warning", "haproxy -c warns about the configuration",
          bad="backend b\n  bind 10.0.0.11:80\n",
-         good="frontend f\n  bind 10.0.0.11:80\n", lexer="haproxy"),
+         good="frontend f\n  bind 10.0.0.11:80\n", lexer="haproxy",
+         why="haproxy runs, but ignores or changes what the warned line asks "
+             "for."),
     Code("HAP003", "warning",
          "haproxy -c could not check part of the file on this machine",
          bad="frontend f\n  bind 10.0.0.11:443 ssl crt /etc/haproxy/site.pem "
              "crl-file /etc/haproxy/crl.pem\n",
          good="frontend f\n  bind 10.0.0.11:443 ssl crt "
-              "/etc/haproxy/site.pem\n", lexer="haproxy"),
+              "/etc/haproxy/site.pem\n", lexer="haproxy",
+         why="Part of the file refers to what only the node has (a "
+             "certificate, a user, a host name), so that part is checked only "
+             "when the node loads it."),
     Code("HAP010", "error", "Unknown keyword",
          bad="listen api\n  balanse roundrobin\n",
-         good="listen api\n  balance roundrobin\n", lexer="haproxy"),
+         good="listen api\n  balance roundrobin\n", lexer="haproxy",
+         why="haproxy refuses a configuration with an unknown keyword and "
+             "does not start."),
     Code("HAP011", "error", "Keyword not allowed in this kind of section",
          bad="frontend api\n  server controller1 10.0.0.12:9292\n",
          good="backend api\n  server controller1 10.0.0.12:9292\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="haproxy refuses a keyword in a kind of section that does not "
+             "take it and does not start."),
     Code("HAP012", "error", "Line outside any section",
          bad="maxconn 4000\nglobal\n  daemon\n",
-         good="global\n  maxconn 4000\n  daemon\n", lexer="haproxy"),
+         good="global\n  maxconn 4000\n  daemon\n", lexer="haproxy",
+         why="haproxy refuses a setting outside any section and does not "
+             "start."),
     Code("HAP013", "error", "Unknown option or timeout name",
          bad="defaults\n  option redispach\n",
-         good="defaults\n  option redispatch\n", lexer="haproxy"),
+         good="defaults\n  option redispatch\n", lexer="haproxy",
+         why="haproxy refuses an unknown option or timeout name and does not "
+             "start."),
     Code("HAP014", "error", "Bad server line: unknown option or value",
          bad="backend api\n  server c1 10.0.0.12:9292 chek\n",
          good="backend api\n  server c1 10.0.0.12:9292 check\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="haproxy refuses a server line it cannot read and does not "
+             "start."),
     Code("HAP015", "error", "Section or server without its name or address",
          bad="frontend\n  bind 10.0.0.11:80\n",
-         good="frontend api\n  bind 10.0.0.11:80\n", lexer="haproxy"),
+         good="frontend api\n  bind 10.0.0.11:80\n", lexer="haproxy",
+         why="haproxy refuses a proxy without a name or a server without an "
+             "address and does not start."),
     Code("HAP016", "error", "Keyword removed from HAProxy",
          bad="defaults\n  clitimeout 1m\n",
-         good="defaults\n  timeout client 1m\n", lexer="haproxy"),
+         good="defaults\n  timeout client 1m\n", lexer="haproxy",
+         why="Current haproxy refuses keywords earlier versions removed and "
+             "does not start; the message names the replacement."),
     Code("HAP017", "error", "Duplicate proxy name",
          bad="backend api\n  balance roundrobin\nbackend api\n",
          good="backend api\n  balance roundrobin\nbackend api2\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="haproxy refuses two proxies of the same kind with one name and "
+             "does not start."),
     Code("HAP020", "error",
          "option mysql-check aimed at clustercheck's HTTP port",
          bad="listen galera\n  option mysql-check\n  server c1 "
              "10.0.0.12:3306 check port 9200\n",
          good="listen galera\n  option httpchk\n  http-check expect "
               "status 200\n  server c1 10.0.0.12:3306 check port 9200\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="option mysql-check speaks the MySQL protocol, but clustercheck "
+             "answers HTTP on that port, so the check fails on every server "
+             "and the database backend goes down."),
     Code("HAP021", "warning",
          "HTTP checks sent in clear text to a TLS server",
          bad="backend api\n  option httpchk GET /healthcheck\n  server c1 "
              "10.0.0.12:8443 ssl verify none check port 8443\n",
          good="backend api\n  option httpchk GET /healthcheck\n  server c1 "
               "10.0.0.12:8443 ssl verify none check check-ssl port 8443\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="With a check port, haproxy sends its checks in clear text even "
+             "to a server marked ssl (ssl covers checks only without port or "
+             "addr), so every check fails; check-ssl fixes it."),
     Code("HAP022", "warning",
          "Server without health check in a multi-server backend",
          bad="backend api\n  server c1 10.0.0.12:9292 check\n"
              "  server c2 10.0.0.13:9292\n",
          good="backend api\n  server c1 10.0.0.12:9292 check\n"
-              "  server c2 10.0.0.13:9292 check\n", lexer="haproxy"),
+              "  server c2 10.0.0.13:9292 check\n", lexer="haproxy",
+         why="haproxy keeps sending requests to a server without a check "
+             "after it fails, so a share of the API calls fail until someone "
+             "notices."),
     Code("HAP023", "warning", "bind on a wildcard address instead of the VIP",
          bad="listen api\n  bind *:9292\n",
-         good="listen api\n  bind 10.0.0.11:9292\n", lexer="haproxy"),
+         good="listen api\n  bind 10.0.0.11:9292\n", lexer="haproxy",
+         why="A wildcard bind also answers on the node's own addresses, where "
+             "the services themselves listen on the same port, and on "
+             "networks that should not reach the APIs."),
     Code("HAP024", "warning", "Proxy without connect/client/server timeouts",
          bad="defaults\n  mode http\nlisten api\n  bind 10.0.0.11:9292\n",
          good=_EXAMPLE_HEAD + "listen api\n  bind 10.0.0.11:9292\n",
-         lexer="haproxy"),
+         lexer="haproxy",
+         why="Without timeouts haproxy keeps idle and half-open connections "
+             "for ever (it warns at start), until they fill maxconn."),
     Code("HAP025", "warning",
          "option httpchk without a request sends OPTIONS /",
          bad="listen api\n  option httpchk\n",
          good="listen api\n  option httpchk GET /healthcheck\n"
-              "  http-check expect status 200\n", lexer="haproxy"),
+              "  http-check expect status 200\n", lexer="haproxy",
+         why="A bare httpchk sends OPTIONS /, which many APIs answer with an "
+             "error status and which at best shows that a web server answers, "
+             "not that the service works."),
     Code("HAP090", "warning",
          "Directive that runs code or reads a node's file: not checked",
          bad="global\n  lua-load /etc/haproxy/cors.lua\n",

@@ -32,17 +32,29 @@ LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain",
 
 CODES = CodeBook(
     Code("HOS001", "error", "First field is not an IP address",
-         bad="10.0.0.300  controller1\n", good="10.0.0.12  controller1\n"),
+         bad="10.0.0.300  controller1\n", good="10.0.0.12  controller1\n",
+         why="The resolver skips a line that does not start with an address, "
+             "so its names do not resolve from this file."),
     Code("HOS002", "error", "Address without any name",
-         bad="10.0.0.12\n", good="10.0.0.12  controller1\n"),
+         bad="10.0.0.12\n", good="10.0.0.12  controller1\n",
+         why="An address without a name maps nothing: the line was most "
+             "likely cut short."),
     Code("HOS003", "error", "Invalid host name",
-         bad="10.0.0.12  controller_1\n", good="10.0.0.12  controller1\n"),
+         bad="10.0.0.12  controller_1\n", good="10.0.0.12  controller1\n",
+         why="Host names are letters, digits and hyphens (RFC 1123); other "
+             "characters are refused by some resolvers and tools, so the node "
+             "is reachable by some services and not others."),
     Code("HOS004", "error", "Name mapped to two different addresses",
          bad="10.0.0.12  controller1\n10.0.0.13  controller1\n",
-         good="10.0.0.12  controller1\n10.0.0.13  controller2\n"),
+         good="10.0.0.12  controller1\n10.0.0.13  controller2\n",
+         why="The resolver returns the first match only, so the second "
+             "address is never used although the file suggests otherwise."),
     Code("HOS005", "warning", "Node name on a loopback address",
          bad="127.0.1.1  controller1\n10.0.0.12  controller1\n",
-         good="127.0.0.1  localhost\n10.0.0.12  controller1\n"),
+         good="127.0.0.1  localhost\n10.0.0.12  controller1\n",
+         why="A service that resolves its own node name then binds to or "
+             "announces a loopback address, which its peers cannot reach "
+             "(corosync, RabbitMQ and Galera among them)."),
 )
 
 

@@ -112,13 +112,18 @@ _VIPS = "  virtual_ipaddress {\n    10.0.0.11\n  }\n}\n"
 CODES = CodeBook(
     Code("KAL001", "error", "keepalived -t rejects the configuration",
          bad=_INSTANCE + "  preempt_delay 2000\n" + _VIPS,
-         good=_INSTANCE + "  preempt_delay 30\n" + _VIPS),
+         good=_INSTANCE + "  preempt_delay 30\n" + _VIPS,
+         why="keepalived logs what it cannot read and runs without it, so "
+             "part of the failover set-up silently is not there."),
     Code("KAL002", "warning", "keepalived -t warns about the configuration",
          bad=_INSTANCE.replace("BACKUP", "MASTER") + "  nopreempt\n"
-             + _VIPS, good=_INSTANCE + "  nopreempt\n" + _VIPS),
+             + _VIPS, good=_INSTANCE + "  nopreempt\n" + _VIPS,
+         why="keepalived runs, but not as the line says."),
     Code("KAL003", "warning", "keepalived -t could not be run to a result",
          bad="include /etc/keepalived/missing.conf\n",
-         good="global_defs {\n  router_id controller1\n}\n"),
+         good="global_defs {\n  router_id controller1\n}\n",
+         why="Only the built-in checks ran; keepalived's own parser may still "
+             "reject the file on the node."),
     Code("KAL090", "warning",
          "include not followed: the included file is not checked",
          bad="include /etc/keepalived/conf.d/*.conf\n" + _INSTANCE + _VIPS,
@@ -128,59 +133,95 @@ CODES = CodeBook(
              "machine; check the included files on their own."),
     Code("KAL010", "error", "Unbalanced braces",
          bad="global_defs {\n  router_id controller1\n}}\n",
-         good="global_defs {\n  router_id controller1\n}\n"),
+         good="global_defs {\n  router_id controller1\n}\n",
+         why="keepalived reads blocks by their braces; one too many or too "
+             "few moves every following keyword into another block."),
     Code("KAL011", "error", "Unknown keyword in this block",
          bad=_INSTANCE + "  advert_intt 1\n" + _VIPS,
-         good=_INSTANCE + "  advert_int 1\n" + _VIPS),
+         good=_INSTANCE + "  advert_int 1\n" + _VIPS,
+         why="keepalived skips a keyword it does not know in a block, so a "
+             "misspelt setting keeps its default."),
     Code("KAL012", "error", "virtual_router_id outside 1-255",
          bad=_INSTANCE.replace("51", "300") + _VIPS,
-         good=_INSTANCE + _VIPS),
+         good=_INSTANCE + _VIPS,
+         why="VRRP router ids are 1 to 255 (RFC 5798); keepalived does not "
+             "run an instance with another."),
     Code("KAL013", "error", "priority outside 1-255",
          bad=_INSTANCE.replace("100", "0") + _VIPS,
-         good=_INSTANCE + _VIPS),
+         good=_INSTANCE + _VIPS,
+         why="keepalived accepts priorities 1 to 255 only (RFC 5798) and does "
+             "not run the instance otherwise."),
     Code("KAL014", "warning", "priority 255 on a floating address",
          bad=_INSTANCE.replace("100", "255") + _VIPS,
-         good=_INSTANCE.replace("100", "101") + _VIPS),
+         good=_INSTANCE.replace("100", "101") + _VIPS,
+         why="RFC 5798 reserves priority 255 for the router that owns the "
+             "address: such a node takes the VIP back at once when it "
+             "returns, moving it a second time."),
     Code("KAL015", "error", "vrrp_instance without interface or router id",
          bad="vrrp_instance VI_1 {\n  priority 100\n" + _VIPS,
-         good=_INSTANCE + _VIPS),
+         good=_INSTANCE + _VIPS,
+         why="keepalived cannot run a VRRP instance without an interface and "
+             "a router id, so the instance's VIP never comes up."),
     Code("KAL016", "error", "state MASTER together with nopreempt",
          bad=_INSTANCE.replace("BACKUP", "MASTER") + "  nopreempt\n"
          + _VIPS,
-         good=_INSTANCE + "  nopreempt\n" + _VIPS),
+         good=_INSTANCE + "  nopreempt\n" + _VIPS,
+         why="nopreempt works only when the instance starts as BACKUP "
+             "(keepalived's manual); with state MASTER the node takes the VIP "
+             "back when it returns."),
     Code("KAL017", "error", "Scripts without enable_script_security",
          bad=_INSTANCE + "  notify_master /etc/keepalived/master.sh\n"
              + _VIPS,
          good="global_defs {\n  enable_script_security\n  script_user root"
               "\n}\n" + _INSTANCE
-              + "  notify_master /etc/keepalived/master.sh\n" + _VIPS),
+              + "  notify_master /etc/keepalived/master.sh\n" + _VIPS,
+         why="Without enable_script_security keepalived runs, as root, "
+             "scripts that other users may be able to change; with it, it "
+             "refuses such scripts."),
     Code("KAL018", "warning", "Scripts without script_user",
          bad="global_defs {\n  enable_script_security\n}\n" + _INSTANCE
              + "  notify_master /etc/keepalived/master.sh\n" + _VIPS,
          good="global_defs {\n  enable_script_security\n  script_user root"
               "\n}\n" + _INSTANCE
-              + "  notify_master /etc/keepalived/master.sh\n" + _VIPS),
+              + "  notify_master /etc/keepalived/master.sh\n" + _VIPS,
+         why="Without script_user keepalived runs the scripts as the "
+             "keepalived_script user or, when that user does not exist, as "
+             "root."),
     Code("KAL019", "error", "track_script names no vrrp_script",
          bad=_INSTANCE + "  track_script {\n    chk_haproxy\n  }\n" + _VIPS,
          good="global_defs {\n  enable_script_security\n  script_user root"
               "\n}\nvrrp_script chk_haproxy {\n  script \"/usr/bin/killall "
               "-0 haproxy\"\n}\n" + _INSTANCE
-              + "  track_script {\n    chk_haproxy\n  }\n" + _VIPS),
+              + "  track_script {\n    chk_haproxy\n  }\n" + _VIPS,
+         why="keepalived ignores a track_script whose vrrp_script does not "
+             "exist, so the health check it names never moves the VIP."),
     Code("KAL020", "warning", "advert_int out of the sane range",
          bad=_INSTANCE + "  advert_int 0.5\n" + _VIPS,
-         good=_INSTANCE + "  advert_int 1\n" + _VIPS),
+         good=_INSTANCE + "  advert_int 1\n" + _VIPS,
+         why="A backup takes over after about three advert intervals: too "
+             "short an interval makes a loaded node lose the VIP for nothing, "
+             "too long a one lengthens every failover."),
     Code("KAL021", "error", "vrrp_version other than 2 or 3",
          bad="global_defs {\n  vrrp_version 4\n}\n",
-         good="global_defs {\n  vrrp_version 2\n}\n"),
+         good="global_defs {\n  vrrp_version 2\n}\n",
+         why="keepalived knows VRRP versions 2 and 3 only and refuses "
+             "another."),
     Code("KAL022", "error", "Two instances share a router id on one link",
          bad=_INSTANCE + _VIPS + _INSTANCE.replace("VI_1", "VI_2") + _VIPS,
          good=_INSTANCE + _VIPS + _INSTANCE.replace("VI_1", "VI_2")
-         .replace("51", "52") + _VIPS),
+         .replace("51", "52") + _VIPS,
+         why="Two VRRP instances with one router id on one link share a "
+             "virtual MAC address and read each other's adverts, so their "
+             "VIPs flap."),
     Code("KAL023", "error", "Bad value (state, address, number)",
          bad=_INSTANCE.replace("BACKUP", "SLAVE") + _VIPS,
-         good=_INSTANCE + _VIPS),
+         good=_INSTANCE + _VIPS,
+         why="keepalived refuses or skips the value, so the instance runs "
+             "with a default or not at all."),
     Code("KAL024", "error", "vrrp_instance without virtual_ipaddress",
-         bad=_INSTANCE + "}\n", good=_INSTANCE + _VIPS),
+         bad=_INSTANCE + "}\n", good=_INSTANCE + _VIPS,
+         why="An instance without virtual_ipaddress elects a master but moves "
+             "no address, so clients have nothing to fail over to."),
 )
 # Codes that stand in for keepalived -t when it cannot run.
 STRUCTURAL = frozenset({"KAL010", "KAL011", "KAL012", "KAL013", "KAL015",

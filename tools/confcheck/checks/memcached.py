@@ -55,20 +55,36 @@ UNMARKED_VALUE = frozenset({"o"})
 
 CODES = CodeBook(
     Code("MEM001", "error", "Unknown memcached option",
-         bad="-q", good="-m 1024", lexer="text"),
+         bad="-q", good="-m 1024", lexer="text",
+         why="memcached refuses an option it does not know and does not "
+             "start."),
     Code("MEM002", "error", "Option value missing or not expected",
-         bad="-p", good="-p 11211", lexer="text"),
+         bad="-p", good="-p 11211", lexer="text",
+         why="memcached refuses an option whose value is missing, or takes "
+             "the next option as the value."),
     Code("MEM003", "error", "Unknown directive (only logfile exists)",
          bad="log /var/log/memcached.log",
-         good="logfile /var/log/memcached.log", lexer="text"),
+         good="logfile /var/log/memcached.log", lexer="text",
+         why="Debian's start script knows only logfile besides memcached's "
+             "own options; another word reaches memcached's command line, "
+             "which refuses it."),
     Code("MEM004", "error", "Value is not a number",
-         bad="-m 1G", good="-m 1024", lexer="text"),
+         bad="-m 1G", good="-m 1024", lexer="text",
+         why="memcached refuses a value it cannot read as a number and does "
+             "not start."),
     Code("MEM005", "warning", "Option given twice",
-         bad="-m 64\n-m 1024", good="-m 1024", lexer="text"),
+         bad="-m 64\n-m 1024", good="-m 1024", lexer="text",
+         why="Only the last value takes effect, so the other line misleads "
+             "whoever edits the file."),
     Code("MEM101", "warning", "UDP enabled",
-         bad="-U 11211", good="-U 0", lexer="text"),
+         bad="-U 11211", good="-U 0", lexer="text",
+         why="memcached over UDP has been used for traffic amplification "
+             "attacks (CVE-2018-1000115); since 1.5.6 it is off by default."),
     Code("MEM102", "warning", "Listens on every address",
-         bad="-l 0.0.0.0", good="-l 10.0.0.12", lexer="text"),
+         bad="-l 0.0.0.0", good="-l 10.0.0.12", lexer="text",
+         why="memcached has no authentication by default, so listening on "
+             "every address exposes the token cache to every network the node "
+             "is on."),
 )
 
 

@@ -79,75 +79,123 @@ OLD_NAMES = {
 CODES = CodeBook(
     Code("MYS001", "error", "Unknown option",
          bad="[mysqld]\ninnodb_buffer_pool_sise = 1G",
-         good="[mysqld]\ninnodb_buffer_pool_size = 1G", lexer="ini"),
+         good="[mysqld]\ninnodb_buffer_pool_size = 1G", lexer="ini",
+         why="mariadbd refuses an unknown option in a group it reads and does "
+             "not start."),
     Code("MYS002", "error", "Option before any [group]",
          bad="port = 3306\n[mysqld]", good="[mysqld]\nport = 3306",
-         lexer="ini"),
+         lexer="ini",
+         why="MariaDB refuses an option file with an option before the first "
+             "group, and every program that reads the file fails."),
     Code("MYS003", "error", "Malformed line",
          bad="[mysqld\n!inclde /etc/mysql/conf.d/",
-         good="[mysqld]\n!includedir /etc/mysql/conf.d/", lexer="ini"),
+         good="[mysqld]\n!includedir /etc/mysql/conf.d/", lexer="ini",
+         why="MariaDB refuses an option file with a line it cannot read, and "
+             "every program that reads the file fails."),
     Code("MYS004", "warning", "No MariaDB program of this version reads "
          "the group",
          bad="[mysqld-10.4]\nwsrep_on = ON",
-         good="[mariadb-10.11]\nwsrep_on = ON", lexer="ini"),
+         good="[mariadb-10.11]\nwsrep_on = ON", lexer="ini",
+         why="A group named after a version is read only by that version, so "
+             "its settings silently do not apply."),
     Code("MYS005", "error", "Option needs a value",
          bad="[mysqld]\nmax_connections",
-         good="[mysqld]\nmax_connections = 4096", lexer="ini"),
+         good="[mysqld]\nmax_connections = 4096", lexer="ini",
+         why="mariadbd refuses an option that needs a value when the value is "
+             "missing, and does not start."),
     Code("MYS006", "warning", "Abbreviated option name",
          bad="[mysqld]\ninnodb_file_per = 1",
-         good="[mysqld]\ninnodb_file_per_table = 1", lexer="ini"),
+         good="[mysqld]\ninnodb_file_per_table = 1", lexer="ini",
+         why="MariaDB accepts an unambiguous prefix of an option name, but a "
+             "new option can make the prefix ambiguous and the server then "
+             "refuses to start after an upgrade."),
     Code("MYS007", "warning", "Option set twice in one group",
          bad="[mysqld]\nport = 3306\nport = 3307",
-         good="[mysqld]\nport = 3306", lexer="ini"),
+         good="[mysqld]\nport = 3306", lexer="ini",
+         why="Only the last value takes effect, so the other line misleads "
+             "whoever edits the file."),
     Code("MYS008", "warning", "Unknown loose- option (silently ignored)",
          bad="[mysqld]\nloose-innodb_buffer_pool_sise = 1G",
-         good="[mysqld]\ninnodb_buffer_pool_size = 1G", lexer="ini"),
+         good="[mysqld]\ninnodb_buffer_pool_size = 1G", lexer="ini",
+         why="mariadbd skips an unknown loose- option with a warning only, so "
+             "the setting silently has no effect."),
     Code("MYS009", "warning", "Option of a plugin the file does not load",
          bad="[server]\nprovider_lz4 = force_plus_permanent",
          good="[server]\nplugin_load_add = provider_lz4\n"
-              "provider_lz4 = force_plus_permanent", lexer="ini"),
+              "provider_lz4 = force_plus_permanent", lexer="ini",
+         why="A plugin's options exist only once the plugin is loaded; "
+             "without it mariadbd refuses the option, or ignores it with "
+             "loose-."),
     Code("MYS101", "error", "Galera needs binlog_format = ROW",
          bad="[galera]\nwsrep_on = ON\nbinlog_format = MIXED",
-         good="[galera]\nwsrep_on = ON\nbinlog_format = ROW", lexer="ini"),
+         good="[galera]\nwsrep_on = ON\nbinlog_format = ROW", lexer="ini",
+         why="Galera replicates row-based write sets; MariaDB's Galera "
+             "documentation requires binlog_format ROW, and other formats can "
+             "make the nodes diverge."),
     Code("MYS102", "error", "Galera needs innodb_autoinc_lock_mode = 2",
          bad="[galera]\nwsrep_on = ON\ninnodb_autoinc_lock_mode = 1",
          good="[galera]\nwsrep_on = ON\ninnodb_autoinc_lock_mode = 2",
-         lexer="ini"),
+         lexer="ini",
+         why="Galera requires innodb_autoinc_lock_mode 2 (MariaDB's Galera "
+             "documentation): the other modes take a table lock that "
+             "replicated inserts can deadlock on."),
     Code("MYS103", "error", "Galera replicates InnoDB tables only",
          bad="[galera]\nwsrep_on = ON\ndefault_storage_engine = MyISAM",
          good="[galera]\nwsrep_on = ON\ndefault_storage_engine = InnoDB",
-         lexer="ini"),
+         lexer="ini",
+         why="Galera replicates InnoDB tables only: rows written to another "
+             "engine stay on the node that wrote them, and the nodes "
+             "diverge."),
     Code("MYS104", "error", "Galera settings incomplete",
          bad="[galera]\nwsrep_on = ON\nwsrep_cluster_name = openstack",
          good="[galera]\nwsrep_on = ON\n"
               "wsrep_provider = /usr/lib/galera/libgalera_smm.so\n"
               "wsrep_cluster_address = "
-              "gcomm://10.0.0.12,10.0.0.13,10.0.0.14", lexer="ini"),
+              "gcomm://10.0.0.12,10.0.0.13,10.0.0.14", lexer="ini",
+         why="With part of the wsrep settings missing the node starts as a "
+             "standalone server or fails, instead of joining the cluster."),
     Code("MYS105", "error", "wsrep_provider outside the galera directory",
          bad="[galera]\nwsrep_provider = /usr/lib/libgalera_smm.so",
          good="[galera]\nwsrep_provider = /usr/lib/galera/libgalera_smm.so",
-         lexer="ini"),
+         lexer="ini",
+         why="Debian installs the provider under /usr/lib/galera/; a path "
+             "with no library makes the node fail to start replication, so it "
+             "does not join the cluster."),
     Code("MYS106", "warning", "Server listens on every address",
          bad="[mysqld]\nbind-address = 0.0.0.0",
-         good="[mysqld]\nbind-address = 10.0.0.12", lexer="ini"),
+         good="[mysqld]\nbind-address = 10.0.0.12", lexer="ini",
+         why="The database then accepts connections on every network of the "
+             "node, not only the management network HAProxy uses."),
     Code("MYS107", "warning", "rsync SST blocks the donor",
          bad="[galera]\nwsrep_sst_method = rsync",
-         good="[galera]\nwsrep_sst_method = mariabackup", lexer="ini"),
+         good="[galera]\nwsrep_sst_method = mariabackup", lexer="ini",
+         why="An rsync state transfer keeps the donor node read-only for the "
+             "whole copy; mariabackup blocks it only briefly."),
     Code("MYS108", "warning", "Old option name that no longer works",
          bad="[galera]\nwsrep_causal_reads = ON",
-         good="[galera]\nwsrep_sync_wait = 1", lexer="ini"),
+         good="[galera]\nwsrep_sync_wait = 1", lexer="ini",
+         why="Current MariaDB refuses or ignores the old name, so the setting "
+             "no longer applies; the message names what replaced it."),
     Code("MYS109", "warning", "Query cache settings on a Galera node",
          bad="[galera]\nwsrep_on = ON\nquery_cache_size = 64M\n"
              "query_cache_type = 1",
          good="[galera]\nwsrep_on = ON\nquery_cache_type = OFF",
-         lexer="ini"),
+         lexer="ini",
+         why="The query cache takes a global lock on every write, MariaDB "
+             "turns it off by default, and Galera long did not support it: on "
+             "a cluster node it only adds contention."),
     Code("MYS110", "error", "Unexpanded placeholder",
          bad="[galera]\nwsrep_node_address = <node_ip>",
-         good="[galera]\nwsrep_node_address = 10.0.0.12", lexer="ini"),
+         good="[galera]\nwsrep_node_address = 10.0.0.12", lexer="ini",
+         why="The server reads the placeholder literally, so it cannot bind "
+             "or reach its peers."),
     Code("MYS111", "warning", "Empty gcomm:// cluster address",
          bad="[galera]\nwsrep_cluster_address = gcomm://",
          good="[galera]\nwsrep_cluster_address = "
-              "gcomm://10.0.0.12,10.0.0.13,10.0.0.14", lexer="ini"),
+              "gcomm://10.0.0.12,10.0.0.13,10.0.0.14", lexer="ini",
+         why="An empty gcomm:// starts a new cluster: a node restarted with "
+             "it bootstraps a second cluster instead of joining, and the data "
+             "splits."),
 )
 
 

@@ -38,53 +38,85 @@ DESCRIPTION = ("OpenStack service files (nova.conf, l3_agent.ini, ...) "
 
 CODES = CodeBook(
     Code("OSL001", "error", "line oslo.config cannot parse",
-         "[DEFAULT]\ndebug true\n", "[DEFAULT]\ndebug = true\n", "ini"),
+         "[DEFAULT]\ndebug true\n", "[DEFAULT]\ndebug = true\n", "ini",
+         why="oslo.config refuses a file it cannot parse, and the service "
+             "does not start."),
     Code("OSL002", "error", "option before any section header",
-         "debug = true\n[DEFAULT]\n", "[DEFAULT]\ndebug = true\n", "ini"),
+         "debug = true\n[DEFAULT]\n", "[DEFAULT]\ndebug = true\n", "ini",
+         why="oslo.config refuses an option before the first section header, "
+             "and the service does not start."),
     Code("OSL003", "error", "section the service does not know",
-         "[default]\ndebug = true\n", "[DEFAULT]\ndebug = true\n", "ini"),
+         "[default]\ndebug = true\n", "[DEFAULT]\ndebug = true\n", "ini",
+         why="Nothing reads a section the service does not register, so every "
+             "option in it keeps its default (names are case-sensitive: "
+             "[default] is not [DEFAULT])."),
     Code("OSL004", "error", "option the section does not have",
          "[DEFAULT]\nconnection = mysql+pymysql://nova:NOVA_DBPASS@"
          "controller/nova\n",
          "[database]\nconnection = mysql+pymysql://nova:NOVA_DBPASS@"
-         "controller/nova\n", "ini"),
+         "controller/nova\n", "ini",
+         why="oslo.config ignores an option the section does not register, so "
+             "a misspelt or misplaced option silently keeps its default."),
     Code("OSL005", "error", "option removed from the service",
          "[oslo_messaging_rabbit]\nrabbit_hosts = 10.0.0.12,10.0.0.13\n",
          "[DEFAULT]\ntransport_url = rabbit://openstack:RABBIT_PASS@"
-         "10.0.0.12:5672,openstack:RABBIT_PASS@10.0.0.13:5672/\n", "ini"),
+         "10.0.0.12:5672,openstack:RABBIT_PASS@10.0.0.13:5672/\n", "ini",
+         why="The service no longer reads the option, so what it set is lost "
+             "on upgrade; the message says since when and what replaces it."),
     Code("OSL006", "warning", "deprecated option name",
          "[keystone_authtoken]\nmemcache_servers = 10.0.0.12:11211\n",
          "[keystone_authtoken]\nmemcached_servers = 10.0.0.12:11211\n",
-         "ini"),
+         "ini",
+         why="The old name still works but will be removed; until then the "
+             "service logs a deprecation warning at every start."),
     Code("OSL007", "warning", "option deprecated for removal",
          "[glance]\napi_servers = http://10.0.0.11:9292\n",
-         "[glance]\nvalid_interfaces = internal\n", "ini"),
+         "[glance]\nvalid_interfaces = internal\n", "ini",
+         why="A later release removes the option; replacing it before that "
+             "upgrade avoids losing the setting."),
     Code("OSL008", "error", "value the option's type rejects",
-         "[DEFAULT]\ndebug = maybe\n", "[DEFAULT]\ndebug = false\n", "ini"),
+         "[DEFAULT]\ndebug = maybe\n", "[DEFAULT]\ndebug = false\n", "ini",
+         why="oslo.config raises an error when the option is first read, so "
+             "the service fails at start or later, at its first use."),
     Code("OSL009", "error", "option set twice in a section",
          "[DEFAULT]\ndebug = true\ndebug = false\n",
-         "[DEFAULT]\ndebug = false\n", "ini"),
+         "[DEFAULT]\ndebug = false\n", "ini",
+         why="oslo.config keeps the last value, so the other line misleads "
+             "whoever edits the file."),
     Code("OSL010", "warning", "option that no longer has an effect",
          "[oslo_messaging_rabbit]\nrabbit_ha_queues = true\n",
-         "[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\n", "ini"),
+         "[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\n", "ini",
+         why="The service still accepts the option, but it changes nothing, "
+             "so the behaviour it promises is not there."),
     Code("OSL011", "error", "class path where an entry-point name is due",
          "[catalog]\ndriver = keystone.catalog.backends.sql.Catalog\n",
-         "[catalog]\ndriver = sql\n", "ini"),
+         "[catalog]\ndriver = sql\n", "ini",
+         why="Current releases load drivers by entry-point name; a class path "
+             "is not found, and the service fails where it loads the driver."),
     Code("OSL012", "error", "$ reference to no option",
          "[database]\nconnection = mysql+pymysql://nova:pa$word@"
          "controller/nova\n",
          "[database]\nconnection = mysql+pymysql://nova:pa$$word@"
-         "controller/nova\n", "ini"),
+         "controller/nova\n", "ini",
+         why="oslo.config expands $name in values: a $ that names no option "
+             "fails when the option is read (a literal $ is written $$)."),
     Code("OSL013", "warning", "unbalanced quote kept in the value",
          "[database]\nconnection = \"mysql+pymysql://nova@controller/nova\n",
          "[database]\nconnection = mysql+pymysql://nova@controller/nova\n",
-         "ini"),
+         "ini",
+         why="oslo.config keeps an unbalanced quote as part of the value, so "
+             "the password or URL the service uses carries a stray quote."),
     Code("OSL014", "warning", "no option data for this file name",
          "# checked as --kind oslo: my-service.conf\n[DEFAULT]\n",
-         "# nova.conf\n[DEFAULT]\ndebug = false\n", "ini"),
+         "# nova.conf\n[DEFAULT]\ndebug = false\n", "ini",
+         why="Without option data for the file name, only its syntax is "
+             "checked, not its option names or values."),
     Code("OSL015", "warning", "option only another daemon reads",
          "# neutron.conf\n[DEFAULT]\nagent_mode = dvr_snat\n",
-         "# l3_agent.ini\n[DEFAULT]\nagent_mode = dvr_snat\n", "ini"),
+         "# l3_agent.ini\n[DEFAULT]\nagent_mode = dvr_snat\n", "ini",
+         why="The daemon the file is meant for ignores the option; it takes "
+             "effect only in the daemon the message names, if that daemon "
+             "reads this file."),
     Code("OSL016", "warning", "default that changes on the upgrade",
          "# confcheck --upgrade-from 2024.1 --to 2026.2 nova.conf\n"
          "[keystone_authtoken]\nwww_authenticate_uri = "
@@ -92,7 +124,9 @@ CODES = CodeBook(
          "# confcheck --upgrade-from 2024.1 --to 2026.2 nova.conf\n"
          "[keystone_authtoken]\nwww_authenticate_uri = "
          "http://10.0.0.11:5000\nservice_token_roles_required = true\n",
-         "ini"),
+         "ini",
+         why="A service that relies on the default behaves differently after "
+             "the upgrade, although its file did not change."),
 )
 
 

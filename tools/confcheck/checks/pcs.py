@@ -51,37 +51,51 @@ CODES = CodeBook(
     Code("PCS001", "error", "pcs rejects the command",
          bad="pcs resource create vip ocf:heartbeat:IPaddr2 ipx=10.0.0.11",
          good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11",
-         lexer="shell"),
+         lexer="shell",
+         why="The command fails when run, so the resource or constraint it "
+             "should create is missing from the cluster."),
     Code("PCS002", "error", "crm_verify rejects the resulting CIB",
          bad="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11 "
              "\\\n  meta target-role=Sleeping",
          good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11 "
               "\\\n  meta target-role=Stopped",
-         lexer="shell"),
+         lexer="shell",
+         why="Pacemaker refuses or misreads a CIB crm_verify finds invalid, "
+             "so the resources the commands create do not run as written."),
     Code("PCS003", "warning", "pcs warns about the command",
          bad="pcs stonith create fence1 fence_ipmilan ipaddr=10.0.1.12 "
              "\\\n  login=admin passwd=IPMI_PASS pcmk_host_list=controller1",
          good="pcs stonith create fence1 fence_ipmilan ip=10.0.1.12 "
               "\\\n  username=admin password=IPMI_PASS "
               "pcmk_host_list=controller1",
-         lexer="shell"),
+         lexer="shell",
+         why="pcs accepts the command but warns, most often about a "
+             "deprecated form or a value it will treat differently from what "
+             "is written."),
     Code("PCS004", "warning",
          "The resource agent is not installed here, so not validated",
          bad="pcs resource create keystone ocf:openstack:keystone",
          good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11",
-         lexer="shell"),
+         lexer="shell",
+         why="The agent's parameters could not be checked here, so a misspelt "
+             "one shows only when the node runs the command."),
     Code("PCS005", "error", "Unknown pcs subcommand",
          bad="pcs resources create vip ...",
-         good="pcs resource create vip ...", lexer="shell"),
+         good="pcs resource create vip ...", lexer="shell",
+         why="pcs refuses the command, so nothing is configured."),
     Code("PCS006", "error", "The command cannot be split into words",
          bad="pcs resource create web ocf:heartbeat:apache "
              "configfile='/etc/apache2.conf",
          good="pcs resource create web ocf:heartbeat:apache "
               "configfile=/etc/apache2/apache2.conf",
-         lexer="shell"),
+         lexer="shell",
+         why="The shell would split the command differently from what is "
+             "written, or refuse it, so it does not run as intended."),
     Code("PCS007", "warning",
          "pcs could not be run; only the built-in checks were done",
-         bad="(pcs timed out)", good="(pcs answered)", lexer="text"),
+         bad="(pcs timed out)", good="(pcs answered)", lexer="text",
+         why="Only the built-in checks ran; pcs and crm_verify may still "
+             "reject the commands where they are installed."),
     Code("PCS090", "error",
          "Resource agent name with a path in it (refused)",
          bad="pcs resource create vip ocf:../../../tmp:IPaddr2 "
@@ -94,43 +108,66 @@ CODES = CodeBook(
     Code("PCS101", "error", "--clone was replaced by the clone keyword",
          bad="pcs resource create lb-haproxy systemd:haproxy --clone",
          good="pcs resource create lb-haproxy systemd:haproxy clone "
-              "interleave=true", lexer="shell"),
+              "interleave=true", lexer="shell",
+         why="pcs 0.10 replaced the --clone flag with the clone keyword; "
+             "current pcs refuses the old form, so the resource is not "
+             "created."),
     Code("PCS102", "error", "pcs takes agent options without 'params'",
          bad="pcs resource create vip ocf:heartbeat:IPaddr2 params "
              "ip=10.0.0.11",
          good="pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11",
-         lexer="shell"),
+         lexer="shell",
+         why="pcs reads the words after the agent as its parameters; 'params' "
+             "is crm syntax, so the command does not do what it says."),
     Code("PCS103", "error", "'pcs cluster auth' became 'pcs host auth'",
          bad="pcs cluster auth controller1 controller2 -u hacluster",
          good="pcs host auth controller1 controller2 -u hacluster",
-         lexer="shell"),
+         lexer="shell",
+         why="pcs 0.10 replaced 'pcs cluster auth' with 'pcs host auth'; the "
+             "old command fails on current pcs."),
     Code("PCS104", "error", "'pcs cluster setup' takes the name first",
          bad="pcs cluster setup --name openstack controller1 controller2",
          good="pcs cluster setup openstack controller1 addr=10.0.0.12 "
-              "controller2 addr=10.0.0.13", lexer="shell"),
+              "controller2 addr=10.0.0.13", lexer="shell",
+         why="Since pcs 0.10 'pcs cluster setup' takes the cluster name as "
+             "its first word; the --name form fails."),
     Code("PCS105", "warning", "LSB init scripts: use the systemd unit",
          bad="pcs resource create lb-haproxy lsb:haproxy clone",
          good="pcs resource create lb-haproxy systemd:haproxy clone",
-         lexer="shell"),
+         lexer="shell",
+         why="Many init scripts do not return the LSB status codes Pacemaker "
+             "relies on, so monitors report wrong states; the systemd unit is "
+             "what the distribution maintains."),
     Code("PCS106", "error",
          "Master/slave resources are promotable clones now",
          bad="pcs resource master galera-master galera",
-         good="pcs resource promotable galera", lexer="shell"),
+         good="pcs resource promotable galera", lexer="shell",
+         why="pcs replaced 'resource master' with promotable clones (pcs "
+             "0.10); current pcs refuses the old command."),
     Code("PCS107", "warning", "Roles are Promoted/Unpromoted since "
          "Pacemaker 2.1",
          bad="pcs constraint colocation add master galera-clone with vip",
          good="pcs constraint colocation add Promoted galera-clone "
-              "with vip", lexer="shell"),
+              "with vip", lexer="shell",
+         why="Pacemaker 2.1 renamed the Master and Slave roles to Promoted "
+             "and Unpromoted; the old names are deprecated and will stop "
+             "working."),
     Code("PCS108", "warning",
          "Clone colocated with a single resource (inverted)",
          bad="pcs constraint colocation add lb-haproxy-clone with vip",
          good="pcs constraint colocation add vip with lb-haproxy-clone",
-         lexer="shell"),
+         lexer="shell",
+         why="A colocation places its first resource where the second runs: a "
+             "clone placed with a single resource runs on that one node only, "
+             "so a failover must first start the service elsewhere."),
     Code("PCS109", "warning",
          "Fencing disabled: mandatory in production",
          bad="pcs property set stonith-enabled=false",
          good="pcs stonith create fence-controller1 fence_ipmilan ...",
-         lexer="shell"),
+         lexer="shell",
+         why="Without fencing Pacemaker cannot make sure a lost node has "
+             "stopped its resources, so two nodes may hold the same VIP or "
+             "write to the same database."),
 )
 
 

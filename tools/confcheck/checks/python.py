@@ -32,19 +32,29 @@ REMOVED_BACKENDS = frozenset({
 CODES = CodeBook(
     Code("PY001", "error", "Syntax error",
          bad="OPENSTACK_HOST = 10.0.0.11",
-         good='OPENSTACK_HOST = "10.0.0.11"', lexer="python"),
+         good='OPENSTACK_HOST = "10.0.0.11"', lexer="python",
+         why="Django cannot import the settings file, so the dashboard does "
+             "not start."),
     Code("PY002", "warning", "Python warns while compiling",
-         bad='PATTERN = "\\d+"', good='PATTERN = r"\\d+"', lexer="python"),
+         bad='PATTERN = "\\d+"', good='PATTERN = r"\\d+"', lexer="python",
+         why="Python warns at every start, and what it warns about (such as "
+             "an invalid escape in a string) becomes an error in a later "
+             "Python."),
     Code("PY101", "error", "OPENSTACK_HOST is not a string",
          bad="OPENSTACK_HOST = controller",
-         good='OPENSTACK_HOST = "controller"', lexer="python"),
+         good='OPENSTACK_HOST = "controller"', lexer="python",
+         why="OPENSTACK_HOST must be a string; written bare it is a Python "
+             "name, and importing the settings fails."),
     Code("PY102", "warning", "Dashboard cache is not memcached",
          bad='CACHES = {"default": {"BACKEND": '
              '"django.core.cache.backends.locmem.LocMemCache"}}',
          good='CACHES = {"default": {"BACKEND": '
               '"django.core.cache.backends.memcached.PyMemcacheCache",\n'
               '    "LOCATION": ["10.0.0.12:11211", "10.0.0.13:11211", '
-              '"10.0.0.14:11211"]}}', lexer="python"),
+              '"10.0.0.14:11211"]}}', lexer="python",
+         why="A local-memory cache is private to each process, so what one "
+             "dashboard process caches, sessions included when they live in "
+             "the cache, the others behind the load balancer do not see."),
     Code("PY103", "warning", "One memcached LOCATION instead of all",
          bad='CACHES = {"default": {"BACKEND": '
              '"django.core.cache.backends.memcached.PyMemcacheCache",\n'
@@ -52,7 +62,9 @@ CODES = CodeBook(
          good='CACHES = {"default": {"BACKEND": '
               '"django.core.cache.backends.memcached.PyMemcacheCache",\n'
               '    "LOCATION": ["10.0.0.12:11211", "10.0.0.13:11211", '
-              '"10.0.0.14:11211"]}}', lexer="python"),
+              '"10.0.0.14:11211"]}}', lexer="python",
+         why="With one memcached server the dashboard's cache is a single "
+             "point of failure, and all its load falls on one node."),
     Code("PY104", "error", "Cache backend removed from Django",
          bad='CACHES = {"default": {"BACKEND": '
              '"django.core.cache.backends.memcached.MemcachedCache",\n'
@@ -60,7 +72,9 @@ CODES = CodeBook(
          good='CACHES = {"default": {"BACKEND": '
               '"django.core.cache.backends.memcached.PyMemcacheCache",\n'
               '    "LOCATION": ["10.0.0.12:11211", "10.0.0.13:11211"]}}',
-         lexer="python"),
+         lexer="python",
+         why="Django 4.1 removed this backend (it was deprecated in 3.2), so "
+             "the dashboard does not start on current Django."),
 )
 
 

@@ -54,26 +54,40 @@ CODES = CodeBook(
     Code("RMQ001", "error", "Unknown key",
          bad="cluster_formation.peer_discovery_backnd = classic_config",
          good="cluster_formation.peer_discovery_backend = classic_config",
-         lexer="ini"),
+         lexer="ini",
+         why="RabbitMQ refuses an unknown key in rabbitmq.conf and the node "
+             "does not start."),
     Code("RMQ002", "error", "Not a 'key = value' line",
          bad="listeners.tcp.default 5672",
-         good="listeners.tcp.default = 5672", lexer="ini"),
+         good="listeners.tcp.default = 5672", lexer="ini",
+         why="RabbitMQ refuses a line that is not key = value and the node "
+             "does not start."),
     Code("RMQ003", "error", "Value does not fit the key's datatype",
          bad="cluster_partition_handling = pause-minority",
-         good="cluster_partition_handling = pause_minority", lexer="ini"),
+         good="cluster_partition_handling = pause_minority", lexer="ini",
+         why="RabbitMQ refuses a value of the wrong type for its key and the "
+             "node does not start."),
     Code("RMQ004", "warning", "Key set twice",
          bad="listeners.tcp.default = 5672\nlisteners.tcp.default = 5673",
-         good="listeners.tcp.default = 5672", lexer="ini"),
+         good="listeners.tcp.default = 5672", lexer="ini",
+         why="Only one of the values takes effect, so the other line misleads "
+             "whoever edits the file."),
     Code("RMQ005", "error", "Unexpanded placeholder",
          bad="listeners.tcp.default = <node_ip>:5672",
-         good="listeners.tcp.default = 10.0.0.12:5672", lexer="ini"),
+         good="listeners.tcp.default = 10.0.0.12:5672", lexer="ini",
+         why="RabbitMQ reads the placeholder literally, so the node refuses "
+             "it or listens where nothing connects."),
     Code("RMQ101", "warning", "Key without effect in RabbitMQ 4.x",
          bad="mirroring_sync_batch_size = 4096",
          good="# RabbitMQ 4.x: quorum queues replicate, nothing mirrors",
-         lexer="ini"),
+         lexer="ini",
+         why="RabbitMQ 4.0 removed classic queue mirroring, so the key gives "
+             "no redundancy; quorum queues do."),
     Code("RMQ102", "warning", "guest may log in from other hosts",
          bad="loopback_users.guest = false",
-         good="loopback_users.guest = true", lexer="ini"),
+         good="loopback_users.guest = true", lexer="ini",
+         why="guest/guest is a well-known account, which RabbitMQ limits to "
+             "localhost by default for that reason."),
 )
 
 

@@ -38,22 +38,32 @@ ASSIGNMENT = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z")
 CODES = CodeBook(
     Code("RME001", "error", "Unknown RabbitMQ environment variable",
          bad="NODE_NAME=rabbit@controller1",
-         good="NODENAME=rabbit@controller1", lexer="bash"),
+         good="NODENAME=rabbit@controller1", lexer="bash",
+         why="The start scripts read only the names they know, so the setting "
+             "silently does not apply."),
     Code("RME002", "error", "Not a shell assignment",
          bad="NODENAME = rabbit@controller1",
-         good="NODENAME=rabbit@controller1", lexer="bash"),
+         good="NODENAME=rabbit@controller1", lexer="bash",
+         why="The file is read by a shell: a line that is not an assignment "
+             "runs as a command or fails, and the setting does not apply."),
     Code("RME003", "error", "Shell quoting error",
          bad='SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface',
          good='SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface '
-              '{10,0,0,12}"', lexer="bash"),
+              '{10,0,0,12}"', lexer="bash",
+         why="The shell cannot parse the file, so RabbitMQ's start script "
+             "fails."),
     Code("RME004", "error", "Unquoted value with blanks runs a command",
          bad="SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface "
              "{10,0,0,12}",
          good='SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface '
-              '{10,0,0,12}"', lexer="bash"),
+              '{10,0,0,12}"', lexer="bash",
+         why="In a shell, NAME=a b runs b as a command with NAME set to a: "
+             "the value is cut and a command runs at every start."),
     Code("RME005", "warning", "Variable set twice",
          bad="NODE_PORT=5672\nRABBITMQ_NODE_PORT=5673",
-         good="NODE_PORT=5672", lexer="bash"),
+         good="NODE_PORT=5672", lexer="bash",
+         why="Both lines set one setting and only one takes effect, so the "
+             "other misleads whoever edits the file."),
 )
 
 

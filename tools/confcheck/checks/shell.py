@@ -45,21 +45,34 @@ SHELL_TIMEOUT = 20.0
 CODES = CodeBook(
     Code("SHL001", "error", "Shell syntax error",
          bad="#!/bin/bash\nif true; then\n  echo up\n",
-         good="#!/bin/bash\nif true; then\n  echo up\nfi\n", lexer="bash"),
+         good="#!/bin/bash\nif true; then\n  echo up\nfi\n", lexer="bash",
+         why="The script fails when it runs, so a health check built on it "
+             "reports the node down (or up) whatever its real state."),
     Code("SHL002", "warning", "Shell parser warning",
          bad="#!/bin/bash\ncat <<EOF\nup\n",
-         good="#!/bin/bash\ncat <<EOF\nup\nEOF\n", lexer="bash"),
+         good="#!/bin/bash\ncat <<EOF\nup\nEOF\n", lexer="bash",
+         why="The shell runs the script, but not as written (a here-document "
+             "without its end marker takes in the rest of the file)."),
     Code("SHL003", "warning", "No shebang line",
-         bad="echo up\n", good="#!/bin/sh\necho up\n", lexer="bash"),
+         bad="echo up\n", good="#!/bin/sh\necho up\n", lexer="bash",
+         why="Without a shebang the script runs under whatever shell starts "
+             "it, which may not be the one it was written for."),
     Code("SHL004", "warning", "Shebang names no shell this checker knows",
          bad="#!/bin/csh\necho up\n", good="#!/bin/sh\necho up\n",
-         lexer="bash"),
+         lexer="bash",
+         why="Only sh, bash and dash scripts are checked, so this script was "
+             "not."),
     Code("SHL005", "warning", "systemctl with --wsrep-new-cluster",
          bad="#!/bin/sh\nsystemctl start mariadb --wsrep-new-cluster\n",
-         good="#!/bin/sh\ngalera_new_cluster\n", lexer="bash"),
+         good="#!/bin/sh\ngalera_new_cluster\n", lexer="bash",
+         why="systemctl does not pass options to the service, so the cluster "
+             "is not bootstrapped; MariaDB's galera_new_cluster does that "
+             "under systemd."),
     Code("SHL006", "warning", "The syntax check could not run",
          bad="#!/bin/bash\necho up\n", good="#!/bin/sh\necho up\n",
-         lexer="bash"),
+         lexer="bash",
+         why="The script's syntax was not checked, so its errors show only "
+             "when it runs."),
 )
 
 

@@ -59,16 +59,24 @@ SOURCE_LIST = "confcheck's list of keys the guide uses (not in /proc/sys here)"
 CODES = CodeBook(
     Code("SYS001", "error", "Line that is not key = value",
          bad="net.ipv4.ip_nonlocal_bind 1\n",
-         good="net.ipv4.ip_nonlocal_bind = 1\n", lexer="ini"),
+         good="net.ipv4.ip_nonlocal_bind = 1\n", lexer="ini",
+         why="systemd-sysctl skips a line that is not an assignment, so the "
+             "setting is not applied at boot."),
     Code("SYS002", "error", "Unknown kernel parameter",
          bad="net.ipv4.ip_nonlocalbind = 1\n",
-         good="net.ipv4.ip_nonlocal_bind = 1\n", lexer="ini"),
+         good="net.ipv4.ip_nonlocal_bind = 1\n", lexer="ini",
+         why="The kernel has no such parameter: the setting is not applied, "
+             "and systemd-sysctl logs an error at every boot."),
     Code("SYS003", "error", "Non-integer value for a numeric parameter",
          bad="net.ipv4.ip_nonlocal_bind = yes\n",
-         good="net.ipv4.ip_nonlocal_bind = 1\n", lexer="ini"),
+         good="net.ipv4.ip_nonlocal_bind = 1\n", lexer="ini",
+         why="The kernel refuses the value, so the parameter keeps the value "
+             "it had."),
     Code("SYS004", "warning", "Parameter set twice (the last one wins)",
          bad="net.ipv4.ip_forward = 0\nnet.ipv4.ip_forward = 1\n",
-         good="net.ipv4.ip_forward = 1\n", lexer="ini"),
+         good="net.ipv4.ip_forward = 1\n", lexer="ini",
+         why="Only the last value is applied, so the other line misleads "
+             "whoever edits the file."),
     Code("SYS090", "error", "Key that names a path, not a parameter",
          bad="net/../../../etc/hostname = 1\n",
          good="net.ipv4.ip_forward = 1\n", lexer="ini",

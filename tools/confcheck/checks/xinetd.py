@@ -65,10 +65,14 @@ CODES = CodeBook(
     Code("XIN001", "error", "Unknown attribute",
          bad="service galera-monitor\n{\n  sockettype = stream\n}",
          good="service galera-monitor\n{\n  socket_type = stream\n}",
-         lexer="text"),
+         lexer="text",
+         why="xinetd rejects the attribute and may drop the whole service, so "
+             "the health-check port HAProxy probes stays closed."),
     Code("XIN002", "error", "Braces do not match",
          bad="service galera-monitor\n{\n  port = 9200\n",
-         good="service galera-monitor\n{\n  port = 9200\n}", lexer="text"),
+         good="service galera-monitor\n{\n  port = 9200\n}", lexer="text",
+         why="xinetd cannot tell where the service ends and drops it, so the "
+             "health-check port HAProxy probes stays closed."),
     Code("XIN003", "error", "Required attribute missing",
          bad="service galera-monitor\n{\n  type = UNLISTED\n"
              "  socket_type = stream\n}",
@@ -76,20 +80,30 @@ CODES = CodeBook(
               "  port = 9200\n  protocol = tcp\n  socket_type = stream\n"
               "  wait = no\n  user = clustercheck\n"
               "  server = /usr/local/bin/galera-healthcheck.sh\n}",
-         lexer="text"),
+         lexer="text",
+         why="xinetd does not run a service without its required attributes, "
+             "so the health-check port HAProxy probes stays closed."),
     Code("XIN004", "error", "Value not accepted by xinetd",
          bad="service galera-monitor\n{\n  wait = false\n}",
-         good="service galera-monitor\n{\n  wait = no\n}", lexer="text"),
+         good="service galera-monitor\n{\n  wait = no\n}", lexer="text",
+         why="xinetd refuses the value and does not run the service as "
+             "written, or at all."),
     Code("XIN005", "warning", "Attribute set twice",
          bad="service galera-monitor\n{\n  port = 9200\n  port = 9201\n}",
-         good="service galera-monitor\n{\n  port = 9200\n}", lexer="text"),
+         good="service galera-monitor\n{\n  port = 9200\n}", lexer="text",
+         why="Only one of the values takes effect, so the other line misleads "
+             "whoever edits the file."),
     Code("XIN006", "error", "Not an 'attribute = value' line",
-         bad="  port 9200", good="  port = 9200", lexer="text"),
+         bad="  port 9200", good="  port = 9200", lexer="text",
+         why="xinetd cannot parse the line and does not run the service as "
+             "written, or at all."),
     Code("XIN101", "warning", "Service reachable from every network",
          bad="service galera-monitor\n{\n  port = 9200\n}",
          good="service galera-monitor\n{\n  port = 9200\n"
               "  bind = 10.0.0.12\n  only_from = 10.0.0.12 10.0.0.13 "
-              "10.0.0.14\n}", lexer="text"),
+              "10.0.0.14\n}", lexer="text",
+         why="Without only_from anyone who reaches the node can query the "
+             "check, which tells the node's database state."),
 )
 
 

@@ -27,13 +27,20 @@ DESCRIPTION = "YAML files: syntax (safe loader) and duplicate keys"
 CODES = CodeBook(
     Code("YML001", "error", "YAML syntax error",
          bad="sources:\n  - name: meters\n   interval: 300",
-         good="sources:\n  - name: meters\n    interval: 300", lexer="yaml"),
+         good="sources:\n  - name: meters\n    interval: 300", lexer="yaml",
+         why="The service cannot parse the file, so it fails to start or to "
+             "load it."),
     Code("YML002", "error", "Duplicate key",
          bad="interval: 300\ninterval: 600", good="interval: 300",
-         lexer="yaml"),
+         lexer="yaml",
+         why="YAML loaders keep only one of the values (PyYAML the last), so "
+             "the other is silently lost."),
     Code("YML003", "error", "Tag the safe loader refuses",
          bad="value: !!python/object:os.system ls",
-         good="value: ls", lexer="yaml"),
+         good="value: ls", lexer="yaml",
+         why="Tags that build Python objects run code in an unsafe loader; "
+             "services read YAML with the safe loader, which refuses the "
+             "file."),
 )
 
 

@@ -311,6 +311,10 @@ class ConfcheckCodes(SphinxDirective):
             store.problem(self.env, self.get_location(), "codes",
                           f"{code.code}: no Pygments lexer {code.lexer!r}")
         shown = [rubric]
+        if code.why:
+            shown.append(nodes.paragraph(
+                "", "", nodes.strong("Why it matters:", "Why it matters:"),
+                nodes.Text(" " + code.why)))
         for label, example, other in (("Bad:", code.bad, code.good),
                                       ("Good:", code.good, code.bad)):
             shown.append(nodes.paragraph(label, label))
