@@ -22,6 +22,7 @@ import string
 
 import yaml
 
+from confcheck import net
 from confcheck.checks import _braces, haproxy
 from confcheck.checks import keepalived as keepalived_conf
 from confcheck.findings import Code, CodeBook, Finding
@@ -373,12 +374,8 @@ class Proxy:
 
 
 def _host_port(spec: str) -> tuple[str, str]:
-    spec = spec.split("@", 1)[-1]          # ipv4@, unix@ prefixes
-    if spec.startswith("["):
-        host, _, rest = spec[1:].partition("]")
-        return host, rest.lstrip(":")
-    host, _, port = spec.rpartition(":")
-    return (host, port) if host else (spec, "")
+    # Without haproxy's ipv4@, unix@ ... address family prefixes.
+    return net.split_host_port(spec.split("@", 1)[-1])
 
 
 def parse_haproxy(text: str) -> dict[tuple[str, str], Proxy]:

@@ -25,12 +25,11 @@ import dataclasses
 import difflib
 import functools
 import grp
-import ipaddress
 import os
 import pwd
 import re
 
-from confcheck import external
+from confcheck import external, net
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "haproxy"
@@ -578,11 +577,7 @@ def _lints(sections: list[Section], path: str) -> list[Finding]:
 
 def _host(address: str) -> str:
     """The host part of a bind address such as 10.0.0.11:80 or :::80."""
-    first = address.split(",")[0]
-    if first.startswith("["):
-        return first.split("]")[0] + "]"
-    host, sep, _port = first.rpartition(":")
-    return host if sep else first
+    return net.split_host_port(address.split(",")[0])[0]
 
 
 def _timeouts(sec, defaults, path, reported) -> list[Finding]:
@@ -759,7 +754,7 @@ def _safe_line(section: str, words: list[str], bases: dict[str, str],
         new[1] = new[1].replace(host, "127.0.0.1", 1)
     if word in ("server", "peer") and len(new) > 2:
         match = _HOSTNAME.match(new[2])
-        if match and not _is_ip(match.group(2)):
+        if match and not net.is_ip(match.group(2)):
             # Name resolution is a property of the node, not of the file.
             new[2] = f"{match.group(1)}127.0.0.1{match.group(3) or ''}"
     # Files are the node's: haproxy -c reads stand-ins, never a file of
@@ -793,7 +788,7 @@ def _local_names() -> frozenset[str]:
 def _node_host(address: str) -> str | None:
     """The host name of a bind address that only the node can resolve."""
     match = _HOSTNAME.match(address.split(",")[0])
-    if not match or _is_ip(match.group(2)) or \
+    if not match or net.is_ip(match.group(2)) or \
             match.group(2).lower() in _local_names():
         return None
     return match.group(2)
@@ -827,14 +822,6 @@ def machine_notes(sections: list[Section], path: str) -> list[Finding]:
                     f"{_node_host(args[0])!r} does not resolve here; the "
                     f"node must resolve it at start-up"))
     return out
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def safe_copy(text: str) -> str:

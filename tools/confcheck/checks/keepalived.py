@@ -20,11 +20,10 @@ keyword tables stand in otherwise. Lints it cannot know always run.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 
-from confcheck import external
+from confcheck import external, net
 from confcheck.checks import _braces, _netns
 from confcheck.findings import Code, CodeBook, Finding
 
@@ -358,10 +357,7 @@ class _Checker:
                      f"delays failover (3 x advert_int)")
 
     def address(self, item: _braces.Node, block: str) -> None:
-        text = item.name.split("/")[0]
-        try:
-            ipaddress.ip_address(text)
-        except ValueError:
+        if not net.is_ip(item.name.split("/")[0]):
             self.add(item.line, "KAL023",
                      f"{block}: {item.name!r} is not an IP address")
 

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import difflib
 import functools
-import ipaddress
 import json
 import os
 import re
 
-from confcheck import external
+from confcheck import external, net
 from confcheck.checks import _cuttlefish
 from confcheck.checks._lines import meaningful, strip_comment
 from confcheck.findings import Code, CodeBook, Finding
@@ -182,11 +181,5 @@ def _bad_value(value: str, alternatives: list[str]) -> str | None:
 
 
 def _is_ip_port(value: str) -> bool:
-    host, _, port = value.rpartition(":")
-    if not port.isdigit():
-        return False
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
+    host, port = net.split_host_port(value)
+    return port.isdigit() and net.is_ip(host)
