@@ -22,13 +22,12 @@ tools/capture_memcached_options.py) when memcached is absent.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
 import os
 import re
 import shlex
 
-from confcheck import external
+from confcheck import external, net
 from confcheck.checks._lines import meaningful
 from confcheck.findings import Code, CodeBook, Finding
 
@@ -221,13 +220,15 @@ def _value_findings(path: str, line: int, letter: str,
             "use -U 0"))
     if letter == "l" and value is not None:
         for address in value.split(","):
-            host = address.removeprefix("notls:").rsplit(":", 1)[0] if (
-                address.count(":") == 1) else address
+            # memcached's own rules: an optional notls: prefix, then
+            # "[v6]:port", "v4:port", or a bare IPv6 address.
+            host = net.split_host_port(address.removeprefix("notls:"),
+                                       bare_ipv6=True)[0]
             if host in WILDCARDS:
                 found.append(CODES.finding(
                     path, line, "MEM102", f"-l {value}: memcached has no "
                     "authentication; listen on the management address"))
-            elif not _is_address(host):
+            elif not net.is_ip(host):
                 found.append(CODES.finding(
                     path, line, "MEM004", f"-l {value}: {host} is not an "
                     "IP address"))
@@ -241,10 +242,3 @@ def _value_findings(path: str, line: int, letter: str,
                     "option of this memcached"))
     return found
 
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
