@@ -25,18 +25,26 @@ def meaningful(text: str, comments: str = "#") -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def strip_comment(value: str) -> str:
-    """value up to a '#' that follows a blank, without trailing blanks.
+def strip_comment(value: str, *, anywhere: bool = False,
+                  escapable: bool = False) -> str:
+    """value up to its inline comment, without trailing blanks.
 
-    The one inline-comment rule of the ini-like formats (rabbitmq.conf,
-    my.cnf), in linear time: ``re.split(r"\\s+#")`` backtracks
-    quadratically over a long run of blanks.
+    The one inline-comment stripper of the line-based checkers, in linear
+    time (``re.split(r"\\s+#")`` backtracks quadratically over a long run
+    of blanks). By default the ini-like formats' rule (rabbitmq.conf,
+    my.cnf): a comment is a '#' that follows a blank. ``anywhere``: any
+    '#' (/etc/hosts; Debian's memcached.conf), ``escapable``: except one
+    right after a backslash (memcached.conf).
     """
     start = 0
     while True:
         index = value.find("#", start)
         if index < 0:
             return value.rstrip()
-        if index > 0 and value[index - 1].isspace():
+        before = value[index - 1] if index > 0 else ""
+        if escapable and before == "\\":
+            start = index + 1
+            continue
+        if anywhere or before.isspace():
             return value[:index].rstrip()
         start = index + 1

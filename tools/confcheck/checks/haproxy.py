@@ -30,6 +30,7 @@ import pwd
 import re
 
 from confcheck import external, net
+from confcheck.checks._lines import strip_comment
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "haproxy"
@@ -779,7 +780,7 @@ def _local_names() -> frozenset[str]:
     try:
         with open("/etc/hosts", encoding="utf-8", errors="replace") as fh:
             for raw in fh.read(1 << 20).splitlines():
-                names.update(raw.split("#", 1)[0].split()[1:])
+                names.update(strip_comment(raw, anywhere=True).split()[1:])
     except OSError:
         pass
     return frozenset(n.lower() for n in names)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from confcheck.checks._lines import strip_comment
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "hosts"
@@ -69,7 +70,7 @@ def check(text: str, path: str) -> list[Finding]:
     # 127.0.0.1 and ::1 is normal, the same family twice is a conflict.
     names: dict[tuple[str, int], tuple[str, int]] = {}
     for number, raw in enumerate(text.splitlines(), 1):
-        fields = raw.split("#", 1)[0].split()
+        fields = strip_comment(raw, anywhere=True).split()
         if not fields:
             continue
         try:

@@ -28,7 +28,7 @@ import re
 import shlex
 
 from confcheck import external, net
-from confcheck.checks._lines import meaningful
+from confcheck.checks._lines import meaningful, strip_comment
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "memcached"
@@ -133,7 +133,7 @@ def check(text: str, path: str) -> list[Finding]:
         findings.append(CODES.finding(path, line, code, message))
 
     for number, line in meaningful(text):
-        line = re.sub(r"(?<!\\)#.*", "", line).strip()
+        line = strip_comment(line, anywhere=True, escapable=True).strip()
         if not line:
             continue
         if not line.startswith("-"):

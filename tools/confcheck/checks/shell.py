@@ -17,6 +17,7 @@ import os
 import re
 
 from confcheck import external
+from confcheck.checks._lines import strip_comment
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "shell"
@@ -140,7 +141,7 @@ def check(text: str, path: str) -> list[Finding]:
     else:
         out.extend(syntax(text, path, PARSERS[program]))
     for number, raw in enumerate(text.splitlines(), 1):
-        if WSREP_NEW.search(raw.split("#", 1)[0]):
+        if WSREP_NEW.search(strip_comment(raw, anywhere=True)):
             out.append(CODES.finding(
                 path, number, "SHL005",
                 "systemctl does not pass --wsrep-new-cluster to the "
