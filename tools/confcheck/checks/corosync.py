@@ -26,7 +26,7 @@ import os
 import re
 
 from confcheck import external
-from confcheck.checks import _braces, _netns
+from confcheck.checks import _braces, _merge, _netns
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "corosync"
@@ -220,6 +220,11 @@ CODES = CodeBook(
 # Findings corosync -t makes itself (it stops at the first); the schema's
 # version stands in only when it cannot run.
 STRUCTURAL = frozenset({"COR010", "COR015", "COR017", "COR019"})
+# corosync -t stops at its first error: the schema's other findings stay,
+# but not a second report of the line it named; its warnings on a line
+# the schema explains better are dropped.
+MERGE = _merge.Policy(STRUCTURAL, unavailable="COR002", first_error="COR001",
+                      shadowed="COR003")
 
 _PARSER = re.compile(r"^parser error: (.*?):(\d+): (.*)$")
 _LOG = re.compile(r"^\w{3} +\d+ [\d:.]+ (\w+) +\[[^\]]*\] *(.*)$")
@@ -502,14 +507,4 @@ def _messages(output, returncode, copy, path, root, last_line):
 
 def check(text: str, path: str) -> list[Finding]:
     root, findings = builtin(text, path)
-    real = run_corosync(text, path, root)
-    if real is None or any(f.code == "COR002" for f in real):
-        return findings + (real or [])
-    # corosync -t stops at its first error: keep the schema's other
-    # findings, but not a second report of the line it named; its
-    # warnings on a line the schema explains better are dropped.
-    named = {f.line for f in real if f.code == "COR001"}
-    explained = {f.line for f in findings}
-    return [f for f in findings
-            if f.code not in STRUCTURAL or f.line not in named] + [
-        f for f in real if f.code != "COR003" or f.line not in explained]
+    return _merge.merge(findings, run_corosync(text, path, root), MERGE)

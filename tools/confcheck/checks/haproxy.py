@@ -30,6 +30,7 @@ import pwd
 import re
 
 from confcheck import external, net
+from confcheck.checks import _merge
 from confcheck.checks._lines import strip_comment
 from confcheck.findings import Code, CodeBook, Finding
 
@@ -317,6 +318,9 @@ CODES = CodeBook(
 # Codes that stand in for haproxy -c when it cannot run.
 STRUCTURAL = frozenset({"HAP010", "HAP011", "HAP012", "HAP013", "HAP014",
                         "HAP015", "HAP016", "HAP017"})
+# haproxy -c judges what STRUCTURAL stands in for; HAP003 at line 0 means
+# it did not run (at a line: a part only the node can check).
+MERGE = _merge.Policy(STRUCTURAL, unavailable="HAP003", whole_file=True)
 
 
 @dataclasses.dataclass
@@ -932,13 +936,8 @@ def _name_lines(sections: list[Section]) -> dict[str, int]:
 
 def check(text: str, path: str) -> list[Finding]:
     sections, orphans = parse(text)
-    findings = _lints(sections, path)
+    builtin = _lints(sections, path) + _structure(sections, orphans, path)
     real = run_haproxy(text, path, sections)
     if real is not None:
-        findings.extend(machine_notes(sections, path))
-    structure = _structure(sections, orphans, path)
-    if real is None or any(f.line == 0 and f.code == "HAP003"
-                           for f in real):
-        findings.extend(structure)
-    findings.extend(real or ())
-    return findings
+        real = real + machine_notes(sections, path)
+    return _merge.merge(builtin, real, MERGE)

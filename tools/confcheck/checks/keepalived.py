@@ -24,7 +24,7 @@ import os
 import re
 
 from confcheck import external, net
-from confcheck.checks import _braces, _netns
+from confcheck.checks import _braces, _merge, _netns
 from confcheck.findings import Code, CodeBook, Finding
 
 KIND = "keepalived"
@@ -226,6 +226,8 @@ CODES = CodeBook(
 STRUCTURAL = frozenset({"KAL010", "KAL011", "KAL012", "KAL013", "KAL015",
                         "KAL016", "KAL017", "KAL018", "KAL019", "KAL021",
                         "KAL023"})
+# KAL003 (at any line): keepalived -t did not run to a result.
+MERGE = _merge.Policy(STRUCTURAL, unavailable="KAL003")
 
 
 def _events(text: str):
@@ -583,7 +585,4 @@ def _messages(output, returncode, copy, path, text,
 
 def check(text: str, path: str) -> list[Finding]:
     root, findings = builtin(text, path)
-    real = run_keepalived(text, path, root)
-    if real is None or any(f.code == "KAL003" for f in real):
-        return findings + (real or [])
-    return [f for f in findings if f.code not in STRUCTURAL] + real
+    return _merge.merge(findings, run_keepalived(text, path, root), MERGE)
