@@ -161,7 +161,8 @@ def test_rabbitmq_node_replaced(rabbit, measurements):
         description=(
             "RabbitMQ on controller3 is killed and its database deleted; "
             "controller1 forgets the node, a new controller3 with an "
-            "empty database joins and rabbitmq-queues grow gives it a "
+            "empty database joins by peer discovery and rabbitmq-queues "
+            "grow gives it a "
             "replica of the quorum queue, while a client publishes "
             "with confirms every 100 ms through the two other nodes."),
         test="test_rabbitmq_node_replaced")
@@ -191,8 +192,13 @@ def test_rabbitmq_node_replaced(rabbit, measurements):
     rabbit.boot(LOST)
     rabbit.start_server(LOST)
     rabbit.wait_running(LOST)
-    for block in ("rabbitmq-stop-app", "rabbitmq-join"):
-        _sh(rabbit, LOST, runbook.script(RABBITMQ_PAGE, block))
+    # A node with an empty database runs peer discovery (classic_config
+    # lists the three nodes) and joins the survivors by itself once
+    # they no longer list it.
+    everyone = [f"rabbit@{n}" for n in tree.CONTROLLERS]
+    proc.wait_for(lambda: rabbit.running_nodes("controller1") == everyone,
+                  timeout=JOIN_BOUND, interval=1,
+                  what="the new controller3 in the cluster")
     _sh(rabbit, LOST, runbook.script(RABBITMQ_PAGE, "rabbitmq-grow"))
     proc.wait_for(lambda: len(_members(rabbit, "controller1")) == 3,
                   timeout=JOIN_BOUND, interval=1,
@@ -224,5 +230,4 @@ def test_rabbitmq_node_replaced(rabbit, measurements):
     result.measure("confirmed messages lost", len(set(confirmed) -
                                                   set(read)),
                    "messages", bound=("==", 0))
-    assert rabbit.running_nodes(LOST) == [
-        f"rabbit@{n}" for n in tree.CONTROLLERS]
+    assert rabbit.running_nodes(LOST) == everyone
