@@ -9,7 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Print-friendly tabs and listings in LaTeX.
+"""Print-friendly tabs, listings and appendices in LaTeX.
 
 Tabs: each sphinx-tabs label becomes a heading in LaTeX.
 
@@ -23,11 +23,14 @@ turns each label into a rubric (a bold run-in heading) so the reader sees
 from __future__ import annotations
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 # sphinx-tabs marks the outer container of a tab set with this class.
 TABS_CLASS = "sphinx-tabs"
+# The page whose toctree lists the appendices.
+APPENDICES = "appendix/index"
 
 
 def _tab_label(tab: nodes.Node) -> nodes.paragraph | None:
@@ -84,8 +87,58 @@ class ListingsWithoutLineNumbers(SphinxPostTransform):
                 block["linenos"] = False
 
 
+class LetteredAppendices(SphinxPostTransform):
+    """The appendices as chapters A, B... after LaTeX's \\appendix.
+
+    The HTML keeps an "Appendices" page whose toctree holds them; in the
+    book that page would be one chapter with the appendices as numbered
+    sections. On the assembled book (the LaTeX builder runs the post
+    transforms on it), the page's section is replaced by \\appendix and
+    its toctree's documents move up one level, so each is a chapter that
+    LaTeX letters. The page's own introduction is dropped: the table of
+    contents lists the appendices. Its labels point to where they start.
+    """
+
+    default_priority = 200
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for start in self.document.findall(addnodes.start_of_file):
+            if start.get("docname") == APPENDICES:
+                self._letter(start)
+                return
+
+    @staticmethod
+    def _letter(start: addnodes.start_of_file) -> None:
+        section = next((c for c in start.children
+                        if isinstance(c, nodes.section)), None)
+        if section is None:
+            return
+        chapters = [doc for wrapper in section.findall(nodes.compound)
+                    if "toctree-wrapper" in wrapper["classes"]
+                    for doc in wrapper.children
+                    if isinstance(doc, addnodes.start_of_file)]
+        if not chapters:
+            return
+        for doc in chapters:
+            doc.parent.remove(doc)
+        # The labels of the page's heading (its ids and the page's own)
+        # go where the appendices start, once: without the page's file
+        # node, whose ":doc" label would land on the first appendix's
+        # heading, and without the targets that name the heading.
+        kept = [c for c in start.children if c is not section and not (
+            isinstance(c, nodes.target) and c.get("refid") in section["ids"])]
+        labels = "".join(
+            f"\\label{{\\detokenize{{{APPENDICES}:{name}}}}}"
+            for name in [*section["ids"], ":doc"])
+        start.replace_self([*kept, nodes.raw(
+            "", f"\\appendix\n\\phantomsection{labels}\n",
+            format="latex"), *chapters])
+
+
 def setup(app: Sphinx) -> dict:
     app.add_post_transform(TabLabelsAsRubrics)
     app.add_post_transform(ListingsWithoutLineNumbers)
+    app.add_post_transform(LetteredAppendices)
     return {"version": "1.0", "parallel_read_safe": True,
             "parallel_write_safe": True}

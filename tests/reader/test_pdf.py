@@ -274,6 +274,25 @@ def test_timelines_are_drawn(pdf_build):
         assert os.path.isfile(os.path.join(pdf_build, stem + ".pdf"))
 
 
+def test_appendices_are_lettered(text):
+    """Each page of the Appendices toctree is a lettered chapter, in the
+    table of contents and at its own start."""
+    appendix = os.path.join(TOP, "doc", "source", "appendix")
+    with open(os.path.join(appendix, "index.rst"), encoding="utf-8") as fh:
+        pages = re.findall(r"^   (\S+)$", fh.read(), re.M)
+    titles = []
+    for page in pages:
+        with open(os.path.join(appendix, f"{page}.rst"),
+                  encoding="utf-8") as fh:
+            titles.append(re.search(r"^=+\n(.+)\n=+$", fh.read(),
+                                    re.M).group(1))
+    squashed = _squash(text)
+    for letter, title in zip("ABCDEFGHIJ", titles, strict=False):
+        assert f"Appendix {letter}" in squashed, (letter, title)
+        assert f"{letter} {title}" in squashed, (letter, title)
+    assert f"Appendix {'ABCDEFGHIJ'[len(titles)]}" not in squashed
+
+
 def test_listing_numbers_run_through_the_book(text):
     numbers = [int(n) for n in re.findall(r"Listing (\d+):", text)]
     assert numbers, "no numbered listing"
