@@ -32,6 +32,7 @@ if not require_git_checkout.inside_git_checkout(HERE):
 
 extensions = [
     "confcheck.sphinxext",
+    "haguide_architecture",
     "haguide_console",
     "haguide_index",
     "haguide_pdf",
