@@ -253,6 +253,10 @@ def test_a_chart_per_scenario_with_a_timeline_html(app, warning):
     assert html.count('class="haguide-chart"') == 1
     assert f"_images/{charts[0].name}" in html
     assert "Sample: the VIP moves: answered (blue)" in html
+    # A scenario that says why it has no chart prints the reason.
+    assert ('<p class="haguide-no-chart">No chart: nothing happens over '
+            'time in a simulation.</p>') in html
+    assert html.count("No chart:") == 1
     assert "WARNING" not in warning.getvalue()
 
 

@@ -32,9 +32,14 @@ import sys
 import time
 import uuid
 
+import tenacity
 from tooz import coordination
 
 import tooz
+
+# A blocking acquire that runs out of time: tooz's etcd3gw driver lets
+# tenacity's RetryError out instead of returning False.
+ACQUIRE_ERRORS = (tooz.ToozError, tenacity.RetryError)
 
 
 def emit(**fields) -> None:
@@ -88,7 +93,7 @@ def main() -> int:
                 raise coordination.LockAcquireFailed("not acquired in time")
             step = "release"
             retries = release(lock, time.monotonic() + args["wait"])
-        except tooz.ToozError as exc:
+        except ACQUIRE_ERRORS as exc:
             emit(t=started, ok=False, end=time.monotonic(), step=step,
                  error=repr(exc)[:200])
             time.sleep(args["interval"])

@@ -161,8 +161,7 @@ class Lab:
         if pid is None:
             return False
         # PID 1 has reached its wait loop once its sleep child exists.
-        return any(Path(f"/proc/{c}/comm").read_text().strip() == "sleep"
-                   for c in children(pid) if proc.pid_alive(c))
+        return any(_comm(c) == "sleep" for c in children(pid))
 
     def init_pid(self, node: str) -> int | None:
         kids = children(self.daemons.pid(f"{node}-init"))
@@ -236,3 +235,12 @@ class Lab:
         for name in reversed(self.created):
             proc.run(["ip", "netns", "del", name], timeout=10, check=False)
         self.created.clear()
+
+
+def _comm(pid: int) -> str | None:
+    """pid's command name; None once it has exited (a setup child may
+    exit between listing and reading)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return None

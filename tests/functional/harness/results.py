@@ -173,6 +173,15 @@ class Scenario:
         files.extend(p for p in relpaths if p not in files)
         files.sort()
 
+    def without_timeline(self, reason: str) -> None:
+        """Say why the scenario has no timeline; the chapter prints it.
+
+        Only for a scenario where nothing happens over time that a chart
+        could show (a simulation, a check of handshakes); the reader
+        tests want every other scenario charted.
+        """
+        self.entry["no_timeline"] = reason
+
     def timeline(self, label: str, bucket_s: float = BUCKET_S) -> Timeline:
         """A new timeline of this scenario; call start() with the load."""
         line = Timeline(label, bucket_s)
