@@ -40,35 +40,38 @@ LOCK_CLIENT = Path(__file__).parent / "lockclient.py"
 START_TIMEOUT = 60
 
 
-def environment(node: str) -> dict[str, str]:
+def environment(node: str, relpath: str = ETCD_DEFAULT,
+                substitutions: dict[str, str] | None = None
+                ) -> dict[str, str]:
     """The node's /etc/default/etcd as the variables systemd passes.
 
     The file is a list of shell assignments (systemd's EnvironmentFile
     syntax, a subset of the shell's); shlex undoes the quoting, and a
-    line that is not one assignment fails the test.
+    line that is not one assignment fails the test. substitutions: the
+    harness's rewrite (paths of certificate files).
     """
     found = {}
-    for number, line in enumerate(
-            tree.node_file(ETCD_DEFAULT, node).splitlines(), 1):
+    text = tree.rewrite(tree.node_file(relpath, node), substitutions)
+    for number, line in enumerate(text.splitlines(), 1):
         words = shlex.split(line, comments=True)
         if not words:
             continue
         name, sep, value = words[0].partition("=")
         if len(words) != 1 or not sep or not name.startswith("ETCD_"):
-            pytest.fail(f"{ETCD_DEFAULT}:{number}: not an ETCD_ assignment",
+            pytest.fail(f"{relpath}:{number}: not an ETCD_ assignment",
                         pytrace=False)
         found[name] = value
     return found
 
 
-def backend_url(node: str) -> str:
+def backend_url(node: str, relpath: str = CINDER_CONF) -> str:
     """[coordination] backend_url of cinder.conf as it is on node.
 
     oslo.config files are ini files; the standard library's parser reads
     the one option needed (no interpolation, as oslo.config has none).
     """
     parser = configparser.ConfigParser(interpolation=None, strict=False)
-    parser.read_string(tree.node_file(CINDER_CONF, node))
+    parser.read_string(tree.node_file(relpath, node))
     return parser["coordination"]["backend_url"]
 
 
@@ -83,10 +86,20 @@ def lock_timeout(url: str) -> int:
 class EtcdLab:
     """Three controllers running etcd from the tree."""
 
-    def __init__(self, workdir: Path, daemons: proc.Daemons):
+    def __init__(self, workdir: Path, daemons: proc.Daemons, *,
+                 default: str = ETCD_DEFAULT, tag: str = "etc",
+                 substitutions: dict[str, str] | None = None,
+                 curl_tls: tuple[str, ...] = ()):
+        """default: the etcd file to run (a variant's); substitutions:
+        the rewrite of its paths, "{node}" standing for the node's name;
+        curl_tls: curl's TLS options for https on the local listener,
+        with "{node}" likewise."""
         self.workdir = workdir
         self.daemons = daemons
-        self.lab = netns.Lab("etc", daemons)
+        self.default = default
+        self.substitutions = substitutions or {}
+        self.curl_tls = curl_tls
+        self.lab = netns.Lab(tag, daemons)
         self.members: dict[str, str] = {}
 
     def prepare(self) -> None:
@@ -96,7 +109,10 @@ class EtcdLab:
             self.lab.boot(node, node)
 
     def start(self, node: str) -> None:
-        assignments = [f"{k}={v}" for k, v in environment(node).items()]
+        rewrite = {k: v.format(node=node)
+                   for k, v in self.substitutions.items()}
+        assignments = [f"{k}={v}" for k, v in
+                       environment(node, self.default, rewrite).items()]
         self.lab.start_in(node, f"etcd-{node}",
                           ["env", *assignments, "etcd"])
 
@@ -117,9 +133,12 @@ class EtcdLab:
         if not self.daemons.running(f"etcd-{node}"):
             raise AssertionError(f"etcd on {node} exited: "
                                  f"{self.daemons.log(f'etcd-{node}')[-2000:]}")
+        scheme = "https" if self.curl_tls else "http"
         done = self.lab.run_in(node, [
-            "curl", "-sf", "--max-time", "2", "-X", "POST", "-d", "{}",
-            f"http://127.0.0.1:2379/v3/{call}"], check=False, timeout=10)
+            "curl", "-sf", "--max-time", "2",
+            *(a.format(node=node) for a in self.curl_tls),
+            "-X", "POST", "-d", "{}",
+            f"{scheme}://127.0.0.1:2379/v3/{call}"], check=False, timeout=10)
         if done.returncode != 0:
             return None
         return json.loads(done.stdout)
