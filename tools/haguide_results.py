@@ -227,7 +227,23 @@ def comparison_nodes(rows: list[dict]) -> list[nodes.Node]:
             cells.append(text)
         body.append((row["scenario"], row["metric"], *cells))
     width = 60 // max(len(present), 1)
-    return [_table(headers, body, (20, 20, *([width] * len(present))))]
+    result = [_table(headers, body, (20, 20, *([width] * len(present))))]
+    # Each compared scenario's settings and their sources, once.
+    settings: dict[str, tuple[list[str], dict]] = {}
+    for row in rows:
+        if row.get("settings"):
+            failures, compared = settings.setdefault(
+                _row_key(row), ([], row["settings"]))
+            if row["scenario"] not in failures:
+                failures.append(row["scenario"])
+    if settings:
+        body = [(", ".join(failures),
+                 *(compared.get(s, "—") for s in present))
+                for failures, compared in settings.values()]
+        result.append(_table(("Settings compared", *(
+            SETTINGS_TITLES[s] for s in present)), body,
+            (25, *([75 // max(len(present), 1)] * len(present)))))
+    return result
 
 
 class _ResultsDirective(SphinxDirective):
@@ -449,6 +465,11 @@ def merge_scenario(records: list[dict]) -> dict:
     return merged
 
 
+def _row_key(row: dict) -> str:
+    """The results scenario a side-by-side row belongs to."""
+    return row.get("key", row["scenario"])
+
+
 def merge_comparison(runs: list[dict]) -> list[dict]:
     """The side-by-side rows: median and worst per settings set."""
     order: list[tuple[str, str]] = []
@@ -466,12 +487,16 @@ def merge_comparison(runs: list[dict]) -> list[dict]:
             s in r["values"] for r in records)]
         values = {s: [r["values"][s] for r in records if s in r["values"]]
                   for s in settings}
-        merged.append({
+        row = {
             "scenario": key[0], "metric": key[1],
             "unit": records[0]["unit"],
             "values": {s: _median(v) for s, v in values.items()},
             "worst": {s: max(v) for s, v in values.items()},
-            "runs": len(records)})
+            "runs": len(records)}
+        for extra in ("key", "settings"):
+            if extra in records[0]:
+                row[extra] = records[0][extra]
+        merged.append(row)
     return merged
 
 
@@ -588,10 +613,15 @@ def merge(source: Path, target: Path, names: list[str]) -> None:
     for name in names:
         published["scenarios"][name] = dict(data["scenarios"][name],
                                             date=data["date"])
+    fresh = [row for row in data.get("comparison", [])
+             if _row_key(row) in names]
+    # A fresh row also replaces an old one of the same failure and
+    # metric recorded before rows named their scenario.
+    replaced = {(row["scenario"], row["metric"]) for row in fresh}
     rows = [row for row in published.get("comparison", [])
-            if row["scenario"] not in names]
-    rows += [row for row in data.get("comparison", [])
-             if row["scenario"] in names]
+            if _row_key(row) not in names
+            and (row["scenario"], row["metric"]) not in replaced]
+    rows += fresh
     if rows:
         published["comparison"] = rows
     write(published, target)

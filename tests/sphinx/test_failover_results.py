@@ -42,6 +42,9 @@ def test_results_rendered_from_the_json(app, warning):
     # The side-by-side table, worst shown where it differs.
     assert "kolla-ansible defaults" in html
     assert "4.1 s (worst 4.6)" in html and ">6.2 s<" in html
+    # Below it, the settings compared and their sources, once.
+    assert "Settings compared" in html
+    assert html.count("inter 12000 fall 3 (defaults)") == 1
     messages = warning.getvalue()
     assert "index.rst:15" in messages
     assert "no scenario 'no-such-scenario'" in messages
@@ -148,6 +151,19 @@ def test_merge_replaces_only_the_named_scenarios(tmp_path):
     assert {(r["scenario"], r["values"]["guide"])
             for r in merged["comparison"]} == {("a", 1.0), ("b", 5.0),
                                                ("c", 7.0)}
+    # A row named after its failure belongs to the scenario of its key,
+    # and replaces an unkeyed row of the same failure and metric.
+    keyed = results("newer", {"haproxy": "3.0"}, a=3.0)
+    keyed["comparison"] = [{"scenario": n, "key": "a", "metric": "gap",
+                            "unit": "s", "values": {"guide": 4.0}}
+                           for n in ("a killed", "b")]
+    run.write_text(json.dumps(keyed))
+    assert haguide_results.main(["merge", str(run), "--scenario", "a",
+                                 "--target", str(target)]) == 0
+    merged = json.loads(target.read_text())
+    assert sorted((r["scenario"], r["values"]["guide"])
+                  for r in merged["comparison"]) == [
+        ("a killed", 4.0), ("b", 4.0), ("c", 7.0)]
     before = target.read_text()
     for bad, name in (
             (results("x", {"haproxy": "2.6"}, b=9.0), "b"),
@@ -168,6 +184,7 @@ def _run(index: int, gap: float, errors: int, node: str,
         "duration_s": 10.0, "versions": {"haproxy": "3.0"}, "runs": 1,
         "run": index, "failed_tests": list(failed),
         "comparison": [{"scenario": "s", "metric": "gap", "unit": "s",
+                        "key": "s", "settings": {"guide": "g"},
                         "values": {"guide": gap, "kolla-ansible": 2 * gap}}],
         "scenarios": {"s": {
             "title": "t", "description": "d", "command": "c",
@@ -206,6 +223,7 @@ def test_aggregate_gives_median_worst_and_every_value():
     row, = data["comparison"]
     assert row["values"] == {"guide": 9.0, "kolla-ansible": 18.0}
     assert row["worst"] == {"guide": 12.5, "kolla-ansible": 25.0}
+    assert (row["key"], row["settings"]) == ("s", {"guide": "g"})
     assert data["failed_tests"] == []
 
 

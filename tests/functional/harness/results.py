@@ -79,15 +79,23 @@ class Results:
         return Scenario(entry)
 
     def compare(self, scenario: str, metric: str, unit: str,
-                values: dict[str, float]) -> None:
+                values: dict[str, float], *, key: str | None = None,
+                settings: dict[str, str] | None = None) -> None:
         """One row of the side-by-side table: a figure per settings set.
 
         values maps a settings name ("guide", "kolla-ansible",
-        "openstack-ansible") to what the scenario measured with it.
+        "openstack-ansible") to what the scenario measured with it. key
+        names the results scenario the row belongs to (what ``merge
+        --scenario`` selects); settings maps each settings name to the
+        values compared and where they come from.
         """
-        self.comparison.append({
-            "scenario": scenario, "metric": metric, "unit": unit,
-            "values": {k: _round(v) for k, v in values.items()}})
+        row = {"scenario": scenario, "metric": metric, "unit": unit,
+               "values": {k: _round(v) for k, v in values.items()}}
+        if key is not None:
+            row["key"] = key
+        if settings is not None:
+            row["settings"] = dict(settings)
+        self.comparison.append(row)
 
     def as_dict(self, started: float, finished: float, *,
                 failed: list[str]) -> dict:
