@@ -9,12 +9,14 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""The guide's HAProxy timings against the deployment tools' defaults.
+"""The guide's HAProxy and oslo.cache timings against the tools' defaults.
 
 Three HAProxy instances, one per settings set, each in its own client
 namespace with the VIP, balance the same three API servers; one API
 server is killed (its connections refused), then silenced (its frames
-dropped, no RST). Every instance sees the same failure at the same
+dropped, no RST). Then three oslo.cache clients, one per settings set,
+use the same three memcached servers while one is silenced, then
+another killed. Every settings set sees the same failure at the same
 moment, so the table compares settings, not runs.
 
 The defaults, read from the tools' sources (commit in brackets):
@@ -29,10 +31,15 @@ openstack-ansible [openstack-ansible-haproxy_server b86fdd536fe4]
     ``haproxy_fall: 3``, ``haproxy_connect_timeout: "10s"``; its
     templates/haproxy.cfg.j2 sets no ``timeout check``, so a check may
     take up to ``inter``.
+
+For oslo.cache neither tool sets more than the backend and the servers
+in keystone.conf (CACHE_SOURCES), so both run on oslo.cache's defaults,
+which the client reports as it uses them.
 """
 
 from __future__ import annotations
 
+import configparser
 import json
 import signal
 import sys
@@ -41,7 +48,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import faults, haproxy, labroot, netns, proc, requirements, tree
+from harness import (faults, haproxy, labroot, memcached, netns, openstack,
+                     proc, requirements, tree)
 
 pytestmark = pytest.mark.functional
 
@@ -56,6 +64,30 @@ PROFILES = {
                       "    timeout check 10s\n"),
     "openstack-ansible": ("check inter 12000 rise 3 fall 3", ""),
 }
+# Where each settings set comes from (shown under the table).
+HAPROXY_SOURCES = {
+    "guide": "check inter 2000 rise 2 fall 5, timeout check 10s "
+             "(the tree's haproxy.cfg)",
+    "kolla-ansible": "check inter 2000 rise 2 fall 5, timeout check 10s "
+                     "(ansible/roles/haproxy-config/defaults/main.yml, "
+                     "ansible/roles/loadbalancer/defaults/main.yml; "
+                     "master 1a681814eb19, 2026-08-19)",
+    "openstack-ansible": "check inter 12000 rise 3 fall 3, no timeout "
+                         "check (openstack-ansible-haproxy_server "
+                         "defaults/main.yml, templates/haproxy.cfg.j2; "
+                         "master b86fdd536fe4)",
+}
+CACHE_SOURCES = {
+    "guide": "the tree's keystone.conf [cache]",
+    "kolla-ansible": "oslo.cache's defaults: kolla-ansible "
+                     "ansible/roles/keystone/templates/keystone.conf.j2 "
+                     "sets backend and servers only (master 1a681814eb19, "
+                     "2026-08-19)",
+    "openstack-ansible": "oslo.cache's defaults: openstack-ansible-"
+                         "os_keystone templates/keystone.conf.j2 sets "
+                         "backend, servers and config_prefix only (master "
+                         "383a73d3782e, 2026-07-14)",
+}
 CLIENTS = {"guide": "10.0.0.50", "kolla-ansible": "10.0.0.51",
            "openstack-ansible": "10.0.0.52"}
 VICTIM = "controller2"
@@ -64,6 +96,23 @@ REQUEST_INTERVAL = 0.05
 REQUEST_TIMEOUT = 5.0
 SLACK = 3.0
 LOAD = Path(__file__).parent / "harness" / "httpload.py"
+CACHE_LOAD = Path(__file__).parent / "harness" / "cacheload.py"
+KEYSTONE_CONF = "controller/etc/keystone/keystone.conf"
+# The [cache] options each tool writes into keystone.conf; oslo.cache's
+# defaults (dead_retry 300, socket_timeout 1.0, a pool of 10, a 10 s
+# wait for a free connection, no flush on reconnect) do the rest.
+CACHE_TOOL_OPTIONS = {
+    "kolla-ansible": {"backend": "oslo_cache.memcache_pool",
+                      "enabled": "true"},
+    "openstack-ansible": {"backend": "oslo_cache.memcache_pool",
+                          "config_prefix": "cache.keystone",
+                          "enabled": "true"},
+}
+CACHE_KEYS = 30
+CACHE_VICTIM = "controller3"
+CACHE_INTERVAL = 0.05
+# A request slower than this is one a user notices.
+SLOW = 0.5
 # How much worse than the better tool the guide may measure before the
 # test fails: scheduling noise on a shared two-core host.
 NOISE = {"s": 1.5, "requests": 3}
@@ -218,7 +267,9 @@ def test_haproxy_settings_side_by_side(lab, daemons, measurements):
                          ("client requests failed", "requests", failed),
                          ("longest gap between answers", "s", gap))
         for metric, unit, values in rows[failure]:
-            measurements.compare(f"{failure}", metric, unit, values)
+            measurements.compare(failure, metric, unit, values,
+                                 key="comparison-haproxy",
+                                 settings=HAPROXY_SOURCES)
     for profile in PROFILES:
         timeline = result.timeline(f"{profile}: requests through the VIP")
         timeline.start(killed - 2)
@@ -236,3 +287,127 @@ def test_haproxy_settings_side_by_side(lab, daemons, measurements):
             result.measure(
                 f"{failure}: {metric}, guide minus the better tool",
                 values["guide"] - best, unit, bound=("<=", NOISE[unit]))
+
+
+def _cache_conf(profile: str) -> str:
+    """The [cache] section a settings set gives keystone.
+
+    The guide's is the tree's keystone.conf section as it stands; the
+    tools' name the same three memcached servers.
+    """
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.read_string(tree.example(KEYSTONE_CONF))
+    options = dict(parser["cache"])
+    if profile != "guide":
+        options = {**CACHE_TOOL_OPTIONS[profile],
+                   "memcache_servers": options["memcache_servers"]}
+    return "[cache]\n" + "".join(f"{k} = {v}\n" for k, v in options.items())
+
+
+def _cache_window(outcomes: list, start: float, end: float
+                  ) -> tuple[int, int, float]:
+    """Errors, requests slower than SLOW and the slowest in [start, end)."""
+    inside = [o for o in outcomes if start <= o[0] < end]
+    errors = sum(1 for o in inside if not o[1])
+    slow = sum(1 for o in inside if o[2] > SLOW)
+    return errors, slow, max((o[2] for o in inside), default=0.0)
+
+
+def test_cache_settings_side_by_side(lab, daemons, workdir, measurements):
+    """Kill, then silence, a memcached server under the three settings.
+
+    A keystone-like client per settings set looks keys up (and writes
+    them on a miss) through oslo.cache's memcache_pool backend, over the
+    memcached servers of the three controllers. controller2's link is
+    cut and restored, then controller3's memcached is killed and
+    restarted; for each failure: errors raised to the service, requests
+    slower than 0.5 s, and the slowest request.
+    """
+    requirements.require(root_binaries=("memcached",))
+    venv = openstack.venv()
+    result = measurements.scenario(
+        "comparison-cache",
+        title="oslo.cache settings: the guide against kolla-ansible and "
+              "openstack-ansible",
+        description=(
+            "A keystone-like client per settings set (the [cache] section "
+            "of the tree's keystone.conf, and the options each tool "
+            "writes, with oslo.cache's defaults for the rest) looks a key "
+            "up every 50 ms through oslo.cache's memcache_pool backend "
+            "over the memcached servers of three controllers. "
+            "controller2's link is cut (frames dropped) and restored, "
+            "then controller3's memcached is killed and restarted."),
+        test="test_cache_settings_side_by_side")
+    result.loads(KEYSTONE_CONF, memcached.MEMCACHED_CONF)
+    views = {}
+    for node in tree.CONTROLLERS:
+        views[node] = labroot.Host(workdir, daemons, f"{node}-cache-root",
+                                   netns=lab.ns(node))
+        views[node].start()
+        daemons.start(f"{node}-memcached", views[node].argv(
+            memcached.argv(node, workdir, to_loopback=False)))
+    stop = workdir / "stop-cache-load"
+    for profile in PROFILES:
+        conf = workdir / f"{profile}-cache.conf"
+        conf.write_text(_cache_conf(profile))
+        daemons.start(f"{profile}-cache", lab.exec_argv(profile, [
+            str(venv / "bin" / "python"), str(CACHE_LOAD), str(conf),
+            profile, str(CACHE_KEYS), str(CACHE_INTERVAL), str(stop),
+            "120"]))
+    # Each failure hits its own server: a server marked dead stays out
+    # of use for dead_retry, which would hide the second failure.
+    try:
+        time.sleep(4)
+        with faults.Faults(lab) as injector:
+            cut = time.monotonic()
+            injector.cut(VICTIM)
+            time.sleep(10)
+        time.sleep(2)
+        killed = time.monotonic()
+        daemons.kill(f"{CACHE_VICTIM}-memcached", signal.SIGKILL)
+        time.sleep(6)
+        daemons.start(f"{CACHE_VICTIM}-memcached",
+                      views[CACHE_VICTIM].argv(memcached.argv(
+                          CACHE_VICTIM, workdir, to_loopback=False)))
+        time.sleep(3)
+        ended = time.monotonic()
+    finally:
+        stop.touch()
+    outcomes, settings = {}, {}
+    for profile in PROFILES:
+        daemons.procs[f"{profile}-cache"].wait(30)
+        printed = json.loads(
+            daemons.log(f"{profile}-cache").strip().splitlines()[-1])
+        outcomes[profile] = printed["outcomes"]
+        # The values oslo.cache used, named with their source.
+        settings[profile] = "{} ({})".format(", ".join(
+            f"{k.removeprefix('memcache_')} {v}"
+            for k, v in printed["settings"].items()),
+            CACHE_SOURCES[profile])
+    for profile in PROFILES:
+        timeline = result.timeline(f"{profile}: cache requests")
+        timeline.start(cut - 4)
+        for at, ok, _seconds, _hit in outcomes[profile]:
+            timeline.record(ok, at)
+        timeline.event(f"{VICTIM} cut off", cut)
+        timeline.event(f"{CACHE_VICTIM}'s memcached killed", killed)
+    for failure, start, end in (("memcached link cut", cut, killed),
+                                ("memcached killed", killed, ended)):
+        figures = {p: _cache_window(outcomes[p], start, end)
+                   for p in PROFILES}
+        for index, (metric, unit) in enumerate((
+                ("cache errors raised", "requests"),
+                (f"cache requests over {SLOW} s", "requests"),
+                ("slowest cache request", "s"))):
+            values = {p: figures[p][index] for p in PROFILES}
+            measurements.compare(failure, metric, unit, values,
+                                 key="comparison-cache", settings=settings)
+            best = min(values[p] for p in PROFILES if p != "guide")
+            result.measure(
+                f"{failure}: {metric}, guide minus the better tool",
+                values["guide"] - best, unit, bound=("<=", NOISE[unit]))
+        # socket_timeout bounds a request to a silent server.
+        result.measure(f"{failure}: guide's settings, slowest request",
+                       figures["guide"][2], "s", bound=("<=", 1.0 + SLACK))
+        result.measure(f"{failure}: guide's settings, errors raised",
+                       figures["guide"][0], "requests", bound=("==", 0))
