@@ -36,6 +36,7 @@ the answering server or the error), so a killed loop still leaves them.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -113,6 +114,10 @@ def _call(client, number: int) -> dict:
 def calls(project: str, prog: str, topic: str, out: str, seconds: float,
           interval: float, timeout: float) -> int:
     configure(project, prog)
+    # oslo.messaging's reconnections (INFO) in the loop's log, so a test
+    # can tell a lost call from a client cut off from its broker.
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(created).3f %(name)s %(message)s")
     transport, client = _client(topic, timeout)
     deadline = time.monotonic() + seconds
     number = 0
