@@ -14,9 +14,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
+
+from confcheck import external
 
 REQUIRE = "HAGUIDE_REQUIRE_DAEMONS"
 
@@ -42,3 +45,20 @@ def require_netns() -> None:
         if os.environ.get(REQUIRE) == "1":
             pytest.fail(f"{reason} and {REQUIRE}=1")
         pytest.skip(reason)
+
+
+def version(binary: str) -> str:
+    """binary's version as confcheck runs it: from the tool root when
+    CONFCHECK_TOOL_ROOT names one, so a test can assert what that version
+    of the tool prints."""
+    found = external.version(binary)
+    if found is None:
+        require(binary, binary)  # skips or fails: confcheck cannot see it
+        pytest.fail(f"{binary} is installed but disabled for confcheck")
+    return found[0]
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """(0, 12, 0, 2) from '0.12.0.2' or '3.0.11-1+deb13u5'."""
+    match = re.search(r"\d+(?:\.\d+)+", text)
+    return tuple(map(int, match.group().split("."))) if match else ()

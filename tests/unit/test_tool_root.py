@@ -136,3 +136,52 @@ def test_cli_tool_root_option(lab_root, monkeypatch, tmp_path, capsys):
     monkeypatch.delenv(external.TOOL_ROOT_VARIABLE, raising=False)
     assert cli.main(["--tool-root", str(tmp_path), str(cfg)]) == (
         cli.EXIT_USAGE)
+
+
+# A pcs file and a crm file whose tools write temporary CIB copies
+# (pcs -f, crm's crm_diff) and an haproxy file; each checked in full,
+# then again with a budget that kills the tools part-way.
+LEAK_CASES = [
+    ("leak.pcs", "pcs", "pcs property set stonith-enabled=false\n"
+     "pcs resource create vip ocf:heartbeat:IPaddr2 ip=10.0.0.11 "
+     "cidr_netmask=24\n"
+     "pcs constraint location vip rule score=-INFINITY '#kind ne cluster'"
+     "\n"),
+    ("leak.crm", "crm", "property stonith-enabled=false\n"
+     "primitive vip ocf:heartbeat:IPaddr2 params ip=10.0.0.11\n"
+     "primitive vip2 ocf:heartbeat:IPaddr2 params ipx=10.0.0.12\n"),
+    ("haproxy.cfg", "haproxy", HAPROXY_BAD),
+]
+
+
+def _files_in(directory: str) -> set[str]:
+    """Entries of directory other than confcheck's scratch directories,
+    which live checks (ours, or a neighbour's) remove themselves."""
+    return {name for name in os.listdir(directory)
+            if not (name.startswith("confcheck-") and os.path.isdir(
+                os.path.join(directory, name)))}
+
+
+@pytest.mark.parametrize("seconds", [60.0, 0.5], ids=["full", "killed"])
+def test_checks_write_nothing_into_the_root(rooted, seconds):
+    """Every tool's TMPDIR (and HOME) is the check's scratch directory,
+    removed with what the tool left there, even when it was killed."""
+    tmp = os.path.join(rooted, "tmp")
+    before = _files_in(tmp)
+    for name, kind, text in LEAK_CASES:
+        with external.budget(seconds):
+            confcheck.check_text(text, name, kind)
+    assert _files_in(tmp) - before == set()
+    # Our per-check scratch directories are gone; what is left is the
+    # sessions' own, kept until this process exits (one per tool).
+    left = {os.path.basename(p) for p in external._scratch}
+    assert {n.split("-")[1] for n in left} <= {"pcs", "crm", "cert"}, left
+
+
+def test_versions_are_asked_of_the_root(rooted):
+    """What the guide's versions table shows: the root's pcs is 0.12."""
+    version, path = external.version("pcs")
+    assert path.startswith(rooted + "/")
+    assert realtools.version_tuple(version)[:2] == (0, 12), version
+    assert external.version("ip") is None or not external.version(
+        "ip")[1].startswith(rooted)

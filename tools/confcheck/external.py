@@ -38,6 +38,7 @@ import json
 import hashlib
 import os
 import pwd
+import re
 import select
 import shutil
 import signal
@@ -145,6 +146,37 @@ def fingerprint() -> str:
         except OSError:
             rows.append(f"{name}={path}:?")
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+# How each checking tool says its version (crm and keepalived on stderr).
+VERSION_ARGS = {"haproxy": "-v", "keepalived": "-v", "corosync": "-v",
+                "pcs": "--version", "crm": "--version",
+                "crm_verify": "--version"}
+
+
+@functools.cache
+def _version(path: str, flag: str, root: str | None) -> str:
+    del root  # in the cache key: the same path may be another root's
+    try:
+        with scratch("confcheck-version-") as home:
+            # crm insists on a writable home (cwd gives it one).
+            proc = run([path, flag], timeout=DEFAULT_TIMEOUT, cwd=home,
+                       budgeted=False)
+    except ExternalToolError as exc:
+        return f"(cannot ask: {exc})"
+    said = " ".join((proc.stdout + "\n" + proc.stderr).split()[:12])
+    match = re.search(r"\d+(?:\.\d+)+(?:[-~.+][\w.~+-]*)?", said)
+    return match.group() if match else "(unknown)"
+
+
+def version(name: str) -> tuple[str, str] | None:
+    """(version, path) of the checking tool name as confcheck runs it
+    (from the tool root when there is one), or None when it is absent."""
+    path = available(name)
+    if path is None:
+        return None
+    return _version(path, VERSION_ARGS.get(name, "--version"),
+                    tool_root()), path
 
 
 def child_environment() -> dict[str, str]:
@@ -326,8 +358,11 @@ def _spawn(argv: list[str], *, cwd: str | None, env: dict[str, str] | None,
     name = tool or os.path.basename(argv[0])
     full_env = child_environment()
     if cwd is not None:
-        # Tools written in Python (crmsh) insist on a writable home.
-        full_env["HOME"] = cwd
+        # Tools written in Python (crmsh) insist on a writable home, and
+        # their temporary files (crm_diff's, pcs's CIB copies) must die
+        # with the check's scratch directory, not stay in the root's /tmp
+        # when the tool is killed at its budget.
+        full_env["HOME"] = full_env["TMPDIR"] = cwd
     full_env.update(env or {})
     ids = None if privileged else _unprivileged()
     final, cwd, full_env, back, user = _command(
@@ -380,13 +415,23 @@ def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
     ``env`` adds to child_environment(). ``prefix`` (``ip netns exec NS``)
     runs before the tool and outside the tool root; ``privileged`` keeps
     root for tools that need it; ``budgeted=False`` is for clean-up, which
-    must run even when the file's time budget is used up. Raises
+    must run even when the file's time budget is used up. The tool's
+    TMPDIR is cwd, or else a directory of its own removed afterwards.
+    Raises
     ExternalToolError when the tool cannot run or does not finish within
     its timeout or the file's budget.
     """
     name = os.path.basename(argv[0])
     if budgeted:
         timeout = _timeout(timeout)
+    if cwd is None and "TMPDIR" not in (env or {}):
+        # A private TMPDIR, removed with everything in it even when the
+        # tool is killed: nothing is left in the tool root's /tmp.
+        with scratch("confcheck-run-") as tmp:
+            return run(argv, timeout=timeout, env={**(env or {}),
+                                                   "TMPDIR": tmp},
+                       stdin=stdin, prefix=prefix, privileged=privileged,
+                       budgeted=budgeted)
     proc, back = _spawn(argv, cwd=cwd, env=env, prefix=prefix,
                         privileged=privileged, stdin_pipe=stdin is not None,
                         text=True)
@@ -419,17 +464,18 @@ class Session:
 
     def call(self, words: list[str], *, cwd: str,
              env: dict[str, str] | None = None,
-             timeout: float = DEFAULT_TIMEOUT
+             timeout: float = DEFAULT_TIMEOUT, merge: bool = False
              ) -> subprocess.CompletedProcess[str]:
         """Run one command (words) in cwd with env added: one JSON line
-        out, one JSON line ``[status, stdout, stderr]`` back. One caller
-        at a time."""
+        out, one JSON line ``[status, stdout, stderr]`` back (merge: the
+        command's stderr interleaved into its stdout). One caller at a
+        time. The command's HOME and TMPDIR are cwd."""
         timeout = _timeout(timeout)
         with self.lock:
             if self.broken:
                 raise ExternalToolError(f"{self.name} stopped")
             try:
-                return self._call(words, cwd, env or {}, timeout)
+                return self._call(words, cwd, env or {}, timeout, merge)
             except ExternalToolError:
                 # Unknown state (a command still running): never reuse.
                 self.broken = True
@@ -437,7 +483,8 @@ class Session:
                 raise
 
     def _call(self, words: list[str], cwd: str, env: dict[str, str],
-              timeout: float) -> subprocess.CompletedProcess[str]:
+              timeout: float, merge: bool
+              ) -> subprocess.CompletedProcess[str]:
         if self.ids is not None:
             _hand_over(self.ids)  # this file's scratch directory
         back = dict(self.back)
@@ -449,8 +496,8 @@ class Session:
             words = [_in_root(w, root) for w in words]
             cwd = _in_root(cwd, root)
             env = {k: _in_root(v, root) for k, v in env.items()}
-        request = json.dumps({"argv": words, "cwd": cwd,
-                              "env": env}).encode()
+        request = json.dumps({"argv": words, "cwd": cwd, "env": env,
+                              "merge": merge}).encode()
         try:
             self.proc.stdin.write(request + b"\n")
             self.proc.stdin.flush()

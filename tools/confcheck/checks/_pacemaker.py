@@ -172,7 +172,8 @@ def _interpreter(tool: str) -> list[str] | None:
 
 
 def runner(tool: str, tmp: str) -> Runner:
-    """run(args, env=None, timeout=...) running tool with args in tmp.
+    """run(args, env=None, timeout=..., merge=False) running tool with
+    args in tmp (merge: stderr interleaved into stdout, in a session).
 
     pcs and crm spend most of a call importing themselves, so when the
     tool is a Python script one session per confcheck process serves
@@ -181,21 +182,26 @@ def runner(tool: str, tmp: str) -> Runner:
     interpreter = _interpreter(tool)
     name = os.path.basename(tool)
     if interpreter is None or name not in ("pcs", "crm"):
-        return lambda args, env=None, timeout=TIMEOUT: external.run(
-            [tool, *args], cwd=tmp, env=env, timeout=timeout)
+        # merge is for crm's messages; only crm's session can honour it.
+        return lambda args, env=None, timeout=TIMEOUT, merge=False: (
+            external.run([tool, *args], cwd=tmp, env=env, timeout=timeout))
     session = external.shared_session(
         name, {"tool_session.py": SESSION_DRIVER},
         lambda directory: [*interpreter,
                            os.path.join(directory, "tool_session.py"),
                            name])
-    return lambda args, env=None, timeout=TIMEOUT: session.call(
-        list(args), cwd=tmp, env=env, timeout=timeout)
+    return lambda args, env=None, timeout=TIMEOUT, merge=False: (
+        session.call(list(args), cwd=tmp, env=env, timeout=timeout,
+                     merge=merge))
 
 
 def scratch_dir():
     """A scratch directory for the CIB (a context manager, see
     external.scratch)."""
     return external.scratch("confcheck-cib-")
+
+
+SCHEMA_SUMMARY = "CIB did not pass schema validation"
 
 
 def verify(crm_verify: str, cib: str) -> list[str]:
@@ -213,6 +219,9 @@ def verify(crm_verify: str, cib: str) -> list[str]:
         level, _, message = text.partition(":")
         if level in found and not is_artefact(message):
             found[level].append(message.strip())
+    # Pacemaker 3 adds this summary after the errors that say where.
+    said = [m for m in found["error"] if m != SCHEMA_SUMMARY]
+    found["error"] = said or found["error"]
     if found["error"] or found["warning"]:
         return found["error"] or found["warning"]
     if any(is_artefact(line) for line in proc.stderr.splitlines()):

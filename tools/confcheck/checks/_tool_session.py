@@ -14,8 +14,9 @@
 ``python3 _tool_session.py pcs|crm``, run by the tool's own interpreter
 (the one its script names), never imported by confcheck: reads one JSON
 object per line on standard input, ``{"argv": [arguments], "cwd":
-directory, "env": {name: value}}``, and answers one JSON line ``[status,
-stdout, stderr]`` per command, as the tool run with those arguments in
+directory, "env": {name: value}, "merge": bool}``, and answers one JSON
+line ``[status, stdout, stderr]`` per command (with merge, both streams
+in stdout), as the tool run with those arguments in
 that directory would exit and print. Importing the tool takes most of a
 call; forking after the import keeps every command's state (pcs caches
 reports and runners per process) as separate as separate runs.
@@ -25,6 +26,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 
 OUTPUTS = ("stdout.txt", "stderr.txt")
 
@@ -50,21 +52,26 @@ def _crm():
 TOOLS = {"pcs": _pcs, "crm": _crm}
 
 
-def _child(run, argv, cwd, env):
+def _child(run, argv, cwd, env, merge):
     """Run one command in this (forked) process and exit with it.
 
     The standard streams keep their objects (logging handlers made at
-    import hold them) and get the command's files under their descriptors.
+    import hold them) and get the command's files under their descriptors;
+    with merge both go to the first file, in the order they were written.
+    Temporary files go to cwd (the check's scratch directory), never to
+    the root's /tmp: tempfile chose its directory at import, before fork.
     """
     status = 1
     try:
         os.chdir(cwd)
-        os.environ.update(env, HOME=cwd)
+        os.environ.update(env, HOME=cwd, TMPDIR=cwd)
+        tempfile.tempdir = cwd
         sys.stdout.flush()
         sys.stderr.flush()
         for fd, name in zip((1, 2), OUTPUTS, strict=True):
-            out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                          0o600)
+            out = os.open(OUTPUTS[0] if merge else name,
+                          os.O_WRONLY | os.O_CREAT
+                          | (os.O_APPEND if merge else os.O_TRUNC), 0o600)
             os.dup2(out, fd)
             os.close(out)
         try:
@@ -93,9 +100,13 @@ def main():
         argv = [str(word) for word in request["argv"]]
         cwd = str(request["cwd"])
         env = {str(k): str(v) for k, v in request.get("env", {}).items()}
+        merge = bool(request.get("merge"))
+        for name in OUTPUTS:
+            # Truncated here: with merge the child appends to the first.
+            open(os.path.join(cwd, name), "w").close()
         pid = os.fork()
         if pid == 0:
-            _child(run, argv, cwd, env)
+            _child(run, argv, cwd, env, merge)
         _, status = os.waitpid(pid, 0)
         answer = [os.waitstatus_to_exitcode(status)]
         for name in OUTPUTS:

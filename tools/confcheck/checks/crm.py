@@ -45,6 +45,9 @@ MISSING_OBJECT = re.compile(r'missing object (\S+)|resource (\S+) does not '
                             r'exist|references an unknown ID "([^"]+)"')
 # crm -R output: "ERROR: 5: text" (5 = line of crm's input script).
 MESSAGE = re.compile(r"^(ERROR|WARNING|INFO): (?:(\d+): )?(.*)")
+# crmsh 5's answer when a commit is refused: the refused object stays in
+# its pending changes, so every later commit of that crm fails the same.
+REFUSED_COMMIT = "could not replace cib"
 
 CODES = CodeBook(
     Code("CRM001", "error", "crm rejects the statement",
@@ -277,8 +280,10 @@ class _Batch:
         with open(script, "w", encoding="utf-8") as fh:
             fh.write("configure\n" + "".join(
                 f"{shlex.join(w)}\ncommit\n" for _, w in pending))
+        # Merged: crmsh 5 numbers no message, so only the order of its
+        # messages among the echoed input lines tells whose they are.
         proc = crm(["-F", "-R", "-f", script], env=env,
-                   timeout=pm.TIMEOUT + 3 * len(pending))
+                   timeout=pm.TIMEOUT + 3 * len(pending), merge=True)
         errors: dict[int, list[str]] = {}
         current = 0
         for text in pm.clean(proc.stdout + "\n" + proc.stderr):
@@ -290,8 +295,12 @@ class _Batch:
                 continue
             number = int(match.group(2) or current)
             if 1 <= number <= len(owner):
-                self._message(match.group(1), match.group(3),
-                              owner[number - 1], errors)
+                where = owner[number - 1]
+                self._message(match.group(1), match.group(3), where,
+                              errors)
+                if REFUSED_COMMIT in match.group(3) and where[2]:
+                    current = number  # the rest go to a fresh crm
+                    break
         for line, messages in errors.items():
             self.findings.append(CODES.finding(self.path, line, "CRM001",
                                                "; ".join(messages)))
@@ -303,7 +312,8 @@ class _Batch:
         done = next(i for i, (ln, _) in enumerate(pending) if ln == line
                     ) + 1 if line else 1
         if line and line not in errors and line not in self.echoes:
-            said = pm.clean(proc.stderr) or ["no output"]
+            said = pm.clean(proc.stdout + "\n" + proc.stderr) or [
+                "no output"]
             reason = next((s for s in said if s.startswith("Call failed:")),
                           said[-1])
             self.findings.append(CODES.finding(
@@ -334,7 +344,9 @@ class _Batch:
                     "checked"))
             return
         missing = MISSING_OBJECT.search(message)
-        if missing and (set(missing.groups()) & self.failed):
+        if missing and (set(missing.groups()) & self.failed) or (
+                REFUSED_COMMIT in message and at_commit
+                and {w.split(":")[0] for w in words[2:]} & self.failed):
             self.echoes.add(line)
             return  # reported where that object was defined
         if level == "ERROR":

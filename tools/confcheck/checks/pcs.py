@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 
 from confcheck import external
 from confcheck.checks import _pacemaker as pm
@@ -43,6 +44,12 @@ NOT_ON_A_FILE = re.compile(
     r"option '-f' is not supported|options .*'-f'.* are not supported|"
     r"When '-f' is specified")
 MISSING_RESOURCE = re.compile(r"Resource '([^']+)' does not exist")
+# pcs before 0.12 (0.11.5 of Debian 12) reads a location rule only as
+# separate words and refuses the single string pcs 0.12 asks for.
+RULE_AS_WORDS = re.compile(r"is not a valid rule expression")
+# Options between 'rule' and the expression (pcs constraint location).
+RULE_OPTIONS = ("id=", "constraint-id=", "resource-discovery=", "role=",
+                "score=", "score-attribute=")
 
 ROLE_WORDS = frozenset({"promoted", "unpromoted", "started", "stopped",
                         "master", "slave"})
@@ -345,6 +352,16 @@ def _run_one(path: str, line: int, words: tuple[str, ...],
         argv = ["-f", cib, *words]
     proc = run(argv, timeout=pm.TIMEOUT)
     errors, warnings = _messages(proc.stderr)
+    split = _rule_as_words(argv)
+    if (proc.returncode != 0 and split
+            and any(RULE_AS_WORDS.search(e) for e in errors)):
+        # The pcs 0.12 form on an older pcs: check the same rule in the
+        # form that pcs reads, as the guide's note tells its readers; a
+        # rule that fails both ways is reported as written.
+        retried = run(split, timeout=pm.TIMEOUT)
+        if retried.returncode == 0:
+            argv, proc = split, retried
+            errors, warnings = _messages(proc.stderr)
     if proc.returncode != 0 and any(NOT_ON_A_FILE.search(e)
                                     for e in errors):
         return True
@@ -369,6 +386,30 @@ def _run_one(path: str, line: int, words: tuple[str, ...],
         f"pcs exited with status {proc.returncode} (usage error)")
     findings.append(CODES.finding(path, line, "PCS001", message))
     return False
+
+
+def _rule_as_words(argv: list[str]) -> list[str] | None:
+    """argv with a location rule given as one string split into words
+    (what pcs 0.11 reads), or None when it has no such rule."""
+    words = list(argv)
+    try:
+        at = words.index("rule")
+    except ValueError:
+        return None
+    if "location" not in words[:at]:
+        return None
+    end = at + 1
+    while end < len(words) and words[end].startswith(RULE_OPTIONS):
+        end += 1
+    if len(words) != end + 1 or not words[end].strip():
+        return None
+    try:
+        expression = shlex.split(words[end])
+    except ValueError:
+        return None
+    if len(expression) < 2:
+        return None
+    return [*words[:end], *expression]
 
 
 def _messages(stderr: str) -> tuple[list[str], list[str]]:
