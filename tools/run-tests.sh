@@ -2,9 +2,13 @@
 # Run every test of the guide: install the system packages from bindep.txt
 # and build (or reuse) the Debian 13 lab root, then run the whole pytest
 # suite (unit, Sphinx, example tree, functional daemons, PDF and browser
-# checks) through tox.
+# checks) through tox, confcheck using the lab root's tools
+# (tools/tool-root.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 tools/test-setup.sh test pdf
+# shellcheck source=tool-root.sh
+. tools/tool-root.sh
+tool_root_export
 exec tox -e py3 -- "$@"
