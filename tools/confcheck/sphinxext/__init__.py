@@ -36,7 +36,7 @@ from sphinx.util.typing import ExtensionMetadata
 import confcheck
 from confcheck import lexers
 from confcheck.sphinxext import (downloads, emit, include, snippets,
-                                 store, tables, validate)
+                                 store, tables, toolversions, validate)
 
 # Lexers this project publishes as pygments.lexers entry points.
 OWN_LEXERS = (lexers.KeepalivedLexer, lexers.CorosyncLexer,
@@ -82,6 +82,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_directive("option-data-versions", tables.OptionDataVersions)
     app.add_directive("db-connection-budget", tables.DbConnectionBudget)
     app.add_directive("option-data-releases", tables.OptionDataReleases)
+    app.add_directive("confcheck-tool-versions", toolversions.ToolVersions)
     app.connect("doctree-read", snippets.lint_doctree)
     app.connect("env-purge-doc", store.purge_doc)
     app.connect("env-merge-info", store.merge_info)
