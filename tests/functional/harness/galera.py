@@ -156,8 +156,29 @@ class Node:
         return self.status().get("wsrep_local_state_comment") == "Synced"
 
     def wait_synced(self, what: str) -> float:
-        return proc.wait_for(self.synced, timeout=START_TIMEOUT,
-                             interval=0.2, what=f"{self.name} Synced {what}")
+        """Wait for Synced; on failure say whether mariadbd still runs.
+
+        The error log's last lines go into the failure, since the module's
+        work directory (and the log) is removed after the module.
+        """
+        name = f"{self.name}-db"
+
+        def synced_or_gone() -> bool:
+            return self.synced() or (name in self.daemons.procs and
+                                     not self.daemons.running(name))
+
+        try:
+            took = proc.wait_for(synced_or_gone, timeout=START_TIMEOUT,
+                                 interval=0.2,
+                                 what=f"{self.name} Synced {what}")
+        except proc.WaitTimeout as exc:
+            raise proc.WaitTimeout(f"{exc}; error.log ends:\n"
+                                   f"{self.log()[-3000:]}") from None
+        if not self.synced():
+            raise proc.WaitTimeout(
+                f"{self.name}: mariadbd exited before Synced {what}; "
+                f"error.log ends:\n{self.log()[-3000:]}")
+        return took
 
     def log(self) -> str:
         path = self.dir / "error.log"
