@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 
 import pytest
 
-from harness import proc, requirements, tree
+from harness import netns, proc, requirements, results, runbook, tree
 from harness.pacemaker import (BINARIES, FORMATION_TIMEOUT, HOST_BINARIES,
                                PacemakerLab)
 
@@ -102,3 +103,79 @@ def test_pacemaker_cluster_node_failure(cluster, daemons, measurements):
                    moved, "s", bound=("<=", 20.0))
     result.measure("HAProxy clone instances left running", len(clone),
                    "of 2 survivors", bound=("==", 2))
+
+
+def test_pacemaker_node_replaced(cluster, daemons, measurements):
+    """The node the previous test killed is replaced by a new machine.
+
+    Same name and addresses, so corosync.conf does not change and no
+    node is removed or added: the new node gets the tree's corosync.conf
+    and the cluster's authkey, starts with empty corosync and Pacemaker
+    state, and the DC sends it the CIB. The VIP is pinged from the
+    client the whole time; resource-stickiness keeps it where it is.
+    """
+    result = measurements.scenario(
+        "pacemaker-replace",
+        title="Pacemaker: replacing a lost node",
+        description=(
+            "The node killed in the previous scenario comes back as a new "
+            "machine: empty /var/lib/pacemaker and /var/lib/corosync, the "
+            "tree's corosync.conf and the cluster's authkey; corosync and "
+            "pacemakerd start and the node joins while a client pings "
+            "the VIP every 200 ms."),
+        test="test_pacemaker_node_replaced")
+    vip = tree.vip()
+    lost = [n for n in tree.CONTROLLERS
+            if not daemons.running(f"{n}-init")]
+    assert len(lost) == 1, lost
+    node = lost[0]
+    for state in ("var/lib/pacemaker", "var/lib/corosync"):
+        shutil.rmtree(cluster.workdir / node / state)
+    # The node's namespaces outlive it: a new machine has only its own
+    # addresses, not the VIPs the dead node held (Pacemaker's probe
+    # would find them and restart the VIP).
+    own = {tree.address(node),
+           tree.cluster()["hosts"][node]["public_address"]}
+    for dev in ("eth0", "eth1"):
+        for address in cluster.lab.addresses(node, dev):
+            if address not in own:
+                proc.run(["ip", "-n", cluster.lab.ns(node), "addr", "del",
+                          f"{address}/{netns.PREFIX_LENGTH}", "dev", dev],
+                         timeout=10)
+    cluster.lab.set_link(node, up=True)
+    cluster.lab.set_link(node, up=True, dev="eth1")
+
+    def ping() -> None:
+        proc.run(cluster.lab.exec_argv("client", [
+            "ping", "-c", "1", "-W", "1", vip]), timeout=5)
+
+    holder = cluster.holders(vip, tree.CONTROLLERS)
+    timeline = result.timeline("pings to the VIP")
+    with results.Load(ping, timeline, interval=0.2,
+                      errors=(AssertionError,), limit=180) as load:
+        time.sleep(2)
+        started = timeline.event("new node starts")
+        cluster.boot(node)
+        proc.wait_for(lambda: cluster.online(node), timeout=FORMATION_TIMEOUT,
+                      interval=1, what=f"{node} online in the cluster")
+        joined = timeline.event("node online")
+        proc.wait_for(lambda: node in cluster.locate(
+            node, "lb-haproxy-clone"), timeout=60, interval=0.5,
+            what=f"HAProxy clone started on {node}")
+        time.sleep(2)
+    check = cluster.lab.run_in(node, ["bash", "-c", runbook.script(
+        "operations/replacing-a-controller.rst", "pacemaker-check")],
+        timeout=60).stdout
+    assert "partition with quorum" in check, check
+    result.measure("new node online after start", joined - started, "s",
+                   bound=("<=", FORMATION_TIMEOUT))
+    result.measure("failed pings to the VIP", load.failed_since(started),
+                   "pings", bound=("==", 0))
+    result.measure("longest time without an answer from the VIP",
+                   load.longest_gap(started), "s")
+    result.measure("VIP moved to another node",
+                   int(cluster.holders(vip, tree.CONTROLLERS) != holder),
+                   "times", bound=("==", 0))
+    result.measure("HAProxy clone instances running",
+                   len(cluster.locate(node, "lb-haproxy-clone")), "of 3",
+                   bound=("==", 3))
