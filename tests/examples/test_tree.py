@@ -123,6 +123,21 @@ def test_database_pools_fit_max_connections():
     assert budget.total <= budget.max_connections
 
 
+def test_memcached_pools_fit_each_servers_connection_limit():
+    """Every pool of every controller at its ceiling fits memcached's -c."""
+    budget = sizing.memcached_budget(tree.load_cluster(str(EXAMPLES)))
+    assert budget.files
+    assert budget.per_server <= budget.max_connections
+
+
+def test_rabbitmq_budget_reads_every_messaging_file():
+    """Each db_clients file with a transport_url enters the AMQP budget."""
+    budget = sizing.rabbit_budget(tree.load_cluster(str(EXAMPLES)))
+    assert {f.relpath for f in budget.files} >= {
+        "controller/etc/nova/nova.conf", "controller/etc/neutron/neutron.conf"}
+    assert budget.total > 0
+
+
 def test_every_file_with_database_pools_is_budgeted():
     """A service added to the tree must enter the connection budget."""
     cluster = tree.load_cluster(str(EXAMPLES))

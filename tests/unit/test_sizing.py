@@ -66,3 +66,84 @@ def test_bad_db_clients_are_reported(tmp_path, clients):
                         + clients)
     with pytest.raises(sizing.SizingError):
         sizing.db_budget(cluster)
+
+
+MEMCACHED = "-d\n# items\n-m 64\n-l 10.0.0.12\n-c 100\n"
+RABBIT_NOVA = NOVA + (
+    "[DEFAULT]\ntransport_url = rabbit://n:p@10.0.0.12:5672/\n"
+    "[oslo_messaging_rabbit]\nrabbit_transient_quorum_queue = true\n"
+    "rpc_conn_pool_size = 4\n"
+    "[cache]\nenabled = true\nbackend = oslo_cache.memcache_pool\n"
+    "memcache_pool_maxsize = 3\n"
+    "[keystone_authtoken]\nmemcached_servers = 10.0.0.12:11211\n")
+SERVICES = ("services:\n  - {name: nova-api, process: nova-api (WSGI), "
+            "strategy: haproxy}\n")
+API_CLUSTER = (CLUSTER.replace("services: []\n", SERVICES)
+               .replace("nova-api: 3", "nova-api (WSGI): 3"))
+
+
+def make_full_tree(root, nova=RABBIT_NOVA, memcached=MEMCACHED):
+    cluster = make_tree(root, nova=nova, cluster=API_CLUSTER)
+    path = root / sizing.MEMCACHED_CONF
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(memcached)
+    return cluster
+
+
+def test_memcached_budget_counts_cache_and_auth_token_pools(tmp_path):
+    """[cache] in all 5 processes, auth_token in the 3 API ones."""
+    budget = sizing.memcached_budget(make_full_tree(tmp_path))
+    (nova,) = budget.files
+    assert [p.describe() for p in nova.pools] == [
+        "[cache] memcache_pool_maxsize = 3",
+        "[keystone_authtoken] memcache_pool_maxsize = 10 (default)"]
+    assert (nova.process_count, nova.api_processes) == (5, 3)
+    # 3 x 5 + 10 x 3 per controller; every process reaches every server.
+    assert budget.per_controller == 45
+    assert budget.per_server == 90
+    assert (budget.item_mb, budget.item_mb_total) == (64, 128)
+    assert budget.max_connections == 100
+
+
+def test_memcached_cache_pool_without_size_is_an_error(tmp_path):
+    nova = RABBIT_NOVA.replace("memcache_pool_maxsize = 3\n", "")
+    with pytest.raises(sizing.SizingError, match=r"\[cache\] sets no "
+                                                 r"memcache_pool_maxsize"):
+        sizing.memcached_budget(make_full_tree(tmp_path, nova=nova))
+
+
+@pytest.mark.parametrize("memcached", ["-m 64\n", "-m 64\n-c many\n",
+                                       "# -c 100\n-m 64\n"])
+def test_memcached_conf_without_numeric_limits_is_an_error(tmp_path,
+                                                           memcached):
+    with pytest.raises(sizing.SizingError, match="sets no numeric -c"):
+        sizing.memcached_budget(make_full_tree(tmp_path,
+                                               memcached=memcached))
+
+
+def test_rabbit_budget_pool_reply_and_listener(tmp_path):
+    """(4 + 2) x 5 processes x 2 controllers; one reply queue each."""
+    budget = sizing.rabbit_budget(make_full_tree(tmp_path))
+    assert budget.per_controller == 30
+    assert budget.total == 60
+    assert budget.reply_queues == {"quorum": 10}
+
+
+def test_rabbit_budget_default_pool_and_classic_replies(tmp_path):
+    nova = (RABBIT_NOVA.replace("rpc_conn_pool_size = 4\n", "")
+            .replace("rabbit_transient_quorum_queue = true\n", ""))
+    budget = sizing.rabbit_budget(make_full_tree(tmp_path, nova=nova))
+    (nova_file,) = budget.files
+    assert nova_file.pools[0].describe() == (
+        "[oslo_messaging_rabbit] rpc_conn_pool_size = 30 (default)")
+    assert budget.reply_queues == {"classic": 10}
+    assert budget.total == (30 + 2) * 5 * 2
+
+
+def test_rabbit_budget_needs_a_transport_url(tmp_path):
+    with pytest.raises(sizing.SizingError, match="transport_url"):
+        sizing.rabbit_budget(make_tree(tmp_path))
+
+
+def test_processes_per_controller(tmp_path):
+    assert sizing.processes_per_controller(make_full_tree(tmp_path)) == 5

@@ -196,6 +196,111 @@ class DbConnectionBudget(ClusterDirective):
         return [result, nodes.paragraph(text, text)]
 
 
+def _processes(f) -> str:
+    return ", ".join(f"{name} × {count}" for name, count in f.processes)
+
+
+def _path(relpath: str) -> nodes.literal:
+    return nodes.literal(tree.path_on_node(relpath),
+                         tree.path_on_node(relpath))
+
+
+class SizingDirective(ClusterDirective):
+    """Shared by the sizing tables: the budget and its files as sources."""
+
+    extra_files: ClassVar[tuple[str, ...]] = ()
+
+    def budget(self, compute):
+        cluster = self.cluster()
+        if cluster is None:
+            return None, None
+        try:
+            budget = compute(cluster)
+        except sizing.SizingError as exc:
+            self.problem(str(exc))
+            return None, None
+        for relpath in (*cluster.data[sizing.CLIENTS_KEY],
+                        *self.extra_files):
+            self.env.note_dependency(os.path.join(cluster.examples_dir,
+                                                  relpath))
+        return cluster, budget
+
+
+class MemcachedBudget(SizingDirective):
+    """memcached connections and item memory of the tree, by code."""
+
+    extra_files = (sizing.MEMCACHED_CONF,)
+
+    def run(self) -> list[nodes.Node]:
+        _cluster, budget = self.budget(sizing.memcached_budget)
+        if budget is None:
+            return []
+        rows = [[_path(f.relpath), _processes(f),
+                 "; ".join(p.describe() for p in f.pools),
+                 str(budget.per_controller_file(f))]
+                for f in budget.files]
+        rows.append(["All files", "", "", str(budget.per_controller)])
+        result = table(["File", "Processes per controller",
+                        "Pools (connections to each server)",
+                        "Connections to each server"], rows,
+                       [26, 30, 30, 14],
+                       "memcached connections at most, per controller")
+        result["classes"].append("confcheck-memcached-budget")
+        conf = tree.path_on_node(sizing.MEMCACHED_CONF)
+        text = (f"Each of the {budget.controllers} memcached servers can be "
+                f"asked for {budget.controllers} × {budget.per_controller} "
+                f"= {budget.per_server} connections, against -c "
+                f"{budget.max_connections} in {conf}. Item memory: "
+                f"{budget.controllers} × {budget.item_mb} MB (-m) = "
+                f"{budget.item_mb_total} MB across the servers; losing "
+                f"one server loses the {budget.item_mb} MB of keys it held.")
+        return [result, nodes.paragraph(text, text)]
+
+
+class RabbitBudget(SizingDirective):
+    """AMQP connections and reply queues of the tree, by code."""
+
+    def run(self) -> list[nodes.Node]:
+        _cluster, budget = self.budget(sizing.rabbit_budget)
+        if budget is None:
+            return []
+        rows = [[_path(f.relpath), _processes(f), f.pools[0].describe(),
+                 f"({f.pools[0].size} + 2) × {f.process_count} = "
+                 f"{budget.per_process(f) * f.process_count}", kind]
+                for f, kind in zip(budget.files, budget.reply_types,
+                                   strict=True)]
+        rows.append(["All files", "", "", str(budget.per_controller), ""])
+        result = table(["File", "Processes per controller",
+                        "Send pool", "Connections per controller",
+                        "Reply queues"], rows, [24, 28, 22, 16, 10],
+                       "AMQP connections at most, per controller")
+        result["classes"].append("confcheck-rabbit-budget")
+        replies = ", ".join(f"{count} {kind}" for kind, count
+                            in sorted(budget.reply_queues.items()))
+        text = (f"All {budget.controllers} controllers together: "
+                f"{budget.controllers} × {budget.per_controller} = "
+                f"{budget.total} connections at most, and one reply "
+                f"queue per process: {replies}. oslo.messaging shuffles "
+                f"the hosts of transport_url for each connection, so the "
+                f"connections spread over the nodes; with one node down, "
+                f"each of the other {budget.controllers - 1} takes about "
+                f"{budget.total} / {budget.controllers - 1} = "
+                f"{budget.total // max(budget.controllers - 1, 1)}.")
+        return [result, nodes.paragraph(text, text)]
+
+
+class ControllerProcesses(SizingDirective):
+    """How many service processes one controller runs, from db_clients."""
+
+    def run(self) -> list[nodes.Node]:
+        _cluster, count = self.budget(sizing.processes_per_controller)
+        if count is None:
+            return []
+        text = (f"{count} service processes per controller, as "
+                f"{tree.CLUSTER_FILE} counts them in {sizing.CLIENTS_KEY}.")
+        return [nodes.paragraph(text, text)]
+
+
 def known_lexer(name: str) -> bool:
     try:
         find_lexer_class_by_name(name)
