@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import re
 import shutil
 import statistics
@@ -346,6 +347,61 @@ class TreeFilesRun(_ResultsDirective):
                  if path in run else "checked by the build only")
                 for path in every]
         return [count, _table(TREE_HEADERS, rows, (60, 40))]
+
+
+# The lab's per-unit figures the broker memory estimate multiplies, by
+# the "what" the RabbitMQ sizing scenario records them under.
+SIZING_SCENARIO = "rabbitmq-sizing"
+PER_CONNECTION = "broker memory per connection with one channel"
+PER_QUEUE = "broker memory per empty quorum queue, three replicas"
+
+
+def broker_memory_rows(budget, figures: dict) -> list[tuple[str, ...]]:
+    """Rows: what, count, measured per unit, product in MiB.
+
+    budget is confcheck.sizing's RabbitBudget; figures maps a figure's
+    "what" to its record (value = median of the runs).
+    """
+    rows = []
+    items = (("AMQP connections (one channel each)", budget.total,
+              figures[PER_CONNECTION]),
+             ("quorum reply queues (three replicas each)",
+              budget.reply_queues.get("quorum", 0), figures[PER_QUEUE]))
+    for what, count, figure in items:
+        rows.append((what, str(count), figure_text(figure),
+                     f"{count * figure['value'] / 1024:.0f} MiB"))
+    return rows
+
+
+class BrokerMemory(_ResultsDirective):
+    """The tree's connections and queues times the lab's per-unit memory."""
+
+    def run(self) -> list[nodes.Node]:
+        # Imported here: the sizing code is a docs-build dependency only.
+        from confcheck import sizing, tree
+        data = self.results()
+        if data is None:
+            return []
+        scenario = data["scenarios"].get(SIZING_SCENARIO)
+        figures = {f["what"]: f for f in (scenario or {}).get("figures", [])}
+        if PER_CONNECTION not in figures or PER_QUEUE not in figures:
+            logger.warning(f"the results have no {SIZING_SCENARIO!r} "
+                           "figures per connection and per queue",
+                           location=self.get_location(), type="haguide",
+                           subtype="results")
+            return []
+        examples = self.config.confcheck_examples_dir
+        self.env.note_dependency(os.path.join(examples, tree.CLUSTER_FILE))
+        try:
+            budget = sizing.rabbit_budget(tree.load_cluster(examples))
+        except (sizing.SizingError, tree.ClusterError) as exc:
+            logger.warning(str(exc), location=self.get_location(),
+                           type="haguide", subtype="results")
+            return []
+        return [_table(("Item", "Count, all controllers",
+                        "Broker memory each (median)", "Together"),
+                       broker_memory_rows(budget, figures),
+                       (40, 20, 20, 20))]
 
 
 def upstream_version(version: str) -> str:
@@ -673,6 +729,7 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("failover-comparison", FailoverComparison)
     app.add_directive("tested-versions", TestedVersions)
     app.add_directive("tree-files-run", TreeFilesRun)
+    app.add_directive("broker-memory", BrokerMemory)
     app.add_role("tested-version", TestedVersion())
     return {"version": "1.0", "parallel_read_safe": True,
             "parallel_write_safe": True}

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import json
 import signal
+import statistics
+import subprocess
 import time
 
 import pytest
 
+from confcheck import sizing
 from harness import openstack, proc, rabbitmq, requirements, rpc, tree
 
 pytestmark = pytest.mark.functional
@@ -49,6 +52,21 @@ LOOP_SECONDS = 40.0
 LOOP_INTERVAL = 0.1
 LOOP_TIMEOUT = 10.0
 KILL_AFTER = 10.0
+# The broker memory measurement: enough connections and queues that the
+# per-item figure stands out of the noise of one node's allocators.
+HOLD_CONNECTIONS = 200
+HOLD_QUEUES = 100
+HOLD_SECONDS = 180.0
+MEMORY_READINGS = 3
+MEMORY_PAUSE = 1.0
+MONITOR_USER = "sizing-monitor"
+MONITOR_PASSWORD = "SIZING_PASS"
+# Categories of rabbitmq-diagnostics memory_breakdown that grow with
+# connections and with quorum queues.
+CONNECTION_KEYS = ("connection_readers", "connection_writers",
+                   "connection_channels", "connection_other")
+QUEUE_KEYS = ("quorum_queue_procs", "quorum_queue_dlx_procs",
+              "quorum_ets", "metadata_store", "metadata_store_ets")
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +164,131 @@ def test_wsgi_apps_have_their_own_reply_queues(cluster, daemons,
                             for app, *_ in WSGI_APPS}
     assert set(old_queues.values()) == {"reply_controller1:uwsgi:1"}, (
         json.dumps(old))
+
+
+DEFAULTS_PROBE = """
+import json
+from keystonemiddleware.auth_token import _opts as ksm
+from oslo_messaging._drivers import impl_rabbit
+def default(opts, name):
+    return next(o.default for o in opts if o.name == name)
+print(json.dumps({
+    "rpc_conn_pool_size": default(impl_rabbit.rabbit_opts,
+                                  "rpc_conn_pool_size"),
+    "memcache_pool_maxsize": default(ksm._OPTS, "memcache_pool_maxsize"),
+    "memcache_use_advanced_pool": default(ksm._OPTS,
+                                          "memcache_use_advanced_pool")}))
+"""
+
+
+def test_sizing_defaults_match_the_installed_libraries():
+    """The defaults the sizing tables assume are the lab's libraries' own."""
+    venv = openstack.venv()
+    done = subprocess.run([str(venv / "bin" / "python"), "-c",
+                           DEFAULTS_PROBE], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert json.loads(done.stdout) == {
+        "rpc_conn_pool_size": sizing.RPC_POOL_DEFAULT,
+        "memcache_pool_maxsize": sizing.AUTHTOKEN_POOL_DEFAULT,
+        # The auth_token pool is per process only with the advanced pool.
+        "memcache_use_advanced_pool": True}
+
+
+def _broker_memory(cluster) -> dict[str, int]:
+    """Bytes of each memory category, summed over the three nodes.
+
+    Read through the management API (one curl per node), which answers
+    in milliseconds where rabbitmq-diagnostics starts an Erlang VM.
+    """
+    totals: dict[str, int] = {}
+    for node in tree.CONTROLLERS:
+        url = (f"http://{tree.address('controller1')}:15672/api/nodes/"
+               f"rabbit@{node}/memory")
+        done = cluster.lab.run_in("controller1", [
+            "curl", "-sf", "--max-time", "10", "-u",
+            f"{MONITOR_USER}:{MONITOR_PASSWORD}", url], host=True,
+            timeout=30)
+        for key, value in json.loads(done.stdout)["memory"].items():
+            if isinstance(value, int):
+                totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+def _settled_memory(cluster) -> dict[str, int]:
+    # The broker's allocators and garbage collection make one reading
+    # noisy; the median of a few readings per category steadies it.
+    readings = []
+    for _ in range(MEMORY_READINGS):
+        readings.append(_broker_memory(cluster))
+        time.sleep(MEMORY_PAUSE)
+    return {key: int(statistics.median(r.get(key, 0) for r in readings))
+            for key in readings[0]}
+
+
+def _delta(after: dict, before: dict, keys) -> int:
+    return sum(after.get(k, 0) - before.get(k, 0) for k in keys)
+
+
+def test_broker_memory_per_connection_and_queue(cluster, daemons, workdir,
+                                                measurements):
+    """What one AMQP connection and one quorum queue cost the brokers.
+
+    A client in the client namespace opens 200 connections with one
+    channel each to controller1, then declares 100 quorum queues (three
+    replicas each, one per node). The memory breakdown of every node is
+    read before and after each step; the sizing page multiplies these
+    figures by the connections and queues the tree's services open.
+    """
+    result = measurements.scenario(
+        "rabbitmq-sizing",
+        title="RabbitMQ: memory per connection and per quorum queue",
+        description=(
+            f"{HOLD_CONNECTIONS} AMQP connections with one channel each "
+            f"to one node, then {HOLD_QUEUES} empty quorum queues "
+            "declared (three replicas each); the memory breakdown of "
+            "the three nodes is summed before and after each step."),
+        test="test_broker_memory_per_connection_and_queue")
+    result.loads(rabbitmq.RABBITMQ_CONF)
+    files = {step: workdir / f"hold-{step}"
+             for step in ("opened", "queues", "declared", "stop")}
+    # The management API needs a user with the monitoring tag; the
+    # guide's openstack user has none.
+    cluster.ctl("controller1", "add_user", MONITOR_USER, MONITOR_PASSWORD)
+    cluster.ctl("controller1", "set_user_tags", MONITOR_USER, "monitoring")
+    before = _settled_memory(cluster)
+    cluster.client("hold", "hold", hosts=cluster.hosts[:1],
+                   connections=HOLD_CONNECTIONS, queues=HOLD_QUEUES,
+                   prefix="sizing", seconds=HOLD_SECONDS,
+                   opened_file=str(files["opened"]),
+                   queues_file=str(files["queues"]),
+                   declared_file=str(files["declared"]),
+                   stop_file=str(files["stop"]), **cluster.credentials())
+    try:
+        proc.wait_for(files["opened"].exists, timeout=HOLD_SECONDS,
+                      interval=0.5, what="the connections to open")
+        opened = _settled_memory(cluster)
+        files["queues"].touch()
+        proc.wait_for(files["declared"].exists, timeout=HOLD_SECONDS,
+                      interval=0.5, what="the quorum queues")
+        declared = _settled_memory(cluster)
+        types = rpc.queue_types(cluster, "controller1")
+    finally:
+        files["stop"].touch()
+    held = cluster.client_result("hold", timeout=HOLD_SECONDS)
+    assert held == {"connections": HOLD_CONNECTIONS, "queues": HOLD_QUEUES}
+    assert sum(n.startswith("sizing-") and t == "quorum"
+               for n, t in types.items()) == HOLD_QUEUES, types
+    # A category renamed by a later RabbitMQ must fail here, not count 0.
+    missing = {*CONNECTION_KEYS, "quorum_queue_procs"} - set(before)
+    assert not missing, sorted(before)
+    per_connection = _delta(opened, before, CONNECTION_KEYS)
+    per_queue = _delta(declared, opened, QUEUE_KEYS)
+    result.measure("broker memory per connection with one channel",
+                   round(per_connection / HOLD_CONNECTIONS / 1024, 1),
+                   "KiB", bound=(">=", 1))
+    result.measure("broker memory per empty quorum queue, three replicas",
+                   round(per_queue / HOLD_QUEUES / 1024, 1), "KiB",
+                   bound=(">=", 1))
 
 
 def test_rpc_calls_across_quorum_leader_kill(cluster, daemons, measurements):

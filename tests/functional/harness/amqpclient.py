@@ -30,6 +30,12 @@ publish_for: publish numbered persistent messages (from args["first"])
 stream: declare a stream through the first host, publish numbered
   messages with confirms, then read them back from the first offset
   through the last host. Prints the confirmed and read numbers.
+hold: open args["connections"] connections to args["hosts"][0], one
+  channel each, then (once the file args["queues_file"] exists) declare
+  args["queues"] quorum queues named args["prefix"]-N through the first
+  connection; each step writes its marker file (args["opened_file"],
+  args["declared_file"]); hold everything until args["stop_file"]
+  exists or args["seconds"] pass, then delete the queues and close.
 failover: connect with kombu to the URL list built from transport_url,
   round-robin, bounded retries. Prints the broker that answered and the
   time it took.
@@ -195,6 +201,34 @@ def stream(args):
     return {"confirmed": confirmed, "read": read, "host": host}
 
 
+def _wait_file(path, deadline):
+    while not pathlib.Path(path).exists():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{path} did not appear in time")
+        time.sleep(0.2)
+
+
+def hold(args):
+    deadline = time.monotonic() + args["seconds"]
+    host = args["hosts"][0]
+    conns = [_connect([host], args["user"], args["password"])[0]
+             for _ in range(args["connections"])]
+    channels = [conn.channel() for conn in conns]
+    pathlib.Path(args["opened_file"]).touch()
+    _wait_file(args["queues_file"], deadline)
+    names = [f"{args['prefix']}-{n}" for n in range(args["queues"])]
+    for name in names:
+        channels[0].queue_declare(name, durable=True,
+                                  arguments={"x-queue-type": "quorum"})
+    pathlib.Path(args["declared_file"]).touch()
+    _wait_file(args["stop_file"], deadline)
+    for name in names:
+        channels[0].queue_delete(name)
+    for conn in conns:
+        conn.close()
+    return {"connections": len(conns), "queues": len(names)}
+
+
 def failover(args):
     import kombu
     started = time.monotonic()
@@ -211,7 +245,7 @@ def main():
     action, args = sys.argv[1], json.loads(sys.argv[2])
     print(json.dumps({"publish": publish, "publish_for": publish_for,
                       "consume": consume, "stream": stream,
-                      "failover": failover}[action](args)))
+                      "failover": failover, "hold": hold}[action](args)))
 
 
 if __name__ == "__main__":
