@@ -32,6 +32,8 @@ from pathlib import Path
 from harness import netns, proc, tree
 
 OVN_CENTRAL = "variants/ml2-ovn/etc/default/ovn-central"
+OVN_SB_RELAY = "variants/ml2-ovn/etc/default/ovn-sb-relay"
+RELAY_PORT = 16642
 OVN_CTL = "/usr/share/ovn/scripts/ovn-ctl"
 DATABASES = {"nb": ("OVN_Northbound", 6641), "sb": ("OVN_Southbound", 6642)}
 START_TIMEOUT = 90
@@ -51,16 +53,32 @@ class OvnLab:
         for node in tree.CONTROLLERS:
             default = self.workdir / f"{node}-ovn-central"
             default.write_text(tree.node_file(OVN_CENTRAL, node))
+            relay = self.workdir / f"{node}-ovn-sb-relay"
+            relay.write_text(tree.node_file(OVN_SB_RELAY, node))
+            # Debian ships no relay file to bind over; the node's private
+            # view of the root takes a copy.
             self.lab.boot(node, node, setup=(
                 f"mount --bind {shlex.quote(str(default))} "
-                "/etc/default/ovn-central"))
+                "/etc/default/ovn-central\n"
+                f"cp {shlex.quote(str(relay))} /etc/default/ovn-sb-relay"))
 
-    def options(self, node: str) -> list[str]:
+    def options(self, node: str, default: str = "ovn-central",
+                variable: str = "OVN_CTL_OPTS") -> list[str]:
         """OVN_CTL_OPTS as the unit expands it ($OVN_CTL_OPTS, split)."""
         done = self.lab.run_in(node, [
-            "bash", "-c", ". /etc/default/ovn-central && "
-            "printf '%s\\n' $OVN_CTL_OPTS"], timeout=10)
+            "bash", "-c", f". /etc/default/{default} && "
+            f"printf '%s\\n' ${variable}"], timeout=10)
         return done.stdout.split()
+
+    def start_relay(self, node: str) -> None:
+        """The southbound relay as the guide's unit runs it."""
+        self.lab.start_in(node, f"sb-relay-{node}", [
+            OVN_CTL, "run_sb_relay_ovsdb",
+            *self.options(node, "ovn-sb-relay", "OVN_SB_RELAY_OPTS")])
+
+    def relays(self) -> str:
+        return ",".join(f"tcp:{tree.address(n)}:{RELAY_PORT}"
+                        for n in tree.CONTROLLERS)
 
     def start_database(self, node: str, db: str) -> None:
         self.lab.start_in(node, f"{db}-{node}",
