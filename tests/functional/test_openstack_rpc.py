@@ -249,6 +249,8 @@ def test_broker_memory_per_connection_and_queue(cluster, daemons, workdir,
             "the three nodes is summed before and after each step."),
         test="test_broker_memory_per_connection_and_queue")
     result.loads(rabbitmq.RABBITMQ_CONF)
+    result.without_timeline(
+        "a measurement of memory at rest, with no load over time to chart")
     files = {step: workdir / f"hold-{step}"
              for step in ("opened", "queues", "declared", "stop")}
     # The management API needs a user with the monitoring tag; the
