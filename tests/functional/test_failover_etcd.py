@@ -34,6 +34,10 @@ AFTER_ELECTION = 5.0
 # A lease is checked by the leader every 500 ms, and the waiting client
 # retries at most every second: slack over the lease time.
 EXPIRY_SLACK = 3.0
+# The probe of the expiry scenario: one lock attempt, waiting at most
+# PROBE_WAIT s, every PROBE_INTERVAL s.
+PROBE_WAIT = 0.5
+PROBE_INTERVAL = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -155,14 +159,33 @@ def test_etcd_lock_of_killed_client_expires(cluster, measurements):
                   timeout=60, what="the first client to hold the lock")
     cluster.locker(waiter_node, "waiter", lock="haguide-held", mode="wait",
                    limit=timeout * 3)
-    # The waiter must really be waiting, not find the lock free.
+    # A service trying the same lock in short rounds shows, round by
+    # round, how long it stays taken (the chart).
+    cluster.locker(waiter_node, "prober", lock="haguide-held", mode="loop",
+                   wait=PROBE_WAIT, interval=PROBE_INTERVAL,
+                   limit=timeout * 3)
+    # The waiter must really be waiting, not find the lock free; the
+    # prober must have tried (and failed) once before the kill.
     time.sleep(2)
+    proc.wait_for(lambda: _rounds(cluster, "prober"), timeout=60,
+                  what="the prober's first lock round")
     assert not cluster.events("waiter"), cluster.daemons.log("waiter")
     killed = time.monotonic()
     cluster.daemons.kill("holder", signal.SIGKILL)
     proc.wait_for(lambda: cluster.events("waiter"),
                   timeout=timeout + 30, what="the waiter to get the lock")
     acquired = cluster.events("waiter")[-1]["acquired"]
+    time.sleep(2)
+    cluster.daemons.kill("prober", signal.SIGTERM)
+    rounds = _rounds(cluster, "prober")
+    timeline = result.timeline(f"rounds of a second service "
+                               f"(each waits {PROBE_WAIT:g} s)")
+    timeline.start(rounds[0]["t"])
+    for entry in rounds:
+        timeline.record(entry["ok"], entry["end"])
+    timeline.event("holder killed", killed)
+    if acquired is not None:
+        timeline.event("waiter has it", acquired)
     assert acquired is not None, cluster.daemons.log("waiter")
     result.measure("lock timeout (tree's backend_url, tooz default)",
                    timeout, "s")

@@ -109,6 +109,7 @@ def test_galera_writer_killed(galera, daemons, measurements):
     victim, survivor = galera.nodes["controller2"], galera.nodes[
         "controller1"]
     writer = galera.writer()
+    loaded = time.monotonic()
     writer.start()
     try:
         time.sleep(1)
@@ -139,6 +140,18 @@ def test_galera_writer_killed(galera, daemons, measurements):
         time.sleep(2)
     finally:
         writer.stop()
+    timeline = result.timeline("writes through the VIP")
+    timeline.start(loaded)
+    for at, _via in writer.successes:
+        timeline.record(True, at)
+    for at, _row in writer.failed:
+        timeline.record(False, at)
+    for at, what in ((killed, "kill"), (killed + shrunk, "cluster of 2"),
+                     (killed + down, "DOWN in HAProxy"),
+                     (restarted, "restart"),
+                     (restarted + rejoined, "Synced (IST)"),
+                     (back, "UP again")):
+        timeline.event(what, at)
     assert writer.writer_node(back) == {"controller1"}, "writes failed back"
     assert not [t for t, _ in writer.failed if t >= back]
     log = victim.log()[logged:]

@@ -18,8 +18,8 @@ import time
 
 import pytest
 
-from harness import proc, requirements
-from harness.keepalived import BINARIES, HOST_BINARIES, VrrpLab
+from harness import proc, requirements, results
+from harness.keepalived import BINARIES, HOST_BINARIES, NoAnswer, VrrpLab
 
 pytestmark = pytest.mark.functional
 
@@ -29,6 +29,8 @@ SLACK = 2.0
 # VRRP's master-down interval with advert_int 1 and the backups'
 # priorities: 3 x advert_int + (256 - priority) / 256, about 3.6 s.
 MASTER_DOWN = 3.6
+# One request through the VIP from the client namespace every 100 ms.
+INTERVAL = 0.1
 
 
 @pytest.fixture(scope="module")
@@ -61,16 +63,21 @@ def _fail_over(vrrp, result, label, inject, bound):
     """Inject a failure on the master; measure the VIP's move."""
     old = vrrp.settled()
     assert vrrp.client_answer() is not None
-    started = time.monotonic()
-    inject(old)
-    proc.wait_for(
-        lambda: any(n != old for n in vrrp.holders()), timeout=30,
-        what=f"VIP on a controller other than {old} ({label})")
-    moved = time.monotonic() - started
-    proc.wait_for(
-        lambda: vrrp.client_answer() is not None, timeout=10,
-        what=f"the API answering through the VIP ({label})")
-    answered = time.monotonic() - started
+    timeline = result.timeline(f"{label}: requests through the VIP")
+    with results.Load(vrrp.ask, timeline, interval=INTERVAL,
+                      errors=(NoAnswer,), limit=60):
+        time.sleep(1)
+        started = timeline.event("failure")
+        inject(old)
+        proc.wait_for(
+            lambda: any(n != old for n in vrrp.holders()), timeout=30,
+            what=f"VIP on a controller other than {old} ({label})")
+        moved = timeline.event("VIP moved") - started
+        proc.wait_for(
+            lambda: vrrp.client_answer() is not None, timeout=10,
+            what=f"the API answering through the VIP ({label})")
+        answered = timeline.event("API answers") - started
+        time.sleep(1)
     survivors = [n for n in vrrp.holders() if n != old]
     assert len(survivors) == 1, survivors
     result.measure(f"{label}: VIP on the new master after", moved, "s",

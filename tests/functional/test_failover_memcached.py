@@ -52,8 +52,12 @@ def region(workdir, daemons):
     return cache
 
 
-def _read_all(cache, keys):
-    """Read every key; count hits, misses and exceptions, time the worst."""
+def _read_all(cache, keys, timeline):
+    """Read every key; count hits, misses and exceptions, time the worst.
+
+    Each read lands on timeline: a hit as answered, a miss or an
+    exception as failed (the caller has to go to the database).
+    """
     from dogpile.cache.api import NO_VALUE
     hits = misses = errors = 0
     slowest = 0.0
@@ -63,9 +67,11 @@ def _read_all(cache, keys):
             value = cache.get(key)
         except OSError:
             errors += 1
+            timeline.record(False)
             continue
         finally:
             slowest = max(slowest, time.monotonic() - started)
+        timeline.record(value is not NO_VALUE)
         if value is NO_VALUE:
             misses += 1
         else:
@@ -93,11 +99,16 @@ def test_memcached_server_killed(region, daemons, measurements):
             "read and written again."),
         test="test_memcached_server_killed")
     keys = [f"key-{i}" for i in range(KEYS)]
+    timeline = result.timeline("cache reads (a miss counts as failed)",
+                               bucket_s=0.05)
+    timeline.start()
     for key in keys:
         region.set(key, key)
-    assert _read_all(region, keys)[:3] == (KEYS, 0, 0)
+    timeline.event("keys written")
+    assert _read_all(region, keys, timeline)[:3] == (KEYS, 0, 0)
+    timeline.event("kill")
     daemons.kill("controller2")
-    hits, misses, errors, slowest = _read_all(region, keys)
+    hits, misses, errors, slowest = _read_all(region, keys, timeline)
     result.measure("exceptions reaching the caller after the kill", errors,
                    "calls", bound=("==", 0))
     result.measure("keys lost with the killed server", misses, "of 300",
@@ -105,8 +116,9 @@ def test_memcached_server_killed(region, daemons, measurements):
     assert misses > 0, "no key was on the killed server"
     result.measure("slowest read after the kill", slowest, "s",
                    bound=("<=", 2.0))
+    timeline.event("rewrite")
     for key in keys:
         region.set(key, key)
-    hits, misses, errors, _ = _read_all(region, keys)
+    hits, misses, errors, _ = _read_all(region, keys, timeline)
     result.measure("hits after the keys are written again", hits, "of 300",
                    bound=("==", KEYS))

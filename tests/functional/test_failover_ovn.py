@@ -173,23 +173,18 @@ def test_ovn_backup_and_restore(central, workdir, measurements):
                               "Logical_Switch").stdout.split())
     assert names, "the cluster has no logical switch to back up"
     backup = workdir / "ovnnb_db.backup"
-    started = time.monotonic()
-    done = central.lab.run_in(node, [
-        "ovsdb-client", "backup", f"tcp:{tree.address(node)}:{port}",
-        "OVN_Northbound"], timeout=60)
-    backup.write_text(done.stdout)
-    took = time.monotonic() - started
-    restored = workdir / "restored-nb.db"
-    central.lab.run_in(node, [
-        "ovsdb-tool", "create-cluster", str(restored), str(backup),
-        "tcp:127.0.0.1:16643"], timeout=60)
+    # Reads through the cluster from another node while the backup and
+    # the restore run: what ovn-northd and neutron see meanwhile.
+    reader = next(n for n in tree.CONTROLLERS if n != node and central.role(
+        n, "nb") in ("leader", "follower"))
+    timeline = result.timeline(f"ovn-nbctl reads from {reader}",
+                               bucket_s=0.2)
+    load = results.Load(
+        lambda: central.nbctl(reader, "--bare", "--columns=name", "list",
+                              "Logical_Switch"),
+        timeline, interval=WRITE_INTERVAL,
+        errors=(AssertionError, subprocess.TimeoutExpired), limit=120)
     socket = workdir / "restored-nb.sock"
-    central.lab.start_in(node, "restored-nb", [
-        "ovsdb-server", f"--remote=punix:{socket}",
-        f"--unixctl={workdir / 'restored-nb.ctl'}", "--pidfile=" +
-        str(workdir / "restored-nb.pid"), str(restored)])
-    proc.wait_for(socket.exists, timeout=30,
-                  what="ovsdb-server on the restored database")
 
     def restored_names() -> set[str]:
         done = central.lab.run_in(node, [
@@ -198,8 +193,30 @@ def test_ovn_backup_and_restore(central, workdir, measurements):
             timeout=20)
         return set(done.stdout.split()) if done.returncode == 0 else set()
 
-    proc.wait_for(lambda: restored_names() == names, timeout=30,
-                  what="the restored database to list every switch")
+    with load:
+        time.sleep(2)
+        started = timeline.event("backup")
+        done = central.lab.run_in(node, [
+            "ovsdb-client", "backup", f"tcp:{tree.address(node)}:{port}",
+            "OVN_Northbound"], timeout=60)
+        backup.write_text(done.stdout)
+        took = timeline.event("backup written") - started
+        restored = workdir / "restored-nb.db"
+        central.lab.run_in(node, [
+            "ovsdb-tool", "create-cluster", str(restored), str(backup),
+            "tcp:127.0.0.1:16643"], timeout=60)
+        central.lab.start_in(node, "restored-nb", [
+            "ovsdb-server", f"--remote=punix:{socket}",
+            f"--unixctl={workdir / 'restored-nb.ctl'}", "--pidfile=" +
+            str(workdir / "restored-nb.pid"), str(restored)])
+        proc.wait_for(socket.exists, timeout=30,
+                      what="ovsdb-server on the restored database")
+        proc.wait_for(lambda: restored_names() == names, timeout=30,
+                      what="the restored database to list every switch")
+        timeline.event("restored copy complete")
+        time.sleep(2)
+    result.measure("reads that failed during backup and restore",
+                   len(load.failed), "reads", bound=("==", 0))
     result.loads(ovn.OVN_CENTRAL)
     result.measure("ovsdb-client backup", took, "s")
     result.measure("logical switches in the cluster", len(names), "rows",

@@ -21,7 +21,7 @@ import pytest
 
 from harness import netns, proc, requirements, results, runbook, tree
 from harness.pacemaker import (BINARIES, FORMATION_TIMEOUT, HOST_BINARIES,
-                               PacemakerLab)
+                               PING_ERRORS, PacemakerLab)
 
 pytestmark = pytest.mark.functional
 
@@ -29,6 +29,8 @@ VIP_HAPROXY = "pacemaker/vip-haproxy.pcs"
 # No systemd in the lab: HAProxy runs through Debian's LSB init script,
 # the only change to the tree's commands.
 AGENT_REWRITE = {"systemd:haproxy": "lsb:haproxy"}
+# One ping to the VIP from the client every 200 ms.
+PING = 0.2
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +86,19 @@ def test_pacemaker_cluster_node_failure(cluster, daemons, measurements):
     owner = cluster.holders(vip, tree.CONTROLLERS)[0]
     assert cluster.locate("controller1", "vip") == [owner]
     survivors = [n for n in tree.CONTROLLERS if n != owner]
-    killed = time.monotonic()
-    cluster.lab.set_link(owner, up=False)
-    cluster.lab.set_link(owner, up=False, dev="eth1")
-    daemons.kill(f"{owner}-init", signal.SIGKILL)
-    proc.wait_for(lambda: len(cluster.holders(vip, survivors)) == 1,
-                  timeout=60, interval=0.2,
-                  what="VIP on a surviving controller")
-    moved = time.monotonic() - killed
+    timeline = result.timeline("pings to the VIP from a client")
+    with results.Load(lambda: cluster.ping(vip), timeline, interval=PING,
+                      errors=PING_ERRORS, limit=90):
+        time.sleep(1)
+        killed = timeline.event("link cut, kill")
+        cluster.lab.set_link(owner, up=False)
+        cluster.lab.set_link(owner, up=False, dev="eth1")
+        daemons.kill(f"{owner}-init", signal.SIGKILL)
+        proc.wait_for(lambda: len(cluster.holders(vip, survivors)) == 1,
+                      timeout=60, interval=0.2,
+                      what="VIP on a surviving controller")
+        moved = timeline.event("VIP moved") - killed
+        time.sleep(1)
     new_owner = cluster.holders(vip, survivors)[0]
     clone = cluster.locate(survivors[0], "lb-haproxy-clone")
     assert new_owner in clone and owner not in clone, clone

@@ -28,6 +28,10 @@ MESSAGES = 200
 PUBLISH_INTERVAL = 0.02
 STREAM = "haguide-stream"
 STREAM_MESSAGES = 100
+# A quorum queue of its own for the publisher that runs while the
+# cluster moves to Khepri, so that the scenario's queue stays as it was.
+PROBE_QUEUE = "haguide-khepri-probe"
+PROBE_INTERVAL = 0.1
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +89,14 @@ def test_rabbitmq_4x_mirroring_and_streams(rabbit, measurements):
                    f"of {len(streamed['confirmed'])}",
                    bound=("==", STREAM_MESSAGES))
     assert streamed["read"] == streamed["confirmed"]
+    timeline = result.timeline(
+        "stream: confirmed through controller1, read through controller3",
+        bucket_s=0.05)
+    timeline.start(streamed["confirmed_at"][0])
+    for at in streamed["confirmed_at"] + streamed["read_at"]:
+        timeline.record(True, at)
+    timeline.event("last confirmed", streamed["confirmed_at"][-1])
+    timeline.event("first read", streamed["read_at"][0])
 
 
 def test_rabbitmq_quorum_leader_killed(rabbit, daemons, measurements):
@@ -137,6 +149,12 @@ def test_rabbitmq_quorum_leader_killed(rabbit, daemons, measurements):
                   limit=2 * MESSAGES, **rabbit.credentials())
     consumed = rabbit.client_result("consumer", timeout=60)
     lost = set(published["confirmed"]) - set(consumed["read"])
+    timeline = result.timeline("publishes with confirms")
+    timeline.start(published["outcomes"][0][0])
+    for at, ok in published["outcomes"]:
+        timeline.record(ok, at)
+    timeline.event("kill", killed)
+    timeline.event("new leader", killed + elected)
     result.measure("new quorum queue leader elected after", elected, "s",
                    bound=("<=", 10.0))
     result.measure("messages confirmed", len(published["confirmed"]),
@@ -181,10 +199,29 @@ def test_rabbitmq_khepri_enabled(rabbit, daemons, measurements):
                       timeout=60, interval=1, what=f"{node} rejoined")
         result.measure("killed node restarted and rejoined after",
                        time.monotonic() - started, "s", bound=("<=", 90.0))
+    # A publisher through every node while the metadata moves.
+    stop = rabbit.workdir / "stop-khepri-probe"
+    rabbit.client("khepri-probe", "publish_for", hosts=rabbit.hosts,
+                  queue=PROBE_QUEUE, first=1, seconds=300,
+                  interval=PROBE_INTERVAL, stop_file=str(stop),
+                  declare=True, **rabbit.credentials())
+    time.sleep(2)
     started = time.monotonic()
     rabbit.ctl("controller1", "enable_feature_flag", "--opt-in", "khepri_db",
                timeout=180)
     enabled = time.monotonic() - started
+    time.sleep(2)
+    stop.touch()
+    probe = rabbit.client_result("khepri-probe", timeout=60)
+    timeline = result.timeline("publishes with confirms, every node")
+    timeline.start(probe["started"])
+    for key, ok in (("confirmed", True), ("failed", False)):
+        for _number, at in probe[key]:
+            timeline.record(ok, probe["started"] + at)
+    timeline.event("enable_feature_flag", started)
+    timeline.event("khepri_db enabled", started + enabled)
+    result.measure("publishes failed while the cluster moved to Khepri",
+                   len(probe["failed"]), "messages")
     for node in tree.CONTROLLERS:
         flags = json.loads(rabbit.ctl(
             node, "list_feature_flags", "name", "state", "--formatter",

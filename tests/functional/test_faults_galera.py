@@ -155,6 +155,14 @@ def test_galera_sst_donor(cluster, measurements):
     result.measure("controller3 joined by SST after",
                    cluster.figures["controller3"], "s",
                    bound=("<=", galera.START_TIMEOUT))
+    probe = cluster.join_probe
+    timeline = result.timeline("writes on controller1 while the others "
+                               "join")
+    timeline.start(probe.started)
+    for at, ok in probe.outcomes:
+        timeline.record(ok, at)
+    for at, what in probe.events:
+        timeline.event(what, at)
 
 
 def test_galera_drain_switch(cluster, measurements):
@@ -351,6 +359,11 @@ def test_galera_whole_cluster_crash(cluster, daemons, measurements):
     writer = cluster.writer()
     for _ in range(20):
         assert writer.write()
+    # Writes go on through the crash and the restart (the chart).
+    loaded = time.monotonic()
+    writer.start()
+    time.sleep(1)
+    crashed = time.monotonic()
     for name in tree.CONTROLLERS:
         daemons.send(f"{name}-db", signal.SIGKILL)
     for name in tree.CONTROLLERS:
@@ -367,16 +380,23 @@ def test_galera_whole_cluster_crash(cluster, daemons, measurements):
         node.wait_synced("after the restart")
     proc.wait_for(lambda: nodes["controller1"].status().get(
         "wsrep_cluster_size") == "3", timeout=30, what="cluster of 3")
-    recovered = time.monotonic() - started
+    synced = time.monotonic()
+    recovered = synced - started
     restored = [n for n, node in nodes.items()
                 if "restore pc from disk successfully" in
                 node.log()[logged[n]:]]
-    rows = _same_rows(cluster)
-    lost = set(writer.committed) - rows
     proc.wait_for(lambda: all(cluster.server_is(n, "UP")
                               for n in tree.CONTROLLERS),
                   timeout=30, what="every server UP in HAProxy")
+    serving = time.monotonic()
+    time.sleep(1)
+    writer.stop()
+    rows = _same_rows(cluster)
+    lost = set(writer.committed) - rows
     assert writer.write()
+    _writer_timeline(result, "writes through the VIP", writer, loaded, [
+        (crashed, "all three killed"), (started, "restarted"),
+        (synced, "cluster of 3 Synced"), (serving, "all UP in HAProxy")])
     result.measure("cluster of 3 Synced again after (no bootstrap)",
                    recovered, "s", bound=("<=", 3 * galera.START_TIMEOUT))
     result.measure("nodes that restored the primary component from disk",

@@ -33,6 +33,9 @@ NET_TICKTIME = 60
 PAUSED_BOUND = 75 + 15
 # Messages published before the whole-cluster crash.
 CRASH_MESSAGES = 100
+# The crash probe's own quorum queue: the scenario's queue must hold
+# exactly what was confirmed before the crash.
+CRASH_PROBE_QUEUE = "haguide-crash-probe"
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +215,14 @@ def test_rabbitmq_whole_cluster_crash(rabbit, measurements):
                   count=CRASH_MESSAGES, interval=0, **rabbit.credentials())
     published = rabbit.client_result("publisher")
     assert len(published["confirmed"]) == CRASH_MESSAGES
+    # A publisher of its own queue runs through the crash (the chart).
+    stop = rabbit.workdir / "stop-crash-probe"
+    rabbit.client("crash-probe", "publish_for", hosts=hosts,
+                  queue=CRASH_PROBE_QUEUE, first=1, seconds=300,
+                  interval=PUBLISH_INTERVAL, stop_file=str(stop),
+                  declare=True, **rabbit.credentials())
+    time.sleep(2)
+    crashed = time.monotonic()
     faults.Faults(rabbit.lab).crash(list(tree.CONTROLLERS))
     started = time.monotonic()
     for node in tree.CONTROLLERS:
@@ -223,6 +234,13 @@ def test_rabbitmq_whole_cluster_crash(rabbit, measurements):
     proc.wait_for(lambda: all(_clean(rabbit, n) for n in tree.CONTROLLERS),
                   timeout=120, interval=1, what="three running nodes")
     recovered = time.monotonic() - started
+    time.sleep(2)
+    stop.touch()
+    probe = rabbit.client_result("crash-probe", timeout=60)
+    _timeline(result, "publishes with confirms, every node", probe,
+              probe["started"], [(crashed, "all three killed"),
+                                 (started, "restart"),
+                                 (started + recovered, "cluster running")])
     read = _consume(rabbit, hosts, 10 * CRASH_MESSAGES)
     lost = set(published["confirmed"]) - set(read)
     result.measure("cluster of 3 running again after", recovered, "s",

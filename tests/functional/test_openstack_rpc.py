@@ -105,9 +105,10 @@ def _exercise_wsgi_apps(cluster, daemons, tag: str) -> list[dict]:
         for app, port, *_ in WSGI_APPS:
             url = f"http://{tree.address('controller1')}:{port}/"
             for _ in range(CALLS_PER_APP):
+                sent = time.monotonic()
                 answer = agents.get(url)
                 assert answer is not None, daemons.log(f"{app}-{tag}")[-2000:]
-                answer["app"] = app
+                answer.update(app=app, sent=sent, answered=time.monotonic())
                 results.append(answer)
     finally:
         for name in names:
@@ -151,6 +152,15 @@ def test_wsgi_apps_have_their_own_reply_queues(cluster, daemons,
         agents.nodes["controller1"].remove(name)
     old = _exercise_wsgi_apps(cluster, daemons, "old")
 
+    for label, calls in (("per-application processname (tree)", fixed),
+                         ("default processname (old tree)", old)):
+        timeline = result.timeline(f"RPC calls through the four APIs, "
+                                   f"{label}")
+        timeline.start(calls[0]["sent"])
+        for call in calls:
+            timeline.record(call["ok"], call["answered"])
+        for first in {c["app"]: c for c in reversed(calls)}.values():
+            timeline.event(first["app"], first["sent"])
     fixed_queues = {r["app"]: r["reply_queue"] for r in fixed}
     old_queues = {r["app"]: r["reply_queue"] for r in old}
     result.measure("RPC calls that failed, per-application processname",

@@ -38,10 +38,6 @@ _CHECKS = haproxy.check_params(tree.example(haproxy.HAPROXY_CFG),
 DEAD_BACKEND = _CHECKS["fall"] * _CHECKS["inter"] / 1000 + 2 * SLACK
 
 
-class NoAnswer(Exception):
-    """The API did not answer through the VIP."""
-
-
 @pytest.fixture(scope="module")
 def vrrp(workdir, daemons):
     requirements.require(root_binaries=keepalived.BINARIES, binaries=(
@@ -66,13 +62,6 @@ def _internal_priority(node: str) -> int:
     return int(re.search(r"^\s*priority\s+(\d+)", text, re.M).group(1))
 
 
-def _ask(vrrp) -> str:
-    answer = vrrp.client_answer()
-    if answer is None:
-        raise NoAnswer
-    return answer
-
-
 def test_keepalived_partition(vrrp, measurements):
     """The VIP's holder is cut off from the other two controllers.
 
@@ -94,8 +83,8 @@ def test_keepalived_partition(vrrp, measurements):
     holder = vrrp.settled()
     others = [n for n in vrrp.lab.nodes if n not in (holder, "client")]
     timeline = result.timeline("requests through the VIP")
-    load = results.Load(lambda: _ask(vrrp), timeline, interval=INTERVAL,
-                        errors=(NoAnswer,), limit=120)
+    load = results.Load(vrrp.ask, timeline, interval=INTERVAL,
+                        errors=(keepalived.NoAnswer,), limit=120)
     with faults.Faults(vrrp.lab) as injector, load:
         time.sleep(1)
         cut = timeline.event("partition")
@@ -148,8 +137,8 @@ def test_keepalived_node_fails_back(vrrp, measurements):
         "test_keepalived_node_fails_back")
     old = vrrp.settled()
     timeline = result.timeline("requests through the VIP")
-    load = results.Load(lambda: _ask(vrrp), timeline, interval=INTERVAL,
-                        errors=(NoAnswer,), limit=120)
+    load = results.Load(vrrp.ask, timeline, interval=INTERVAL,
+                        errors=(keepalived.NoAnswer,), limit=120)
     injector = faults.Faults(vrrp.lab)
     with load:
         time.sleep(1)

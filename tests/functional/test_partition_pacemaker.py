@@ -17,8 +17,9 @@ import time
 
 import pytest
 
-from harness import faults, proc, requirements, tree
-from harness.pacemaker import BINARIES, HOST_BINARIES, PacemakerLab
+from harness import faults, proc, requirements, results, tree
+from harness.pacemaker import (BINARIES, HOST_BINARIES, PING_ERRORS,
+                               PacemakerLab)
 
 pytestmark = pytest.mark.functional
 
@@ -29,6 +30,8 @@ AGENT_REWRITE = {"systemd:haproxy": "lsb:haproxy"}
 # corosync's token timeout plus consensus and Pacemaker's reaction, with
 # room for a busy host.
 NOTICED = 30.0
+# One ping to the VIP from the client every 200 ms.
+PING = 0.2
 
 
 @pytest.fixture(scope="module")
@@ -105,20 +108,29 @@ def test_pacemaker_partition(cluster, measurements):
         return {"isolated node dropped the VIP", "VIP on the majority",
                 "isolated node without quorum"} <= set(seen)
 
-    with faults.Faults(cluster.lab) as injector:
-        cut = time.monotonic()
-        injector.partition(owner, others)
-        proc.wait_for(watch, timeout=NOTICED + 30, interval=0.2,
-                      what="the partition resolved on both sides")
-        assert _quorate(cluster, others[0]) is True
-        assert cluster.locate(others[0], "vip") != [owner]
-        healed = time.monotonic()
-    proc.wait_for(lambda: cluster.online(owner), timeout=60, interval=1,
-                  what=f"{owner} back in the cluster")
-    rejoined = time.monotonic()
-    new = [n for n in cluster.holders(vip, tree.CONTROLLERS)]
-    time.sleep(5)
-    assert cluster.holders(vip, tree.CONTROLLERS) == new, "the VIP moved"
+    timeline = result.timeline("pings to the VIP from a client")
+    load = results.Load(lambda: cluster.ping(vip), timeline, interval=PING,
+                        errors=PING_ERRORS, limit=240)
+    with load:
+        with faults.Faults(cluster.lab) as injector:
+            time.sleep(1)
+            cut = timeline.event("partition")
+            injector.partition(owner, others)
+            proc.wait_for(watch, timeout=NOTICED + 30, interval=0.2,
+                          what="the partition resolved on both sides")
+            assert _quorate(cluster, others[0]) is True
+            assert cluster.locate(others[0], "vip") != [owner]
+            healed = timeline.event("heal")
+        proc.wait_for(lambda: cluster.online(owner), timeout=60,
+                      interval=1, what=f"{owner} back in the cluster")
+        rejoined = timeline.event("rejoined")
+        new = [n for n in cluster.holders(vip, tree.CONTROLLERS)]
+        time.sleep(5)
+        assert cluster.holders(vip, tree.CONTROLLERS) == new, "the VIP moved"
+    for what, label in (("isolated node without quorum", "no quorum"),
+                        ("isolated node dropped the VIP", "VIP dropped"),
+                        ("VIP on the majority", "VIP on the majority")):
+        timeline.event(label, seen[what])
     assert owner not in new
     for what in ("isolated node without quorum",
                  "isolated node dropped the VIP", "VIP on the majority"):

@@ -18,18 +18,22 @@ test process itself cannot reach.
 publish: declare the quorum queue through the first host, then publish
   numbered persistent messages with publisher confirms, one per
   interval, for a number of messages; on a broken connection reconnect
-  (bounded) to the next host. Prints the confirmed and failed numbers.
+  (bounded) to the next host. Prints the confirmed and failed numbers,
+  and each outcome with its time.monotonic() (no time namespace: the
+  test's clock).
 consume: read every message of the queue from the first host that
   answers (bounded retries). Prints the numbers read.
 publish_for: publish numbered persistent messages (from args["first"])
   with confirms to one queue for args["seconds"] at most, or until the
   file args["stop_file"] exists, one per interval, through args["hosts"]
-  only; a failure is followed by one reconnect attempt per interval.
+  only (declaring the queue on each connection if args["declare"]); a
+  failure is followed by one reconnect attempt per interval.
   Prints confirmed and failed numbers with the time (s from the start)
-  each outcome was known.
+  each outcome was known, and the start (time.monotonic()).
 stream: declare a stream through the first host, publish numbered
   messages with confirms, then read them back from the first offset
-  through the last host. Prints the confirmed and read numbers.
+  through the last host. Prints the confirmed and read numbers, and
+  when each was confirmed and read (time.monotonic()).
 hold: open args["connections"] connections to args["hosts"][0], one
   channel each, then (once the file args["queues_file"] exists) declare
   args["queues"] quorum queues named args["prefix"]-N through the first
@@ -81,7 +85,7 @@ def publish(args):
     channel.queue_declare(queue, durable=True,
                           arguments={"x-queue-type": "quorum"})
     channel.confirm_delivery()
-    confirmed, failed, reconnects = [], [], []
+    confirmed, failed, reconnects, outcomes = [], [], [], []
     started = time.monotonic()
     for number in range(1, args["count"] + 1):
         try:
@@ -89,8 +93,10 @@ def publish(args):
                 "", queue, str(number).encode(),
                 pika.BasicProperties(delivery_mode=2), mandatory=True)
             confirmed.append(number)
+            outcomes.append([time.monotonic(), True])
         except RETRYABLE as exc:
             failed.append(number)
+            outcomes.append([time.monotonic(), False])
             reconnects.append([round(time.monotonic() - started, 2),
                                type(exc).__name__])
             try:
@@ -104,7 +110,8 @@ def publish(args):
         time.sleep(args["interval"])
     conn.close()
     return {"confirmed": confirmed, "failed": failed,
-            "reconnects": reconnects, "last_host": host}
+            "reconnects": reconnects, "last_host": host,
+            "outcomes": outcomes}
 
 
 def publish_for(args):
@@ -125,6 +132,10 @@ def publish_for(args):
                     credentials=pika.PlainCredentials(
                         args["user"], args["password"])))
                 channel = conn.channel()
+                if args.get("declare"):
+                    channel.queue_declare(
+                        queue, durable=True,
+                        arguments={"x-queue-type": "quorum"})
                 channel.confirm_delivery()
             channel.basic_publish(
                 "", queue, str(number).encode(),
@@ -142,7 +153,7 @@ def publish_for(args):
         time.sleep(args["interval"])
     if conn is not None and conn.is_open:
         conn.close()
-    return {"confirmed": confirmed, "failed": failed}
+    return {"confirmed": confirmed, "failed": failed, "started": started}
 
 
 def consume(args):
@@ -174,18 +185,19 @@ def stream(args):
     channel.queue_declare(queue, durable=True,
                           arguments={"x-queue-type": "stream"})
     channel.confirm_delivery()
-    confirmed = []
+    confirmed, confirmed_at = [], []
     for number in range(1, args["count"] + 1):
         channel.basic_publish("", queue, str(number).encode(),
                               pika.BasicProperties(delivery_mode=2))
         confirmed.append(number)
+        confirmed_at.append(time.monotonic())
     conn.close()
     conn, host, _ = _connect(hosts[-1:], args["user"], args["password"])
     channel = conn.channel()
     # A stream is read by a consumer with a prefetch limit and an offset;
     # basic_get is refused.
     channel.basic_qos(prefetch_count=100)
-    read = []
+    read, read_at = [], []
     deadline = time.monotonic() + 30
     for method, _props, body in channel.consume(
             queue, arguments={"x-stream-offset": "first"},
@@ -193,12 +205,14 @@ def stream(args):
         if method is None or time.monotonic() > deadline:
             break
         read.append(int(body))
+        read_at.append(time.monotonic())
         channel.basic_ack(method.delivery_tag)
         if len(read) >= len(confirmed):
             break
     channel.cancel()
     conn.close()
-    return {"confirmed": confirmed, "read": read, "host": host}
+    return {"confirmed": confirmed, "read": read, "host": host,
+            "confirmed_at": confirmed_at, "read_at": read_at}
 
 
 def _wait_file(path, deadline):

@@ -91,6 +91,8 @@ CREATE TABLE {db}.haguide_writes (id INT PRIMARY KEY, via VARCHAR(32));
 # One write every 100 ms through the VIP, each on a new connection as an
 # oslo.db pool reconnecting after an error would make.
 WRITE_INTERVAL = 0.1
+# Between two writes of the probe that runs while the nodes join.
+PROBE_INTERVAL = 0.2
 SLACK = 3.0
 # Galera's evs.suspect_timeout default: a silent node is suspected after it.
 SUSPECT_TIMEOUT = 5.0
@@ -196,6 +198,47 @@ class Node:
             "galera_recovery", f"--defaults-file={self.cnf}"]),
             timeout=60).stdout
         return RECOVERED.search(out).group(1)
+
+
+class JoinProbe(threading.Thread):
+    """Inserts a row on one node's socket every PROBE_INTERVAL s.
+
+    Outcomes are (time the answer came, ok); a write stalled by a state
+    transfer shows as a late answer. Bounded by stop() and a deadline.
+    """
+
+    def __init__(self, node: Node, database: str):
+        super().__init__(daemon=True)
+        self.node = node
+        self.database = database
+        self.stopping = threading.Event()
+        self.started = time.monotonic()
+        self.outcomes: list[tuple[float, bool]] = []
+        self.events: list[tuple[float, str]] = []
+
+    def event(self, label: str) -> None:
+        self.events.append((time.monotonic(), label))
+
+    def run(self) -> None:
+        table = f"{self.database}.haguide_join_probe"
+        self._try(f"CREATE TABLE {table} (id INT AUTO_INCREMENT PRIMARY "
+                  "KEY, at DOUBLE)")
+        deadline = time.monotonic() + 4 * START_TIMEOUT
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            self._try(f"INSERT INTO {table} (at) VALUES "
+                      f"({time.monotonic()})")
+            self.stopping.wait(PROBE_INTERVAL)
+
+    def _try(self, statement: str) -> None:
+        try:
+            ok = self.node.sql(f"{statement}; SELECT 1", check=False) == "1"
+        except subprocess.TimeoutExpired:
+            ok = False
+        self.outcomes.append((time.monotonic(), ok))
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(20)
 
 
 class Writer(threading.Thread):
@@ -337,9 +380,18 @@ class Cluster:
         first.sql(BOOTSTRAP_SQL.format(
             db=parsed.path.strip("/"), user=parsed.username,
             password=parsed.password))
-        for node in others:
-            node.start()
-            figures[node.name] = node.wait_synced("after SST")
+        # Writes on the first node while the others join: whether the
+        # state transfers stall them (the donor blocks its commits).
+        self.join_probe = JoinProbe(first, parsed.path.strip("/"))
+        self.join_probe.start()
+        try:
+            for node in others:
+                self.join_probe.event(f"{node.name} starts")
+                node.start()
+                figures[node.name] = node.wait_synced("after SST")
+                self.join_probe.event(f"{node.name} Synced")
+        finally:
+            self.join_probe.stop()
         figures["cluster"] = time.monotonic() - started
         self._start_health_checks()
         self._start_haproxy()

@@ -58,6 +58,10 @@ def _public(node: str) -> str:
     return tree.cluster()["hosts"][node]["public_address"]
 
 
+class NoAnswer(Exception):
+    """The API did not answer through the VIP."""
+
+
 class VrrpLab:
     """Three controllers running the tree's haproxy.cfg and keepalived."""
 
@@ -127,6 +131,13 @@ class VrrpLab:
         except subprocess.TimeoutExpired:
             return None
         return done.stdout.strip() if done.returncode == 0 else None
+
+    def ask(self) -> str:
+        """client_answer for a results.Load: raises NoAnswer instead."""
+        answer = self.client_answer()
+        if answer is None:
+            raise NoAnswer
+        return answer
 
     def logged(self, node: str, text: str) -> int:
         return self.daemons.log(f"{node}-keepalived").count(text)

@@ -21,6 +21,7 @@ cluster's tools inside a node. close() stops and deletes all.
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -62,6 +63,14 @@ sysctl -q -w net.ipv4.ip_nonlocal_bind=1
 """
 FORMATION_TIMEOUT = 90
 LOCATED = re.compile(r"is running on: (\S+)")
+
+
+class NoReply(Exception):
+    """The address did not answer a ping from the client namespace."""
+
+
+# What a ping probe (PacemakerLab.ping) counts as a failure.
+PING_ERRORS = (NoReply, subprocess.TimeoutExpired)
 
 
 class PacemakerLab:
@@ -136,6 +145,16 @@ class PacemakerLab:
         """Stop every daemon of the module, then delete the namespaces."""
         self.daemons.stop_all()
         self.lab.close()
+
+    def ping(self, address: str) -> None:
+        """One ping from the client, as a user of the VIP; NoReply if none.
+
+        The probe of results.Load in the scenarios that move the VIP.
+        """
+        done = proc.run(self.lab.exec_argv("client", [
+            "ping", "-c", "1", "-W", "1", address]), check=False, timeout=5)
+        if done.returncode != 0:
+            raise NoReply(address)
 
     def holders(self, address: str, nodes) -> list[str]:
         return [n for n in nodes if address in self.lab.addresses(n)]
