@@ -43,6 +43,10 @@ SURVIVORS = ",".join(f"http://{tree.address(n)}:2379"
 RESTORE_BOUND = 60.0
 JOIN_BOUND = 60.0
 GAP_BOUND = 10.0
+# etcd refuses a member change ("unhealthy cluster") until the leader
+# has heard from a quorum of the new membership for its HealthInterval
+# (5 s) plus slack.
+HEALTH_INTERVAL = 6.0
 
 
 def _sh(lab, node: str, script: str, timeout: float = 60):
@@ -173,6 +177,12 @@ def test_etcd_member_replaced(cluster, measurements):
         cluster.lab.kill(f"etcd-{LOST}", signal.SIGKILL)
         cluster.lab.run_in(LOST, ["rm", "-rf", "/var/lib/etcd/default"],
                            timeout=30)
+        # member add needs a leader connected to a quorum for etcd's
+        # health interval: if controller3 led, a new leader first.
+        proc.wait_for(lambda: cluster.leader("controller1") not in (
+            None, LOST), timeout=30, interval=0.2,
+            what="a leader among the survivors")
+        time.sleep(HEALTH_INTERVAL)
         started = time.monotonic()
         _sh(cluster, "controller1",
             runbook.script(REPLACE_PAGE, "etcd-remove-member"))
