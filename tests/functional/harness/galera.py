@@ -109,8 +109,13 @@ class Node:
     """
 
     def __init__(self, name: str, root: Path, daemons: proc.Daemons,
-                 lab: netns.Lab | None = None):
+                 lab: netns.Lab | None = None, cnf: str = GALERA_CNF,
+                 substitutions: dict[str, str] | None = None):
         self.name = name
+        # The example file to run (a variant's) and the node's rewrites
+        # of its paths, templates of {dir} (the node's directory) and {name}.
+        self.source = cnf
+        self.substitutions = substitutions or {}
         self.dir = root / name
         self.daemons = daemons
         self.lab = lab
@@ -131,9 +136,11 @@ class Node:
         self.dir.mkdir(parents=True)
         (self.dir / "data").mkdir()
         rewrite = {**GALERA_SIZES, PROVIDER_OPTIONS:
-                   TEST_PROVIDER_OPTIONS.format(address=self.address)}
+                   TEST_PROVIDER_OPTIONS.format(address=self.address),
+                   **{old: new.format(dir=self.dir, name=self.name)
+                      for old, new in self.substitutions.items()}}
         self.cnf.write_text(NODE_PATHS.format(dir=self.dir) + tree.rewrite(
-            tree.node_file(GALERA_CNF, self.name), rewrite,
+            tree.node_file(self.source, self.name), rewrite,
             to_loopback=self.lab is None))
         labroot.chown(self.dir, "mysql")
         labroot.chown(self.dir / "data", "mysql")
@@ -319,12 +326,13 @@ class Cluster:
     HAPROXY_NODE = "controller3"
 
     def __init__(self, workdir: Path, daemons: proc.Daemons,
-                 lab: netns.Lab | None = None):
+                 lab: netns.Lab | None = None, cnf: str = GALERA_CNF,
+                 substitutions: dict[str, str] | None = None):
         self.root = workdir / "galera"
         self.workdir = workdir
         self.daemons = daemons
         self.lab = lab
-        self.nodes = {n: Node(n, self.root, daemons, lab)
+        self.nodes = {n: Node(n, self.root, daemons, lab, cnf, substitutions)
                       for n in tree.CONTROLLERS}
         self.sock = workdir / "admin.sock"
         self.url = database_url()
