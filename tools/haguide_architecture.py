@@ -31,7 +31,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 import haguide_charts
-from confcheck import tree
+from confcheck.cluster import Cluster, CLUSTER_FILE, ClusterError, load_cluster
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class ArchitectureError(ValueError):
     """cluster.yaml lacks what the figure needs."""
 
 
-def architecture(cluster: tree.Cluster) -> dict:
+def architecture(cluster: Cluster) -> dict:
     """What the figure shows, taken from cluster.yaml."""
     data = cluster.data
     networks = data.get("networks") or {}
@@ -218,9 +218,9 @@ class ArchitectureFigure(SphinxDirective):
             if not examples_dir:
                 raise ArchitectureError("confcheck_examples_dir is not set")
             self.env.note_dependency(os.path.join(examples_dir,
-                                                  tree.CLUSTER_FILE))
-            data = architecture(tree.load_cluster(examples_dir))
-        except (ArchitectureError, tree.ClusterError) as exc:
+                                                  CLUSTER_FILE))
+            data = architecture(load_cluster(examples_dir))
+        except (ArchitectureError, ClusterError) as exc:
             logger.warning(str(exc), location=self.get_location(),
                            type="haguide", subtype="architecture")
             return []

@@ -378,7 +378,8 @@ class BrokerMemory(_ResultsDirective):
 
     def run(self) -> list[nodes.Node]:
         # Imported here: the sizing code is a docs-build dependency only.
-        from confcheck import sizing, tree
+        from confcheck import sizing
+        from confcheck.cluster import CLUSTER_FILE, ClusterError, load_cluster
         data = self.results()
         if data is None:
             return []
@@ -391,10 +392,10 @@ class BrokerMemory(_ResultsDirective):
                            subtype="results")
             return []
         examples = self.config.confcheck_examples_dir
-        self.env.note_dependency(os.path.join(examples, tree.CLUSTER_FILE))
+        self.env.note_dependency(os.path.join(examples, CLUSTER_FILE))
         try:
-            budget = sizing.rabbit_budget(tree.load_cluster(examples))
-        except (sizing.SizingError, tree.ClusterError) as exc:
+            budget = sizing.rabbit_budget(load_cluster(examples))
+        except (sizing.SizingError, ClusterError) as exc:
             logger.warning(str(exc), location=self.get_location(),
                            type="haguide", subtype="results")
             return []

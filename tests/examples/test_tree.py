@@ -23,6 +23,8 @@ import pytest
 
 import confcheck
 from confcheck import sizing, tree
+from confcheck.cluster import derive_node_file, load_cluster, per_node_lines
+from confcheck.layout import role_of, tree_files, variant_of
 from confcheck.checks import haproxy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +33,7 @@ SOURCE = REPO / "doc" / "source"
 # Directives whose argument is a file of the tree.
 TREE_DIRECTIVE = re.compile(
     r"^\s*\.\.\s+(include-example|per-node-lines)::\s*(\S+)\s*$", re.M)
-FILES = [rel for rel in tree.tree_files(str(EXAMPLES))
+FILES = [rel for rel in tree_files(str(EXAMPLES))
          if rel not in tree.NOT_INCLUDED]
 
 
@@ -70,15 +72,15 @@ def test_every_file_is_included():
 
 
 @pytest.mark.parametrize("relpath", sorted(
-    tree.load_cluster(str(EXAMPLES)).data["per_node"]))
+    load_cluster(str(EXAMPLES)).data["per_node"]))
 def test_other_nodes_differ_only_in_the_declared_lines(relpath):
     """derive_node_file puts each node's value on the template lines and
     touches no other line (a value may equal controller1's)."""
-    cluster = tree.load_cluster(str(EXAMPLES))
+    cluster = load_cluster(str(EXAMPLES))
     text = (EXAMPLES / relpath).read_text(encoding="utf-8")
-    declared = tree.per_node_lines(cluster, relpath, text)
-    for node in cluster.nodes(tree.role_of(relpath))[1:]:
-        derived = tree.derive_node_file(cluster, relpath, node).splitlines()
+    declared = per_node_lines(cluster, relpath, text)
+    for node in cluster.nodes(role_of(relpath))[1:]:
+        derived = derive_node_file(cluster, relpath, node).splitlines()
         changed = {n for n, (a, b) in enumerate(
             zip(text.splitlines(), derived, strict=True), 1) if a != b}
         assert changed <= {number for number, _values in declared}
@@ -90,7 +92,7 @@ def test_every_router_and_network_gets_its_agents():
     """Finding 3: neutron quietly runs a router or a network on fewer
     agents than these options ask for when fewer nodes run the agents, so
     the tree must have that many network nodes, and at least two."""
-    cluster = tree.load_cluster(str(EXAMPLES))
+    cluster = load_cluster(str(EXAMPLES))
     server = configparser.ConfigParser(interpolation=None)
     server.read(EXAMPLES / "controller/etc/neutron/neutron.conf")
     network_nodes = cluster.nodes("network")
@@ -119,20 +121,20 @@ def test_forwarded_proto_is_deleted_before_it_is_set():
 def test_database_pools_fit_max_connections():
     """Finding 20: every pool of every controller at its ceiling fits
     the writer's max_connections, computed from the files themselves."""
-    budget = sizing.db_budget(tree.load_cluster(str(EXAMPLES)))
+    budget = sizing.db_budget(load_cluster(str(EXAMPLES)))
     assert budget.total <= budget.max_connections
 
 
 def test_memcached_pools_fit_each_servers_connection_limit():
     """Every pool of every controller at its ceiling fits memcached's -c."""
-    budget = sizing.memcached_budget(tree.load_cluster(str(EXAMPLES)))
+    budget = sizing.memcached_budget(load_cluster(str(EXAMPLES)))
     assert budget.files
     assert budget.per_server <= budget.max_connections
 
 
 def test_rabbitmq_budget_reads_every_messaging_file():
     """Each db_clients file with a transport_url enters the AMQP budget."""
-    budget = sizing.rabbit_budget(tree.load_cluster(str(EXAMPLES)))
+    budget = sizing.rabbit_budget(load_cluster(str(EXAMPLES)))
     assert {f.relpath for f in budget.files} >= {
         "controller/etc/nova/nova.conf", "controller/etc/neutron/neutron.conf"}
     assert budget.total > 0
@@ -140,11 +142,11 @@ def test_rabbitmq_budget_reads_every_messaging_file():
 
 def test_every_file_with_database_pools_is_budgeted():
     """A service added to the tree must enter the connection budget."""
-    cluster = tree.load_cluster(str(EXAMPLES))
+    cluster = load_cluster(str(EXAMPLES))
     budgeted = set(cluster.data[sizing.CLIENTS_KEY])
     pooled = set()
     for rel in FILES:
-        if tree.role_of(rel) != "controller" or tree.variant_of(rel) \
+        if role_of(rel) != "controller" or variant_of(rel) \
                 or not rel.endswith((".conf", ".ini")):
             continue
         parser = configparser.ConfigParser(interpolation=None, strict=False)

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from confcheck import tree
+from confcheck.cluster import ClusterError, derive_node_file, load_cluster
+from confcheck.layout import tree_files
 
 BASE = Path(__file__).resolve().parents[1] / "roots/test-clean/examples"
 HAPROXY = "controller/etc/haproxy/haproxy.cfg"
@@ -124,7 +126,7 @@ def test_per_node_names_a_missing_file(examples):
 
 
 def test_not_included(examples):
-    rel = sorted(tree.tree_files(str(examples)))
+    rel = sorted(tree_files(str(examples)))
     included = set(rel) - {HAPROXY}
     findings = tree.not_included(str(examples), included)
     assert [(f.line, f.code) for f in findings] == [(0, "TRE008")]
@@ -132,15 +134,15 @@ def test_not_included(examples):
 
 
 def test_derive_node_file(examples):
-    cluster = tree.load_cluster(str(examples))
-    text = tree.derive_node_file(cluster, KEEPALIVED, "controller2")
+    cluster = load_cluster(str(examples))
+    text = derive_node_file(cluster, KEEPALIVED, "controller2")
     assert "    priority 100\n" in text
     assert "    unicast_src_ip 10.0.0.13\n" in text
     assert "router_id controller2" in text
-    assert tree.derive_node_file(cluster, KEEPALIVED, "controller1") == (
+    assert derive_node_file(cluster, KEEPALIVED, "controller1") == (
         examples / KEEPALIVED).read_text()
-    with pytest.raises(tree.ClusterError, match="unknown host"):
-        tree.derive_node_file(cluster, KEEPALIVED, "controller9")
+    with pytest.raises(ClusterError, match="unknown host"):
+        derive_node_file(cluster, KEEPALIVED, "controller9")
 
 
 def test_per_node_must_be_a_list(examples):

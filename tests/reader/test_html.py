@@ -26,7 +26,8 @@ import pytest
 from docutils import nodes
 
 import confcheck
-from confcheck import tree
+from confcheck.cluster import derive_node_file, load_cluster, per_node_lines
+from confcheck.layout import path_on_node, role_of, tree_files, variant_of
 from confcheck.sphinxext import downloads
 
 pytestmark = pytest.mark.reader
@@ -128,7 +129,7 @@ def test_every_node_gets_its_own_files(site, browser):
     from selenium.webdriver.common.by import By
 
     base, _ = site
-    cluster = tree.load_cluster(EXAMPLES)
+    cluster = load_cluster(EXAMPLES)
     controllers = cluster.nodes("controller")
     assert len(controllers) >= 3
     checked = 0
@@ -138,8 +139,8 @@ def test_every_node_gets_its_own_files(site, browser):
         text = confcheck.read_text(os.path.join(EXAMPLES, relpath))
         for node, path in downloads.node_files(cluster, relpath):
             served = _fetch(f"{base}/_downloads/examples/{path}").decode()
-            assert served == tree.derive_node_file(cluster, relpath, node)
-            for _, values in tree.per_node_lines(cluster, relpath, text):
+            assert served == derive_node_file(cluster, relpath, node)
+            for _, values in per_node_lines(cluster, relpath, text):
                 assert values[node] in served
             checked += 1
     assert checked >= 3 * 10
@@ -154,18 +155,18 @@ def test_every_node_gets_its_own_files(site, browser):
 def test_each_node_has_an_archive_of_its_tree(site):
     """<node>.tar.gz holds every file of the node's role, as on the node."""
     base, _ = site
-    cluster = tree.load_cluster(EXAMPLES)
+    cluster = load_cluster(EXAMPLES)
     for node in cluster.nodes("controller") + cluster.nodes("network"):
         data = _fetch(f"{base}/_downloads/examples/{node}.tar.gz")
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
             members = {m.name: archive.extractfile(m).read()
                        for m in archive.getmembers() if m.isfile()}
         role = cluster.hosts[node]["role"]
-        wanted = [rel for rel in tree.tree_files(EXAMPLES)
-                  if tree.role_of(rel) == role and not tree.variant_of(rel)]
+        wanted = [rel for rel in tree_files(EXAMPLES)
+                  if role_of(rel) == role and not variant_of(rel)]
         assert wanted
         for rel in wanted:
-            name = f"{node}{tree.path_on_node(rel)}"
+            name = f"{node}{path_on_node(rel)}"
             assert members[name] == downloads.file_bytes(
                 cluster, rel, node, node == cluster.nodes(role)[0])
 
@@ -279,7 +280,7 @@ def test_example_tree_links_every_file_it_names(site, browser):
 
     base, _ = site
     browser.get(f"{base}/appendix/example-tree.html")
-    files = set(tree.tree_files(EXAMPLES))
+    files = set(tree_files(EXAMPLES))
     unlinked = browser.execute_script(
         "return [...document.querySelectorAll('.docs-body code')]"
         ".filter(c => !c.closest('a')).map(c => c.textContent);")
@@ -289,7 +290,7 @@ def test_example_tree_links_every_file_it_names(site, browser):
     assert len(links) > 30
     for link in sorted(links):
         assert _fetch(link), link
-    cluster = tree.load_cluster(EXAMPLES)
+    cluster = load_cluster(EXAMPLES)
     for node in cluster.nodes("controller") + cluster.nodes("network"):
         assert f"{base}/_downloads/examples/{node}.tar.gz" in links
 

@@ -23,7 +23,7 @@ import pytest
 from docutils import nodes
 
 import confcheck
-from confcheck import tree
+from confcheck.cluster import load_cluster, per_node_lines
 
 pytestmark = pytest.mark.reader
 
@@ -205,11 +205,11 @@ def test_no_text_outside_the_text_area(pdf_build, words):
 
 def _identifiers() -> set[str]:
     """Words the reader types: every node's per-node lines and addresses."""
-    cluster = tree.load_cluster(EXAMPLES)
+    cluster = load_cluster(EXAMPLES)
     found = set()
     for relpath in cluster.data["per_node"]:
         text = confcheck.read_text(os.path.join(EXAMPLES, relpath))
-        for _, values in tree.per_node_lines(cluster, relpath, text):
+        for _, values in per_node_lines(cluster, relpath, text):
             for line in values.values():
                 found.update(line.split())
     for host in cluster.hosts.values():

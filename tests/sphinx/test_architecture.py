@@ -18,10 +18,10 @@ import shutil
 import pytest
 
 import haguide_architecture
-from confcheck import tree
+from confcheck.cluster import CLUSTER_FILE, load_cluster
 
 CLUSTER = (pathlib.Path(__file__).parents[2] / "doc" / "examples" /
-           tree.CLUSTER_FILE)
+           CLUSTER_FILE)
 COMPUTE2 = """\
   compute2:
     role: compute
@@ -38,7 +38,7 @@ def _examples(app, extra: str = "") -> None:
         end = re.compile(r"^\S", re.M).search(text, hosts + 8).start()
         text = text[:end] + extra + text[end:]
     (app.srcdir / "examples").mkdir(exist_ok=True)
-    (app.srcdir / "examples" / tree.CLUSTER_FILE).write_text(text)
+    (app.srcdir / "examples" / CLUSTER_FILE).write_text(text)
 
 
 def _svgs(app) -> dict[str, bytes]:
@@ -48,8 +48,8 @@ def _svgs(app) -> dict[str, bytes]:
 
 def test_every_host_vip_and_network_is_in_the_data():
     data = haguide_architecture.architecture(
-        tree.load_cluster(str(CLUSTER.parent)))
-    cluster = tree.load_cluster(str(CLUSTER.parent))
+        load_cluster(str(CLUSTER.parent)))
+    cluster = load_cluster(str(CLUSTER.parent))
     assert [h["name"] for h in data["hosts"]] == list(cluster.hosts)
     assert {h["role"] for h in data["hosts"]} == {
         "controller", "network", "compute"}

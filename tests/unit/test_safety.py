@@ -394,12 +394,12 @@ def test_fingerprint_changes_with_tools_and_root(monkeypatch, tmp_path):
 # --- paths that leave the input -------------------------------------------
 
 def test_tree_files_leave_out_links_out_of_the_tree(tmp_path):
-    from confcheck import tree
+    from confcheck.layout import tree_files
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "hosts").write_text("10.0.0.12 controller1\n")
     (tmp_path / "etc" / "passwd").symlink_to("/etc/passwd")
     (tmp_path / "etc" / "hosts.link").symlink_to(tmp_path / "etc" / "hosts")
-    assert tree.tree_files(str(tmp_path)) == ["etc/hosts", "etc/hosts.link"]
+    assert tree_files(str(tmp_path)) == ["etc/hosts", "etc/hosts.link"]
 
 
 def test_include_example_takes_no_second_file():

@@ -13,7 +13,8 @@
 
 import pytest
 
-from confcheck import sizing, tree
+from confcheck import sizing
+from confcheck.cluster import load_cluster
 
 CLUSTER = """\
 vips: {internal: {address: 10.0.0.11}}
@@ -39,7 +40,7 @@ def make_tree(root, nova=NOVA, cluster=CLUSTER):
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    return tree.load_cluster(str(root))
+    return load_cluster(str(root))
 
 
 def test_budget_multiplies_pools_processes_and_controllers(tmp_path):

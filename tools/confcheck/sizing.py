@@ -17,7 +17,7 @@ import configparser
 import dataclasses
 import os
 
-from confcheck import tree
+from confcheck.cluster import Cluster, CLUSTER_FILE
 from confcheck.sources import InputError, read_text
 
 # oslo.db sections that open a connection pool when 'connection' is set.
@@ -96,7 +96,7 @@ def _int(parser: configparser.ConfigParser, section: str, option: str,
                           f"is not an integer") from None
 
 
-def _read(cluster: tree.Cluster, relpath: str) -> configparser.ConfigParser:
+def _read(cluster: Cluster, relpath: str) -> configparser.ConfigParser:
     try:
         text = read_text(os.path.join(cluster.examples_dir, relpath))
     except InputError as exc:
@@ -110,7 +110,7 @@ def pool_sections(parser: configparser.ConfigParser) -> tuple[str, ...]:
                  if parser.has_option(s, "connection"))
 
 
-def pool_file(cluster: tree.Cluster, relpath: str,
+def pool_file(cluster: Cluster, relpath: str,
               processes: dict) -> PoolFile:
     parser = _read(cluster, relpath)
     sections = pool_sections(parser)
@@ -127,17 +127,17 @@ def pool_file(cluster: tree.Cluster, relpath: str,
     if not isinstance(processes, dict) or not all(
             isinstance(k, str) and isinstance(v, int) and v >= 0
             for k, v in processes.items()):
-        raise SizingError(f"{tree.CLUSTER_FILE} {CLIENTS_KEY} {relpath}: "
+        raise SizingError(f"{CLUSTER_FILE} {CLIENTS_KEY} {relpath}: "
                           f"expected process name: count")
     return PoolFile(relpath, sections, pools.pop(), overflows.pop(),
                     tuple(processes.items()))
 
 
-def db_budget(cluster: tree.Cluster) -> Budget:
+def db_budget(cluster: Cluster) -> Budget:
     """The budget of cluster.yaml's db_clients; raises SizingError."""
     clients = cluster.data.get(CLIENTS_KEY)
     if not isinstance(clients, dict) or not clients:
-        raise SizingError(f"{tree.CLUSTER_FILE} has no {CLIENTS_KEY} "
+        raise SizingError(f"{CLUSTER_FILE} has no {CLIENTS_KEY} "
                           f"mapping")
     files = tuple(pool_file(cluster, relpath, processes)
                   for relpath, processes in clients.items())
@@ -254,7 +254,7 @@ def _bare(name: str) -> str:
     return name.removesuffix(" (WSGI)").strip()
 
 
-def api_process_names(cluster: tree.Cluster) -> set[str]:
+def api_process_names(cluster: Cluster) -> set[str]:
     """Processes behind HAProxy: the ones that load the auth_token filter.
 
     Names are compared without " (WSGI)", which services and db_clients
@@ -265,16 +265,16 @@ def api_process_names(cluster: tree.Cluster) -> set[str]:
             and isinstance(s.get("process"), str)}
 
 
-def _clients(cluster: tree.Cluster):
+def _clients(cluster: Cluster):
     clients = cluster.data.get(CLIENTS_KEY)
     if not isinstance(clients, dict) or not clients:
-        raise SizingError(f"{tree.CLUSTER_FILE} has no {CLIENTS_KEY} "
+        raise SizingError(f"{CLUSTER_FILE} has no {CLIENTS_KEY} "
                           f"mapping")
     for relpath, processes in clients.items():
         if not isinstance(processes, dict) or not all(
                 isinstance(k, str) and isinstance(v, int) and v >= 0
                 for k, v in processes.items()):
-            raise SizingError(f"{tree.CLUSTER_FILE} {CLIENTS_KEY} "
+            raise SizingError(f"{CLUSTER_FILE} {CLIENTS_KEY} "
                               f"{relpath}: expected process name: count")
         yield relpath, _read(cluster, relpath), processes
 
@@ -310,7 +310,7 @@ def memcached_pools(parser, relpath: str) -> tuple[Pool, ...]:
     return tuple(pools)
 
 
-def _memcached_options(cluster: tree.Cluster) -> dict[str, str]:
+def _memcached_options(cluster: Cluster) -> dict[str, str]:
     """-m and -c of memcached.conf.
 
     Debian's start-memcached format is one option per line with "#"
@@ -333,7 +333,7 @@ def _memcached_options(cluster: tree.Cluster) -> dict[str, str]:
     return values
 
 
-def memcached_budget(cluster: tree.Cluster) -> MemcachedBudget:
+def memcached_budget(cluster: Cluster) -> MemcachedBudget:
     """memcached connections and memory of the tree; raises SizingError."""
     apis = api_process_names(cluster)
     files = []
@@ -349,7 +349,7 @@ def memcached_budget(cluster: tree.Cluster) -> MemcachedBudget:
                            options["-m"], options["-c"])
 
 
-def rabbit_budget(cluster: tree.Cluster) -> RabbitBudget:
+def rabbit_budget(cluster: Cluster) -> RabbitBudget:
     """AMQP connections and reply queues of the tree; raises SizingError."""
     files, types = [], []
     for relpath, parser, processes in _clients(cluster):
@@ -368,6 +368,6 @@ def rabbit_budget(cluster: tree.Cluster) -> RabbitBudget:
                         tuple(types))
 
 
-def processes_per_controller(cluster: tree.Cluster) -> int:
+def processes_per_controller(cluster: Cluster) -> int:
     """Every process db_clients lists for one controller."""
     return sum(sum(dict(p).values()) for _r, _p, p in _clients(cluster))

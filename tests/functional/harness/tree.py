@@ -36,8 +36,8 @@ MANAGEMENT = re.compile(r"\b10\.0\.0\.(\d{1,3})\b")
 def cluster() -> dict:
     """cluster.yaml's data, through the same reader the docs build uses."""
     # Imported late so that collecting the tests needs only the stdlib.
-    from confcheck import tree
-    return tree.load_cluster(str(EXAMPLES)).data
+    from confcheck.cluster import load_cluster
+    return load_cluster(str(EXAMPLES)).data
 
 
 def example_path(relpath: str) -> Path:
@@ -55,10 +55,9 @@ def example(relpath: str) -> str:
 
 def node_file(relpath: str, node: str) -> str:
     """The example file as it is on node (controller1's file derived)."""
-    from confcheck import tree
+    from confcheck.cluster import derive_node_file, load_cluster
     example_path(relpath)
-    return tree.derive_node_file(tree.load_cluster(str(EXAMPLES)),
-                                 relpath, node)
+    return derive_node_file(load_cluster(str(EXAMPLES)), relpath, node)
 
 
 def address(node: str) -> str:

@@ -46,7 +46,10 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 import confcheck
-from confcheck import tree
+from confcheck.cluster import (Cluster, CLUSTER_FILE, ClusterError,
+                               derive_node_file, load_cluster)
+from confcheck.layout import (path_on_node, role_of, tree_files, variant_of,
+                              VARIANTS_DIR)
 from confcheck.sphinxext import store
 
 logger = logging.getLogger(__name__)
@@ -61,28 +64,28 @@ NODE_ROLES = frozenset({"controller", "network", "compute"})
 ARCHIVE_MTIME = 0
 
 
-def node_files(cluster: tree.Cluster, relpath: str) -> list[tuple[str, str]]:
+def node_files(cluster: Cluster, relpath: str) -> list[tuple[str, str]]:
     """[(node or "", download path)] of one tree file, first node first.
 
     The download path is relative to DOWNLOADS; node is "" for a file
     that belongs to no node.
     """
-    role = tree.role_of(relpath)
-    variant = tree.variant_of(relpath)
-    if role not in NODE_ROLES or relpath == tree.CLUSTER_FILE:
+    role = role_of(relpath)
+    variant = variant_of(relpath)
+    if role not in NODE_ROLES or relpath == CLUSTER_FILE:
         return [("", relpath)]
-    on_node = tree.path_on_node(relpath).lstrip("/")
-    prefix = f"{tree.VARIANTS_DIR}/{variant}/" if variant else ""
+    on_node = path_on_node(relpath).lstrip("/")
+    prefix = f"{VARIANTS_DIR}/{variant}/" if variant else ""
     return [(node, f"{prefix}{node}/{on_node}")
             for node in cluster.nodes(role)]
 
 
-def derived(cluster: tree.Cluster) -> list[tuple[str, str, str]]:
+def derived(cluster: Cluster) -> list[tuple[str, str, str]]:
     """(relpath, node, download path) of every file a node gets that the
     tree does not hold as it is: the other nodes' versions of files with
     per_node lines."""
     result = []
-    for relpath in tree.tree_files(cluster.examples_dir):
+    for relpath in tree_files(cluster.examples_dir):
         if not cluster.templates(relpath):
             continue
         result.extend((relpath, node, path) for node, path in
@@ -94,16 +97,16 @@ def derived_texts(examples_dir: str) -> list[tuple[str, str, str, str]]:
     """(text, shown path, kind, node) of every derived file a checker
     reads; the include prefetches their checks, emit reports them."""
     try:
-        cluster = tree.load_cluster(examples_dir)
-    except tree.ClusterError:
+        cluster = load_cluster(examples_dir)
+    except ClusterError:
         return []  # reported by the tree checks
     files = []
     for relpath, node, _path in derived(cluster):
         source = os.path.join(examples_dir, relpath)
         try:
-            text = tree.derive_node_file(cluster, relpath, node)
+            text = derive_node_file(cluster, relpath, node)
             kind = confcheck.resolve_kind(source)
-        except (tree.ClusterError, confcheck.UnknownKind,
+        except (ClusterError, confcheck.UnknownKind,
                 confcheck.InputError):
             continue  # TRE007, or a file no checker reads
         files.append((text, store.display_path(source), kind, node))
@@ -132,7 +135,7 @@ def _archive(members: list[tuple[str, bytes]]) -> bytes:
     return packed.getvalue()
 
 
-def file_bytes(cluster: tree.Cluster, relpath: str, node: str,
+def file_bytes(cluster: Cluster, relpath: str, node: str,
                first: bool) -> bytes:
     """The content of relpath on node (the tree's own bytes on the first
     node or a file of no node)."""
@@ -140,26 +143,26 @@ def file_bytes(cluster: tree.Cluster, relpath: str, node: str,
     if first or not cluster.templates(relpath):
         with open(source, "rb") as fh:
             return fh.read()
-    return tree.derive_node_file(cluster, relpath, node).encode()
+    return derive_node_file(cluster, relpath, node).encode()
 
 
-def write_tree(cluster: tree.Cluster, outdir: str) -> int:
+def write_tree(cluster: Cluster, outdir: str) -> int:
     """Write every node's files and the archives; return the file count."""
     top = os.path.join(outdir, *DOWNLOADS.split("/"))
     per_node: dict[str, list[tuple[str, bytes]]] = {}
     whole: list[tuple[str, bytes]] = []
     count = 0
-    for relpath in tree.tree_files(cluster.examples_dir):
+    for relpath in tree_files(cluster.examples_dir):
         with open(os.path.join(cluster.examples_dir, relpath), "rb") as fh:
             whole.append((f"examples/{relpath}", fh.read()))
         for index, (node, path) in enumerate(node_files(cluster, relpath)):
             try:
                 data = file_bytes(cluster, relpath, node, index == 0)
-            except tree.ClusterError:
+            except ClusterError:
                 continue  # a template that does not match: TRE007
             _write(os.path.join(top, *path.split("/")), data)
             count += 1
-            if node and not tree.variant_of(relpath):
+            if node and not variant_of(relpath):
                 per_node.setdefault(node, []).append((path, data))
     for node, members in per_node.items():
         _write(os.path.join(top, f"{node}.tar.gz"), _archive(members))
@@ -167,14 +170,14 @@ def write_tree(cluster: tree.Cluster, outdir: str) -> int:
     return count
 
 
-def configured_cluster(config) -> tree.Cluster | None:
+def configured_cluster(config) -> Cluster | None:
     """cluster.yaml of the configured tree; None without one (the tree
     checks report a broken file)."""
     if not config.confcheck_examples_dir:
         return None
     try:
-        return tree.load_cluster(config.confcheck_examples_dir)
-    except tree.ClusterError:
+        return load_cluster(config.confcheck_examples_dir)
+    except ClusterError:
         return None
 
 
@@ -205,7 +208,7 @@ class LinkTreePaths(SphinxPostTransform):
         cluster = configured_cluster(self.config)
         if cluster is None:
             return
-        files = set(tree.tree_files(cluster.examples_dir))
+        files = set(tree_files(cluster.examples_dir))
         docname = self.env.docname
         for literal in list(self.document.findall(nodes.literal)):
             text = literal.astext()
@@ -229,7 +232,7 @@ class ExampleArchives(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         self.env.note_dependency(os.path.join(
-            self.config.confcheck_examples_dir, tree.CLUSTER_FILE))
+            self.config.confcheck_examples_dir, CLUSTER_FILE))
         cluster = configured_cluster(self.config)
         if cluster is None:
             return []

@@ -19,6 +19,7 @@ from sphinx.environment import BuildEnvironment
 
 import confcheck
 from confcheck import tree
+from confcheck.cluster import CLUSTER_FILE
 from confcheck.sphinxext import downloads, store, validate
 
 
@@ -47,7 +48,7 @@ def _tree_warnings(env: BuildEnvironment, examples_dir: str):
         # A bug in the tree checks is one located warning, not an aborted
         # build (the same boundary as confcheck.check_text).
         findings = [confcheck.internal_error(
-            os.path.join(examples_dir, tree.CLUSTER_FILE), "tree checks",
+            os.path.join(examples_dir, CLUSTER_FILE), "tree checks",
             exc)]
     for f in findings:
         yield (f"{store.display_path(f.path)}:{f.line}", f.code,
@@ -83,7 +84,7 @@ def emit_all(app, env: BuildEnvironment) -> list[str]:
             warnings.update(_node_file_warnings(env, examples_dir))
         except Exception as exc:  # noqa: BLE001 - crash boundary
             finding = confcheck.internal_error(
-                os.path.join(examples_dir, tree.CLUSTER_FILE),
+                os.path.join(examples_dir, CLUSTER_FILE),
                 "checks of the nodes' files", exc)
             warnings.add((f"{store.display_path(finding.path)}:0",
                           finding.code, finding.message))

@@ -23,7 +23,9 @@ from sphinx.directives.code import LiteralInclude
 from sphinx.util import logging
 
 import confcheck
-from confcheck import tree
+from confcheck.cluster import (Cluster, CLUSTER_FILE, ClusterError,
+                               load_cluster, per_node_lines)
+from confcheck.layout import path_on_node, role_of, tree_files
 from confcheck.sphinxext import downloads, parts, store, validate
 
 logger = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def prefetch(app, env, added, changed, removed) -> list[str]:
             not examples_dir or not os.path.isdir(examples_dir)):
         return []
     files = []
-    for relpath in tree.tree_files(examples_dir):
+    for relpath in tree_files(examples_dir):
         # As resolve() gives it, so that both show the same path.
         path = os.path.realpath(os.path.join(examples_dir, relpath))
         kind = confcheck.infer_kind(path)
@@ -134,8 +136,8 @@ class IncludeExample(LiteralInclude):
         """An index entry for the file, at the listing."""
         serial = self.env.new_serialno("confcheck-file")
         anchor = nodes.make_id(f"file-{relpath}-{serial}")
-        name = (tree.path_on_node(relpath)
-                if tree.role_of(relpath) in downloads.NODE_ROLES
+        name = (path_on_node(relpath)
+                if role_of(relpath) in downloads.NODE_ROLES
                 else relpath)
         target = nodes.target("", "", ids=[anchor])
         entry = addnodes.index(entries=[("single", name, anchor, "",
@@ -150,9 +152,9 @@ class IncludeExample(LiteralInclude):
         if cluster is None or not cluster.templates(relpath):
             return []
         try:
-            lines = [n for n, _ in tree.per_node_lines(cluster, relpath,
+            lines = [n for n, _ in per_node_lines(cluster, relpath,
                                                        text)]
-        except tree.ClusterError:
+        except ClusterError:
             return []  # TRE007, reported by the tree checks
         numbering = ("linenos", "lineno-start", "lineno-match", "diff",
                      "pyobject")
@@ -229,21 +231,21 @@ class IncludeExample(LiteralInclude):
         if "lineno-match" not in self.options and "linenos" in self.options:
             self.options.setdefault("lineno-start", first)
 
-    def _cluster(self) -> tree.Cluster | None:
+    def _cluster(self) -> Cluster | None:
         examples_dir = self.config.confcheck_examples_dir
         # Captions, line numbers and links come from cluster.yaml.
         self.env.note_dependency(os.path.join(examples_dir,
-                                              tree.CLUSTER_FILE))
+                                              CLUSTER_FILE))
         try:
-            return tree.load_cluster(examples_dir)
-        except tree.ClusterError:
+            return load_cluster(examples_dir)
+        except ClusterError:
             return None  # reported once per build by the tree checks
 
     def _node(self, examples_dir: str, relpath: str) -> str | None:
         cluster = self._cluster()
         if cluster is None:
             return None
-        return cluster.first_node(tree.role_of(relpath))
+        return cluster.first_node(role_of(relpath))
 
     def _download(self, relpath: str) -> nodes.Node:
         """Links to the whole file on each node in HTML; its address

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from confcheck import tree
+from confcheck.layout import path_on_node, variant_of
 from confcheck.checks import haproxy
 from confcheck.checks._commands import read_commands
 
@@ -140,10 +140,10 @@ def caption(relpath: str, kind: str | None, node: str | None,
     if kind in COMMAND_CAPTIONS:
         shown_as = language(kind, text)
         return COMMAND_CAPTIONS.get(shown_as, COMMAND_CAPTIONS[kind])
-    shown = tree.path_on_node(relpath)
+    shown = path_on_node(relpath)
     if node:
         shown += f" on {node}"
-    variant = tree.variant_of(relpath)
+    variant = variant_of(relpath)
     return f"{shown} (variant: {variant})" if variant else shown
 
 

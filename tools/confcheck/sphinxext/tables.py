@@ -27,6 +27,9 @@ from sphinx.util.docutils import SphinxDirective
 
 import confcheck
 from confcheck import kinds, sizing, tree
+from confcheck.cluster import (Cluster, CLUSTER_FILE, ClusterError,
+                               load_cluster, per_node_lines)
+from confcheck.layout import path_on_node
 from confcheck.checks import oslo_data
 from confcheck.sphinxext import include, store
 
@@ -63,17 +66,17 @@ def table(headings: list[str], rows: list[list[nodes.Node]],
 class ClusterDirective(SphinxDirective):
     """Shared by the directives that read cluster.yaml."""
 
-    def cluster(self) -> tree.Cluster | None:
+    def cluster(self) -> Cluster | None:
         examples_dir = self.config.confcheck_examples_dir
         if not examples_dir:
             self.problem("confcheck_examples_dir is not set in conf.py")
             return None
         self.env.note_dependency(os.path.join(examples_dir,
-                                              tree.CLUSTER_FILE))
+                                              CLUSTER_FILE))
         try:
-            return tree.load_cluster(examples_dir)
-        except tree.ClusterError as exc:
-            self.problem(f"cannot read {tree.CLUSTER_FILE}: {exc}")
+            return load_cluster(examples_dir)
+        except ClusterError as exc:
+            self.problem(f"cannot read {CLUSTER_FILE}: {exc}")
             return None
 
     def problem(self, message: str) -> list[nodes.Node]:
@@ -123,14 +126,14 @@ class PerNodeLines(ClusterDirective):
         except (include.ExampleError, confcheck.InputError) as exc:
             return self.problem(str(exc))
         try:
-            lines = tree.per_node_lines(cluster, relpath, text)
-        except tree.ClusterError as exc:
+            lines = per_node_lines(cluster, relpath, text)
+        except ClusterError as exc:
             return self.problem(str(exc))
         if not lines:
-            return self.problem(f"{tree.CLUSTER_FILE} declares no per_node "
+            return self.problem(f"{CLUSTER_FILE} declares no per_node "
                                 f"lines for {relpath}")
         nodenames = list(lines[0][1])
-        title = (f"Lines of {tree.path_on_node(relpath)} that differ per "
+        title = (f"Lines of {path_on_node(relpath)} that differ per "
                  f"node")
         rows = [[str(number)] + [nodes.literal(v[n], v[n])
                                  for n in nodenames]
@@ -172,8 +175,8 @@ class DbConnectionBudget(ClusterDirective):
                                                   pool.relpath))
         self.env.note_dependency(os.path.join(cluster.examples_dir,
                                               sizing.GALERA_CNF))
-        rows = [[nodes.literal(tree.path_on_node(f.relpath),
-                               tree.path_on_node(f.relpath)),
+        rows = [[nodes.literal(path_on_node(f.relpath),
+                               path_on_node(f.relpath)),
                  ", ".join(f"{name} × {count}"
                            for name, count in f.processes),
                  f"{len(f.sections)} × ({f.pool} + {f.overflow}) = "
@@ -192,7 +195,7 @@ class DbConnectionBudget(ClusterDirective):
                 f"{budget.total} connections at most, all to the one "
                 f"writer, against max_connections = "
                 f"{budget.max_connections} in "
-                f"{tree.path_on_node(sizing.GALERA_CNF)}.")
+                f"{path_on_node(sizing.GALERA_CNF)}.")
         return [result, nodes.paragraph(text, text)]
 
 
@@ -201,8 +204,8 @@ def _processes(f) -> str:
 
 
 def _path(relpath: str) -> nodes.literal:
-    return nodes.literal(tree.path_on_node(relpath),
-                         tree.path_on_node(relpath))
+    return nodes.literal(path_on_node(relpath),
+                         path_on_node(relpath))
 
 
 class SizingDirective(ClusterDirective):
@@ -246,7 +249,7 @@ class MemcachedBudget(SizingDirective):
                        [26, 30, 30, 14],
                        "memcached connections at most, per controller")
         result["classes"].append("confcheck-memcached-budget")
-        conf = tree.path_on_node(sizing.MEMCACHED_CONF)
+        conf = path_on_node(sizing.MEMCACHED_CONF)
         text = (f"Each of the {budget.controllers} memcached servers can be "
                 f"asked for {budget.controllers} × {budget.per_controller} "
                 f"= {budget.per_server} connections, against -c "
@@ -297,7 +300,7 @@ class ControllerProcesses(SizingDirective):
         if count is None:
             return []
         text = (f"{count} service processes per controller, as "
-                f"{tree.CLUSTER_FILE} counts them in {sizing.CLIENTS_KEY}.")
+                f"{CLUSTER_FILE} counts them in {sizing.CLIENTS_KEY}.")
         return [nodes.paragraph(text, text)]
 
 
