@@ -26,7 +26,8 @@ import confcheck
 from confcheck.cluster import (Cluster, CLUSTER_FILE, ClusterError,
                                load_cluster, per_node_lines)
 from confcheck.layout import path_on_node, role_of, tree_files
-from confcheck.sphinxext import downloads, parts, store, validate
+from confcheck import present
+from confcheck.sphinxext import downloads, store, validate
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +125,8 @@ class IncludeExample(LiteralInclude):
             return result  # LiteralInclude has reported a bad option
         for block in result[0].findall(nodes.literal_block):
             block["classes"].append("confcheck-example")
-            if parts.language(kind, text) == "console":
-                shown = parts.commands_as_console(block.astext())
+            if present.language(kind, text) == "console":
+                shown = present.commands_as_console(block.astext())
                 block.children = [nodes.Text(shown)]
                 block.rawsource = shown
             elif per_node:
@@ -192,9 +193,9 @@ class IncludeExample(LiteralInclude):
             self._validate(text, path, relpath, kind)
         if "section" in self.options:
             self._select_section(text, kind)
-        self.options.setdefault("language", parts.language(kind, text))
+        self.options.setdefault("language", present.language(kind, text))
         if not self.options.get("caption"):
-            self.options["caption"] = parts.caption(
+            self.options["caption"] = present.caption(
                 relpath, kind, self._node(examples_dir, relpath), text)
         # The checkers judge the file; a lexer that trips over valid
         # syntax (crmsh on quoted '#kind') must only lose its colours.
@@ -223,9 +224,9 @@ class IncludeExample(LiteralInclude):
                 f":section: picks its own lines; it cannot be combined "
                 f"with :{clash[0]}:")
         try:
-            first, last = parts.section_lines(
+            first, last = present.section_lines(
                 text, kind or "", self.options["section"])
-        except parts.UnknownSection as exc:
+        except present.UnknownSection as exc:
             raise ExampleError(f"{self.arguments[0]}: {exc}") from None
         self.options["lines"] = f"{first}-{last}"
         if "lineno-match" not in self.options and "linenos" in self.options:

@@ -13,7 +13,7 @@
 
 import pytest
 
-from confcheck.sphinxext import parts
+from confcheck import present
 
 INI = """\
 # nova.conf
@@ -68,7 +68,7 @@ service mysqlchk
     ("cache", 9, 10),           # trailing blank lines dropped
 ])
 def test_ini_sections(name, first, last):
-    assert parts.section_lines(INI, "oslo", name) == (first, last)
+    assert present.section_lines(INI, "oslo", name) == (first, last)
 
 
 @pytest.mark.parametrize("name, first, last", [
@@ -77,31 +77,31 @@ def test_ini_sections(name, first, last):
     ("listen  galera", 8, 9),        # blanks in the request normalised
 ])
 def test_haproxy_sections(name, first, last):
-    assert parts.section_lines(HAPROXY, "haproxy", name) == (first, last)
+    assert present.section_lines(HAPROXY, "haproxy", name) == (first, last)
 
 
 def test_brace_blocks():
-    assert parts.section_lines(KEEPALIVED, "keepalived",
+    assert present.section_lines(KEEPALIVED, "keepalived",
                                "global_defs") == (2, 4)
-    assert parts.section_lines(KEEPALIVED, "keepalived",
+    assert present.section_lines(KEEPALIVED, "keepalived",
                                "vrrp_instance VI_INTERNAL") == (6, 10)
 
 
 def test_brace_on_its_own_line():
     """xinetd puts the opening brace on the line after the header."""
-    assert parts.section_lines(XINETD, "xinetd",
+    assert present.section_lines(XINETD, "xinetd",
                                "service mysqlchk") == (1, 4)
 
 
 def test_unknown_section_lists_the_known_ones():
-    with pytest.raises(parts.UnknownSection,
+    with pytest.raises(present.UnknownSection,
                        match=r"no section 'listen nova'.*'listen galera'"):
-        parts.section_lines(HAPROXY, "haproxy", "listen nova")
+        present.section_lines(HAPROXY, "haproxy", "listen nova")
 
 
 def test_kind_without_sections():
-    with pytest.raises(parts.UnknownSection, match="have no sections"):
-        parts.section_lines("-m 64\n", "memcached", "x")
+    with pytest.raises(present.UnknownSection, match="have no sections"):
+        present.section_lines("-m 64\n", "memcached", "x")
 
 
 def test_commands_get_one_prompt_each():
@@ -110,7 +110,7 @@ def test_commands_get_one_prompt_each():
             "    ip=10.0.1.12\n"
             "\n"
             "pcs property set stonith-enabled=true\n")
-    assert parts.commands_as_console(text) == (
+    assert present.commands_as_console(text) == (
         "# # Fencing first.\n"
         "# pcs stonith create f1 fence_ipmilan \\\n"
         "    ip=10.0.1.12\n"
@@ -123,7 +123,7 @@ def test_a_comment_ending_in_a_backslash_does_not_continue():
     line is a command (or comment) of its own and gets its prompt."""
     text = ("#   fence_ipmilan --ip=192.0.2.12 \\\n"
             "#       --lanplus --action=status\n")
-    assert parts.commands_as_console(text) == (
+    assert present.commands_as_console(text) == (
         "# #   fence_ipmilan --ip=192.0.2.12 \\\n"
         "# #       --lanplus --action=status\n")
 
@@ -141,16 +141,16 @@ def test_a_comment_ending_in_a_backslash_does_not_continue():
      "pcs commands, run on one controller"),
 ])
 def test_captions(relpath, kind, node, caption):
-    assert parts.caption(relpath, kind, node) == caption
+    assert present.caption(relpath, kind, node) == caption
 
 
 def test_crm_statements_keep_the_crmsh_lexer():
     statements = "primitive vip ocf:heartbeat:IPaddr2 \\\n    ip=10.0.0.11\n"
     commands = "crm configure property stonith-enabled=true\n"
-    assert parts.language("crm", statements) == "crmsh"
-    assert parts.caption("pacemaker/x.crm", "crm", None, statements) == (
+    assert present.language("crm", statements) == "crmsh"
+    assert present.caption("pacemaker/x.crm", "crm", None, statements) == (
         "crmsh configuration, load on one controller with crm configure")
-    assert parts.language("crm", commands) == "console"
+    assert present.language("crm", commands) == "console"
 
 
 @pytest.mark.parametrize("kind, lexer", [
@@ -158,7 +158,7 @@ def test_crm_statements_keep_the_crmsh_lexer():
     ("keepalived", "keepalived"), ("corosync", "corosync"),
     ("pcs", "console"), ("yaml", "yaml"), (None, "text")])
 def test_lexer_per_kind(kind, lexer):
-    assert parts.lexer(kind) == lexer
+    assert present.lexer(kind) == lexer
 
 
 def test_only_an_attached_comment_moves_to_the_next_section():
@@ -166,5 +166,5 @@ def test_only_an_attached_comment_moves_to_the_next_section():
     is: it may be about the lines above it."""
     text = ("[a]\nx = 1\n# about x\n\n[b]\ny = 2\n"
             "# about c\n[c]\nz = 3\n")
-    assert parts.section_lines(text, "oslo", "a") == (1, 3)
-    assert parts.section_lines(text, "oslo", "b") == (5, 6)
+    assert present.section_lines(text, "oslo", "a") == (1, 3)
+    assert present.section_lines(text, "oslo", "b") == (5, 6)

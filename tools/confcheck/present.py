@@ -11,9 +11,11 @@
 # under the License.
 """How an example is shown: sections, lexers, captions, command prompts.
 
-Pure functions (no Sphinx): the directive adapts them. Sections are found
-by a small line scanner per file family because each format only needs
-its headers recognised, not a full parse; the checkers do the parsing.
+Pure functions (no Sphinx), public so that the Sphinx adapter reaches the
+checkers' parsers only through confcheck's public modules. Sections are
+found by a small line scanner per file family because each format only
+needs its headers recognised, not a full parse; the checkers do the
+parsing.
 """
 
 from __future__ import annotations
