@@ -665,9 +665,9 @@ class FileCheck:
             else:
                 gone = oslo_data.past_group(self.name, group, self.release)
                 if gone is not None:
-                    message = (f"section [{section}] was removed in "
-                               f"{gone[1]}{self._package(gone[1])} (last "
-                               f"in {gone[0]}); its options are gone too")
+                    message = (f"section [{section}] was removed "
+                               f"{self._removed_in(*gone)}; its options "
+                               f"are gone too")
                 else:
                     message += self._section_hint(section)
             self.report(line, "OSL003", message)
@@ -769,9 +769,8 @@ class FileCheck:
             else:
                 use = "the option data name no replacement; delete it"
             self.report(entry.line, "OSL005",
-                        f"[{entry.group}] {entry.key} was removed in "
-                        f"{gone.gone}{self._package(gone.gone)} (last in "
-                        f"{gone.last}); {use}")
+                        f"[{entry.group}] {entry.key} was removed "
+                        f"{self._removed_in(gone.last, gone.gone)}; {use}")
             return True
         added = oslo_data.future(self.name, entry.group, entry.key,
                                  self.release)
@@ -788,6 +787,15 @@ class FileCheck:
                         f"{self.release}: it was added in {added}{called}")
             return True
         return False
+
+    def _removed_in(self, last: str, gone: str) -> str:
+        """"in 2024.1 (nova 29.0.0) (last in 2023.2)"; when series
+        between the two have no data, each is named as possible."""
+        unknown = oslo_data.missing_between(last, gone)
+        if not unknown:
+            return f"in {gone}{self._package(gone)} (last in {last})"
+        return (f"in {' or '.join([*unknown, gone])} (no option data for "
+                f"{', '.join(unknown)}) (last in {last})")
 
     def _package(self, series: str) -> str:
         """" (nova 31.0.0)" for the package writing this file, if known."""

@@ -188,6 +188,26 @@ def _series_key(series: str) -> tuple[int, ...]:
     return tuple(int(p) for p in series.split("."))
 
 
+def missing_between(older: str, newer: str) -> list[str]:
+    """The series between older and newer that have no option data.
+
+    OpenStack has released two series a year, YYYY.1 and YYYY.2, since
+    2023.1; a removal found between two series with such a gap happened
+    in one of the missing series or in newer.
+    """
+    known = set(releases())
+    year, half = _series_key(older)
+    missing = []
+    while len(missing) < 16:
+        year, half = (year, 2) if half == 1 else (year + 1, 1)
+        series = f"{year}.{half}"
+        if _series_key(series) >= _series_key(newer):
+            return missing
+        if series not in known:
+            missing.append(series)
+    return missing
+
+
 @functools.cache
 def _present(basename: str) -> dict[tuple[str, str], list[str]]:
     """(group, name) -> the series whose data have it, oldest first."""
