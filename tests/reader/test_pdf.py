@@ -33,6 +33,9 @@ HAPROXY_CFG = os.path.join(TOP, "doc", "examples", "controller", "etc",
 FIGURES = os.path.join(TOP, "doc", "source", "figures")
 EXAMPLES = os.path.join(TOP, "doc", "examples")
 RESULTS = os.path.join(TOP, "doc", "source", "_data", "failover-results.json")
+# The chapter whose scenarios must each have a chart.
+FAILURE_TESTING = os.path.join(TOP, "doc", "source", "operations",
+                               "failure-testing.rst")
 # The name conf.py's latex_documents gives the book.
 DOCUMENT = "doc-ha-guide"
 
@@ -252,25 +255,31 @@ def test_identifiers_are_never_broken(pdf):
     assert broken == []
 
 
-def test_timelines_are_drawn(pdf_build):
-    """The book has the failover charts, each drawn from a scenario with
-    a timeline and included as a PDF file of the build.
-
-    Which scenarios a page shows is the HTML test's business
-    (test_failure_testing_shows_a_chart_per_timeline); LaTeX keeps no
-    trace of the scenario containers to compare with.
-    """
+def test_every_scenario_has_its_chart(pdf_build, text):
+    """The book has a failover chart for every scenario the
+    failure-testing chapter names, each included as a PDF file of the
+    build; a scenario without a timeline prints the reason its test
+    recorded instead."""
     with open(RESULTS, encoding="utf-8") as fh:
-        scenarios = json.load(fh)["scenarios"]
-    wanted = {nodes.make_id(name) for name, s in scenarios.items()
-              if s.get("timelines")}
+        published = json.load(fh)["scenarios"]
+    with open(FAILURE_TESTING, encoding="utf-8") as fh:
+        names = re.findall(r"^\s+:scenario:\s+(\S+)$", fh.read(), re.M)
+    assert names
+    scenarios = {name: published[name] for name in names}
     with open(os.path.join(pdf_build, f"{DOCUMENT}.tex")) as fh:
         tex = fh.read()
-    drawn = re.findall(r"\\sphinxincludegraphics\[[^]]*\]"
-                       r"\{\{(failover-(.+?)-[0-9a-f]{12})\}", tex)
-    assert drawn, "no failover chart in the book"
-    assert {name for _, name in drawn} <= wanted
-    for stem, _ in drawn:
+    drawn = {name: stem for stem, name in re.findall(
+        r"\\sphinxincludegraphics\[[^]]*\]"
+        r"\{\{(failover-(.+?)-[0-9a-f]{12})\}", tex)}
+    # Only the lead-in: the PDF's text may hyphenate the reason.
+    for name, scenario in scenarios.items():
+        if scenario.get("no_timeline"):
+            assert name not in drawn
+            assert "No chart: " in _squash(text)
+            continue
+        assert scenario.get("timelines"), f"{name}: no timeline recorded"
+        stem = drawn.get(nodes.make_id(name))
+        assert stem, f"{name}: no chart in the book"
         assert os.path.isfile(os.path.join(pdf_build, stem + ".pdf"))
 
 
