@@ -48,8 +48,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import (faults, haproxy, labroot, memcached, netns, openstack,
-                     proc, requirements, tree)
+from harness import (faults, haproxy, httpload, labroot, memcached, netns,
+                     openstack, proc, requirements, tree)
 
 pytestmark = pytest.mark.functional
 
@@ -194,15 +194,6 @@ def _wait_all(lab, wanted: str, timeout: float) -> dict[str, float]:
     return reached
 
 
-def _window(outcomes: list, start: float, end: float) -> tuple[int, float]:
-    """Failed requests in [start, end) and the longest gap in successes."""
-    inside = [o for o in outcomes if start <= o[0] < end]
-    failed = sum(1 for o in inside if not o[1])
-    times = [start] + [o[0] for o in inside if o[1]] + [end]
-    gap = max(b - a for a, b in zip(times, times[1:], strict=False))
-    return failed, gap
-
-
 def test_haproxy_settings_side_by_side(lab, daemons, measurements):
     """Kill, then silence, an API server under the three settings sets.
 
@@ -261,7 +252,7 @@ def test_haproxy_settings_side_by_side(lab, daemons, measurements):
         detect = {p: down[p] for p in PROFILES}
         failed, gap = {}, {}
         for profile in PROFILES:
-            failed[profile], gap[profile] = _window(
+            failed[profile], gap[profile] = httpload.window(
                 outcomes[profile], start, end)
         rows[failure] = (("marked DOWN after", "s", detect),
                          ("client requests failed", "requests", failed),
@@ -271,12 +262,9 @@ def test_haproxy_settings_side_by_side(lab, daemons, measurements):
                                  key="comparison-haproxy",
                                  settings=HAPROXY_SOURCES)
     for profile in PROFILES:
-        timeline = result.timeline(f"{profile}: requests through the VIP")
-        timeline.start(killed - 2)
-        for at, ok, _answer in outcomes[profile]:
-            timeline.record(ok, at)
-        timeline.event("kill", killed)
-        timeline.event("link cut", cut)
+        httpload.chart(result, f"{profile}: requests through the VIP",
+                       outcomes[profile], killed - 2,
+                       {"kill": killed, "link cut": cut})
     for failure, metrics in rows.items():
         silent = failure.endswith("cut")
         result.measure(f"{failure}: guide's settings, marked DOWN after",

@@ -42,6 +42,26 @@ def get(url: urllib.parse.SplitResult, timeout: float) -> str:
     return body
 
 
+def window(outcomes: list, start: float, end: float) -> tuple[int, float]:
+    """Failed requests in [start, end) and the longest gap in successes."""
+    inside = [o for o in outcomes if start <= o[0] < end]
+    failed = sum(1 for o in inside if not o[1])
+    times = [start] + [o[0] for o in inside if o[1]] + [end]
+    gap = max(b - a for a, b in zip(times, times[1:], strict=False))
+    return failed, gap
+
+
+def chart(result, label: str, outcomes: list, start: float,
+          events: dict[str, float]) -> None:
+    """A timeline of a scenario result: outcomes from start, with events."""
+    timeline = result.timeline(label)
+    timeline.start(start)
+    for at, ok, _answer in outcomes:
+        timeline.record(ok, at)
+    for name, at in events.items():
+        timeline.event(name, at)
+
+
 def main() -> None:
     url = urllib.parse.urlsplit(sys.argv[1])
     interval, timeout = float(sys.argv[2]), float(sys.argv[3])

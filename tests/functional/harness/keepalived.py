@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from harness import haproxy, netns, proc, tree
@@ -65,10 +66,20 @@ class NoAnswer(Exception):
 class VrrpLab:
     """Three controllers running the tree's haproxy.cfg and keepalived."""
 
-    def __init__(self, workdir: Path, daemons: proc.Daemons):
+    def __init__(self, workdir: Path, daemons: proc.Daemons, *,
+                 tag: str = "ka",
+                 rewrite: Callable[[str], str] | None = None,
+                 haproxy_first: bool = False):
+        """tag names the lab's namespaces (several labs may run at once);
+        rewrite, if given, changes each node's keepalived.conf;
+        haproxy_first starts keepalived only once the check script
+        passes, so a first failed check (and rise successes) does not
+        delay the node's start."""
         self.workdir = workdir
         self.daemons = daemons
-        self.lab = netns.Lab("ka", daemons)
+        self.haproxy_first = haproxy_first
+        self.rewrite = rewrite or (lambda text: text)
+        self.lab = netns.Lab(tag, daemons)
         self.vip = tree.vip()
         self.port = next(s["port"] for s in tree.cluster()["services"]
                          if s["name"] == SERVICE)
@@ -88,7 +99,7 @@ class VrrpLab:
             (nodedir / "haproxy.cfg").write_text(
                 tree.node_file(haproxy.HAPROXY_CFG, node))
             (nodedir / "keepalived.conf").write_text(
-                tree.node_file(KEEPALIVED_CONF, node))
+                self.rewrite(tree.node_file(KEEPALIVED_CONF, node)))
             self.boot_node(node)
 
     def boot_node(self, node: str) -> None:
@@ -101,6 +112,11 @@ class VrrpLab:
             sys.executable, str(BACKEND), tree.address(node),
             str(self.port), node], host=True)
         self.start_haproxy(node)
+        if self.haproxy_first:
+            proc.wait_for(lambda: self.lab.run_in(node, [
+                "/etc/keepalived/check_haproxy.sh"], timeout=10,
+                check=False).returncode == 0, timeout=15,
+                what=f"HAProxy answering on {node}")
         self.start_keepalived(node)
 
     def start_haproxy(self, node: str) -> None:
