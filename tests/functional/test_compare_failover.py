@@ -270,11 +270,16 @@ def test_haproxy_settings_side_by_side(lab, daemons, measurements):
         result.measure(f"{failure}: guide's settings, marked DOWN after",
                        metrics[0][2]["guide"], "s",
                        bound=("<=", _detect_bound(lab, "guide", silent)))
+        # Each HAProxy's checks run on their own clock, so the same
+        # settings (the guide's and kolla-ansible's) can see the failure
+        # up to one inter apart: that phase is noise too.
+        noise = {**NOISE, "s": NOISE["s"] + lab.params["guide"]["inter"]
+                 / 1000}
         for metric, unit, values in metrics:
             best = min(values[p] for p in PROFILES if p != "guide")
             result.measure(
                 f"{failure}: {metric}, guide minus the better tool",
-                values["guide"] - best, unit, bound=("<=", NOISE[unit]))
+                values["guide"] - best, unit, bound=("<=", noise[unit]))
 
 
 def _cache_conf(profile: str) -> str:
