@@ -29,19 +29,26 @@ pytestmark = pytest.mark.functional
 WSGI_TOPIC = "haguide-wsgi"
 LOOP_TOPIC = "haguide-rpc"
 # WSGI applications on controller1, as the guide runs the APIs of nova,
-# neutron and cinder: (daemon, port, project, program, uWSGI --pyargv).
+# neutron, cinder, manila and masakari: (daemon, port, project, program,
+# uWSGI --pyargv).
 WSGI_APPS = (
     ("nova-api", 8774, "nova", "nova-api-os-compute", None),
     ("nova-metadata", 8775, "nova", "nova-api-metadata", None),
     ("neutron-api", 9696, "neutron", "neutron-api", None),
     ("cinder-api", 8776, "cinder", "-",
      "--config-dir /etc/cinder/cinder-api.conf.d"),
+    ("manila-api", 8786, "manila", "-",
+     "--config-dir /etc/manila/manila-api.conf.d"),
+    ("masakari-api", 15868, "masakari", "-",
+     "--config-dir /etc/masakari/masakari-api.conf.d"),
 )
 # The per-application files the guide adds for the queue manager.
 PER_APP_FILES = ("nova/nova-api-os-compute.conf.d/nova.conf",
                  "nova/nova-api-metadata.conf.d/nova.conf",
                  "neutron/neutron-api.conf.d/neutron.conf",
-                 "cinder/cinder-api.conf.d/cinder.conf")
+                 "cinder/cinder-api.conf.d/cinder.conf",
+                 "manila/manila-api.conf.d/manila.conf",
+                 "masakari/masakari-api.conf.d/masakari.conf")
 # Requests per application, sent in a row: consecutive calls of one
 # application show a shared reply queue whatever the broker's rotation.
 CALLS_PER_APP = 4
@@ -118,10 +125,11 @@ def _exercise_wsgi_apps(cluster, daemons, tag: str) -> list[dict]:
 
 def test_wsgi_apps_have_their_own_reply_queues(cluster, daemons,
                                                 measurements):
-    """Finding 1: four WSGI APIs on one host, with and without processname.
+    """Finding 1: six WSGI APIs on one host, with and without processname.
 
-    Stand-ins for the compute and metadata APIs, the Networking API and
-    cinder-api run under uWSGI on controller1, each reading its service's
+    Stand-ins for the compute and metadata APIs, the Networking API,
+    cinder-api, manila-api and masakari-api run under uWSGI on
+    controller1, each reading its service's
     file from the tree (use_queue_manager = true) the way that service
     does. With the per-application files of the tree each has its own
     processname, reply queue and answers; without them (the old tree) all
@@ -132,9 +140,10 @@ def test_wsgi_apps_have_their_own_reply_queues(cluster, daemons,
         "openstack-rpc-wsgi",
         title="oslo.messaging: WSGI applications on one controller",
         description=(
-            "Stand-ins for nova-api, the metadata API, neutron-api and "
-            "cinder-api under uWSGI on controller1, configured by "
-            "nova.conf, neutron.conf and cinder.conf with "
+            "Stand-ins for nova-api, the metadata API, neutron-api, "
+            "cinder-api, manila-api and masakari-api under uWSGI on "
+            "controller1, configured by nova.conf, neutron.conf, "
+            "cinder.conf, manila.conf and masakari.conf with "
             "use_queue_manager = true, each making RPC calls to a server "
             "on controller2; once with the per-application processname "
             "files of the tree, once without them."),
@@ -142,6 +151,8 @@ def test_wsgi_apps_have_their_own_reply_queues(cluster, daemons,
     result.loads(rpc.NODE_FILES["nova/nova.conf"],
                  rpc.NODE_FILES["neutron/neutron.conf"],
                  rpc.NODE_FILES["cinder/cinder.conf"],
+                 rpc.NODE_FILES["manila/manila.conf"],
+                 rpc.NODE_FILES["masakari/masakari.conf"],
                  *(rpc.NODE_FILES[path] for path in PER_APP_FILES))
     agents = cluster.rpc
     server = agents.start_server("controller2", WSGI_TOPIC)

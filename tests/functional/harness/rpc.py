@@ -42,11 +42,18 @@ NODE_FILES = {
     "cinder/cinder.conf": "controller/etc/cinder/cinder.conf",
     "cinder/cinder-api.conf.d/cinder.conf":
         "controller/etc/cinder/cinder-api.conf.d/cinder.conf",
+    "manila/manila.conf": "controller/etc/manila/manila.conf",
+    "manila/manila-api.conf.d/manila.conf":
+        "controller/etc/manila/manila-api.conf.d/manila.conf",
+    "masakari/masakari.conf": "controller/etc/masakari/masakari.conf",
+    "masakari/masakari-api.conf.d/masakari.conf":
+        "controller/etc/masakari/masakari-api.conf.d/masakari.conf",
 }
 # Directories the files name (log_dir, state_path, lock_path), created in
 # the node's own /var.
-NODE_DIRS = ("log/nova", "log/neutron", "log/cinder", "lib/nova/tmp",
-             "lib/neutron/tmp", "lib/cinder/tmp")
+NODE_DIRS = ("log/nova", "log/neutron", "log/cinder", "log/manila",
+             "log/masakari", "lib/nova/tmp", "lib/neutron/tmp",
+             "lib/cinder/tmp", "lib/manila/tmp", "lib/masakari/tmp")
 # A process announces a started RPC server on its log.
 READY = "ready"
 START_TIMEOUT = 60
