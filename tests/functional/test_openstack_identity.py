@@ -11,34 +11,32 @@
 # under the License.
 """keystone, placement and RPC on three controllers: one killed or cut off.
 
-keystone.conf and placement.conf run unchanged, under uWSGI, behind the
-tree's HAProxy, with the tree's memcached on every controller; the
-tree's RabbitMQ cluster runs beside them with an RPC server per
-controller configured by nova.conf (harness/rpc.py). Two parts are
-stand-ins until the lab runs Galera and keepalived in node namespaces:
-one MariaDB server on controller1 takes the galera proxy's place (with an
-HTTP stand-in for its port 9200 check), and the VIP is a static address
-of controller1, which therefore is never the node that fails.
+keystone.conf and placement.conf run unchanged, under uWSGI, on all
+three controllers, with the tree's memcached on every controller. Their
+database is the tree's three-node Galera cluster (harness/galera.py),
+reached through the galera proxy of the tree's haproxy.cfg on the VIP;
+HAProxy runs on every controller and keepalived, from the tree's
+keepalived.conf and check_haproxy.sh, places the VIP. The tree's
+RabbitMQ cluster runs beside them with an RPC server per controller
+configured by nova.conf (harness/rpc.py).
 """
 
 from __future__ import annotations
 
 import itertools
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from harness import (faults, haproxy, keystone, labroot, memcached, netns,
-                     openstack, placement, proc, rabbitmq, requirements, rpc,
-                     tree)
+from harness import (faults, galera, haproxy, keepalived, keystone,
+                     memcached, netns, openstack, placement, proc, rabbitmq,
+                     requirements, rpc, tree)
 
 pytestmark = pytest.mark.functional
 
 HOSTS = "controller/etc/hosts"
 PROXIES = ("keystone_api", "placement_api", "galera")
-BACKEND = Path(haproxy.__file__).with_name("httpbackend.py")
 CLIENT = Path(__file__).parent / "harness" / "apiclient.py"
 # The guide's database set-up for the two services (identity.rst,
 # compute.rst), with the passwords of the tree's connection URLs.
@@ -47,6 +45,17 @@ DATABASES = (("keystone", "KEYSTONE_DBPASS"),
 DB_SQL = ("CREATE DATABASE {db}; "
           "GRANT ALL PRIVILEGES ON {db}.* TO '{db}'@'%' "
           "IDENTIFIED BY '{password}';")
+# Lines added to each node's boot (harness.rabbitmq): HAProxy's /run/haproxy
+# is a directory of the scratch tree, so the tests read every node's admin
+# socket where check_haproxy.sh asks it; the check script is installed
+# root-owned as keepalived's script security demands; 60-ha.conf lets the
+# backups' HAProxy bind the VIP.
+NODE_SETUP = """\
+mkdir -p /run/haproxy
+mount --bind {nodedir}/haproxy-run /run/haproxy
+install -m 0755 {workdir}/check_haproxy.sh /etc/keepalived/
+sysctl -q -p {workdir}/60-ha.conf
+"""
 # The load: three clients, issuing tokens, listing placement's resource
 # providers and making RPC calls, each every 0.2 s after its previous
 # answer. Longer than nova.conf's heartbeat timeout (60 s) after the
@@ -54,7 +63,6 @@ DB_SQL = ("CREATE DATABASE {db}; "
 LOAD_SECONDS = 80.0
 LOAD_INTERVAL = 0.2
 FAULT_AFTER = 10.0
-VICTIM = "controller2"
 KINDS = ("token", "placement", "rpc")
 LABELS = {"token": "token issues through the VIP",
           "placement": "placement requests through the VIP",
@@ -69,33 +77,62 @@ NET_TICKTIME = 60.0
 RPC_OUTAGE = 1.25 * NET_TICKTIME + RPC_TIMEOUT + 5.0
 # One lost call per RPC_TIMEOUT for the whole outage, at most.
 RPC_LOST = int(RPC_OUTAGE // RPC_TIMEOUT)
-# The cut link's RPC loop runs until the outage is surely over.
+# The RPC loop of a silent node's scenarios runs until the outage is
+# surely over.
 RPC_CUT_SECONDS = FAULT_AFTER + RPC_OUTAGE + 10.0
+# The Galera writer scenario: token load per phase (s), and its bounds.
+# Killed, the node's health check answers 503 at once and HAProxy needs
+# fall x inter (5 x 2 s); cut off, every check waits for its timeout.
+GALERA_LOAD = {"kill": 35.0, "cut": 70.0}
+GALERA_BOUNDS = {"kill": {"failed": 10, "gap": 30.0, "down": 25.0},
+                 "cut": {"failed": 10, "gap": 60.0, "down": 50.0}}
+# keepalived settles on one holder within a few advertisements.
+SETTLE_TIMEOUT = 30.0
+# Files every run of the lab loads (besides the RabbitMQ lab's own).
+LOADED = (keystone.KEYSTONE_CONF, placement.PLACEMENT_CONF,
+          haproxy.HAPROXY_CFG, memcached.MEMCACHED_CONF, HOSTS,
+          keepalived.KEEPALIVED_CONF, keepalived.CHECK_SCRIPT,
+          keepalived.SYSCTL, galera.GALERA_CNF, galera.HEALTH_SCRIPT,
+          galera.HEALTH_CNF, galera.XINETD_SERVICE)
 
 
 class Identity:
     """The APIs' side of the lab, in the RabbitMQ lab's namespaces.
 
-    The VIP is a static address of controller1, which also runs HAProxy
+    Every controller runs a Galera node (with its health check), HAProxy
     (the tree's global, defaults, keystone_api, placement_api and galera
-    sections) and the database: one MariaDB server standing in for the
-    Galera cluster, with an HTTP stand-in answering the galera proxy's
-    port 9200 check.
+    sections) and keepalived, which holds the VIP on one of them.
     """
 
     def __init__(self, workdir: Path, daemons: proc.Daemons, venv: Path,
-                 lab: netns.Lab):
+                 rabbit: rabbitmq.RabbitLab):
         self.workdir = workdir
         self.daemons = daemons
         self.venv = venv
-        self.lab = lab
-        self.sock = workdir / "haproxy.sock"
+        self.lab = rabbit.lab
+        self.socks = {n: workdir / n / "haproxy-run" / "admin.sock"
+                      for n in tree.CONTROLLERS}
         self.nodes: dict[str, openstack.Node] = {}
-        self.roots: dict[str, labroot.Host] = {}
+        self.db = galera.Cluster(workdir, daemons, self.lab)
+
+    @staticmethod
+    def prepare(workdir: Path, rabbit: rabbitmq.RabbitLab) -> None:
+        """Files the nodes' boot lines need, before RabbitLab.prepare."""
+        for relpath in (keepalived.CHECK_SCRIPT, keepalived.SYSCTL):
+            (workdir / Path(relpath).name).write_text(tree.example(relpath))
+        for node in tree.CONTROLLERS:
+            (workdir / node / "haproxy-run").mkdir(parents=True)
+        rabbit.node_setup = NODE_SETUP
 
     def start(self) -> dict[str, float]:
-        proc.run(["ip", "-n", self.lab.ns("controller1"), "addr", "add",
-                  f"{tree.vip()}/{netns.PREFIX_LENGTH}", "dev", "eth0"])
+        figures = {}
+        started = time.monotonic()
+        self.db.start(setup_lab=False, proxy=False)
+        first_db = self.db.nodes["controller1"]
+        for name, password in DATABASES:
+            first_db.sql(DB_SQL.format(db=name, password=password))
+        figures["Galera cluster of three Synced"] = (
+            time.monotonic() - started)
         for node in (*tree.CONTROLLERS, "client"):
             source = "controller1" if node == "client" else node
             self.nodes[node] = openstack.Node(
@@ -106,18 +143,14 @@ class Identity:
             for sub in ("log/keystone", "log/placement"):
                 (self.workdir / "os" / node / sub).mkdir(parents=True,
                                                          exist_ok=True)
-        # The infrastructure daemons run from the lab root, each node's
-        # in a view of the root inside the node's network namespace.
         for node in tree.CONTROLLERS:
-            self.roots[node] = labroot.Host(
-                self.workdir, self.daemons, f"{node}-root",
-                netns=self.lab.ns(node))
-            self.roots[node].start()
-            self.daemons.start(f"{node}-memcached", self.roots[node].argv(
-                memcached.argv(node, self.workdir, to_loopback=False)))
-        self._database()
-        self._haproxy()
-        figures = {}
+            self.daemons.start(f"{node}-memcached", self.db.nodes[
+                node].host.argv(memcached.argv(node, self.workdir,
+                                               to_loopback=False)))
+        started = time.monotonic()
+        self._haproxy_and_keepalived()
+        figures["VIP held (keepalived) and Galera UP in HAProxy"] = (
+            time.monotonic() - started)
         started = time.monotonic()
         first = self.nodes["controller1"]
         keystone.bootstrap(first, "http://controller:5000/v3/")
@@ -141,49 +174,43 @@ class Identity:
         self.wait_up(proxy, tree.CONTROLLERS, timeout=180)
         return time.monotonic() - started
 
-    def _database(self) -> None:
-        db = self.workdir / "db"
-        db.mkdir()
-        cnf = db / "my.cnf"
-        cnf.write_text(
-            "[mariadbd]\n"
-            f"datadir = {db}/data\nsocket = {db}/mysqld.sock\n"
-            f"pid-file = {db}/mysqld.pid\n"
-            f"bind-address = {tree.address('controller1')}\nport = 3306\n"
-            "user = root\nskip-log-bin\n")
-        root = self.roots["controller1"]
-        proc.run(root.argv(["mariadb-install-db", f"--defaults-file={cnf}",
-                            "--auth-root-authentication-method=normal",
-                            "--skip-test-db"]), timeout=180)
-        self.daemons.start("controller1-mariadb", root.argv(
-            ["mariadbd", f"--defaults-file={cnf}"]))
-        socket = db / "mysqld.sock"
-        proc.wait_for(lambda: socket.exists(), timeout=60,
-                      what="MariaDB to listen")
-        for name, password in DATABASES:
-            proc.run(root.argv(["mariadb", f"--socket={socket}", "-e",
-                                DB_SQL.format(db=name, password=password)]))
-        self.daemons.start("controller1-dbcheck", self.lab.exec_argv(
-            "controller1", [sys.executable, str(BACKEND),
-                            tree.address("controller1"), "9200",
-                            "galera-check"]))
+    def _haproxy_and_keepalived(self) -> None:
+        for node in tree.CONTROLLERS:
+            nodedir = self.workdir / node
+            cfg = haproxy.config(PROXIES, {}, to_loopback=False,
+                                 text=tree.node_file(haproxy.HAPROXY_CFG,
+                                                     node))
+            path = nodedir / "haproxy.cfg"
+            path.write_text(cfg)
+            haproxy.check_config(path, tuple(
+                self.db.nodes[node].host.argv([])))
+            self.params = haproxy.check_params(cfg, "keystone_api")
+            self.galera_params = haproxy.check_params(cfg, "galera")
+            self.lab.start_in(node, f"{node}-haproxy", haproxy.argv(
+                path, Path("/run/haproxy.pid")))
+            conf = nodedir / "keepalived.conf"
+            conf.write_text(tree.node_file(keepalived.KEEPALIVED_CONF, node))
+            self.lab.start_in(node, f"{node}-keepalived", [
+                "keepalived", "-n", "-l", "-D", "-f", str(conf)])
+        self.wait_up("galera", tree.CONTROLLERS, timeout=60)
+        self.holder()
 
-    def _haproxy(self) -> None:
-        cfg = haproxy.config(PROXIES, {
-            "/run/haproxy/admin.sock": str(self.sock)}, to_loopback=False)
-        path = self.workdir / "haproxy.cfg"
-        path.write_text(cfg)
-        root = self.roots["controller1"]
-        haproxy.check_config(path, tuple(root.argv([])))
-        self.params = haproxy.check_params(cfg, "keystone_api")
-        self.daemons.start("haproxy", root.argv(
-            haproxy.argv(path, self.workdir / "haproxy.pid")))
-        self.wait_up("galera", ("controller1",), timeout=30)
+    def holders(self, among=tree.CONTROLLERS) -> list[str]:
+        return [n for n in among if tree.vip() in self.lab.addresses(n)]
 
-    def wait_up(self, proxy: str, nodes, timeout: float) -> float:
+    def holder(self, among=tree.CONTROLLERS) -> str:
+        """Wait until exactly one of among holds the VIP; return it."""
+        proc.wait_for(lambda: len(self.holders(among)) == 1,
+                      timeout=SETTLE_TIMEOUT, interval=0.2,
+                      what="exactly one controller holding the VIP")
+        return self.holders(among)[0]
+
+    def wait_up(self, proxy: str, nodes, timeout: float,
+                on=tree.CONTROLLERS) -> float:
+        """Wait until every HAProxy of on sees nodes UP in proxy."""
         return proc.wait_for(
-            lambda: all(haproxy.status_is(self.sock, proxy, n, "UP")
-                        for n in nodes),
+            lambda: all(haproxy.status_is(self.socks[h], proxy, n, "UP")
+                        for n in nodes for h in on),
             timeout=timeout, interval=0.5, what=f"{proxy} servers UP")
 
     def client(self, action: str, *args: str) -> str:
@@ -192,37 +219,47 @@ class Identity:
         return self.nodes["client"].run(argv, timeout=120,
                                         env=openstack.environ()).stdout
 
-    def wait_status(self, proxy: str, node: str, status: str,
+    def wait_status(self, on: str, proxy: str, node: str, status: str,
                     timeout: float = 60) -> float:
         return proc.wait_for(
-            lambda: haproxy.status_is(self.sock, proxy, node, status),
+            lambda: haproxy.status_is(self.socks[on], proxy, node, status),
             timeout=timeout, interval=0.2, what=f"{node} {status}")
 
-    def start_load(self, name: str, kind: str, out: Path) -> None:
+    def start_load(self, name: str, kind: str, out: Path,
+                   seconds: float = LOAD_SECONDS) -> None:
         self.nodes["client"].start(self.daemons, name, [
             str(self.venv / "bin" / "python"), str(CLIENT), "load", kind,
             f"http://{tree.vip()}:{keystone.PORT}",
             f"http://{tree.vip()}:{placement.PORT}", str(out),
-            str(LOAD_SECONDS), str(LOAD_INTERVAL)],
+            str(seconds), str(LOAD_INTERVAL)],
             env=openstack.environ())
 
+    def galera_synced(self) -> None:
+        """Wait until the three Galera nodes are one Synced cluster."""
+        for node in self.db.nodes.values():
+            proc.wait_for(lambda n=node: n.synced() and n.status().get(
+                "wsrep_cluster_size") == "3", timeout=galera.START_TIMEOUT,
+                interval=0.5, what=f"{node.name} Synced in a cluster of 3")
 
 
 @pytest.fixture(scope="module")
 def identity(workdir, daemons):
     requirements.require(
-        binaries=("ip", "unshare", "nsenter", "mount", "nft"),
-        root_binaries=("haproxy", "memcached", "mariadbd",
-                       "mariadb-install-db", "mariadb",
+        binaries=("ip", "unshare", "nsenter", "mount", "nft",
+                  *galera.HOST_BINARIES),
+        root_binaries=(*galera.BINARIES, *keepalived.BINARIES, "memcached",
                        f"{rabbitmq.BIN}/rabbitmq-server"))
     venv = openstack.venv()
-    # The tree's RabbitMQ cluster makes the controllers' namespaces; the
-    # APIs, their memcached, HAProxy and the RPC servers join them.
+    # The tree's RabbitMQ cluster makes the controllers' namespaces (with
+    # the public network keepalived.conf's VI_PUBLIC needs); Galera,
+    # HAProxy, keepalived, the APIs, memcached and the RPC servers join
+    # them.
     rabbit = rabbitmq.RabbitLab(workdir, daemons)
     try:
-        rabbit.prepare()
+        Identity.prepare(workdir, rabbit)
+        rabbit.prepare(public=True)
         rabbit.start_cluster()
-        lab = Identity(workdir, daemons, venv, rabbit.lab)
+        lab = Identity(workdir, daemons, venv, rabbit)
         lab.figures = lab.start()
         lab.rpc = rpc.Rpc(rabbit.lab, daemons, workdir / "rpc", venv)
         for node in tree.CONTROLLERS:
@@ -245,19 +282,20 @@ def test_logs_go_to_the_files_the_tree_names(identity):
             assert names == [f"{service}.log"], (node, names)
 
 
-def _analyse(outcomes: list[dict], fault: float, ended: float) -> dict:
+def _analyse(outcomes: list[dict], fault: float, ended: float,
+             kinds=KINDS) -> dict:
     """Per kind: failures, longest gap after the fault, recovery time.
 
     The recovery time is None when no request succeeded after the last
     failure (the kind had not recovered when the load ended).
     """
     figures = {}
-    for kind in KINDS:
+    for kind in kinds:
         mine = [o for o in outcomes if o["kind"] == kind]
         failed = [o for o in mine if not o["ok"] and o["end"] >= fault]
         ok_ends = sorted(o["end"] for o in mine if o["ok"])
-        # Each kind's load may end at its own time (the RPC loop of the
-        # cut link runs longer).
+        # Each kind's load may end at its own time (the RPC loop of a
+        # silent node's scenarios runs longer).
         last = max((o["end"] for o in mine), default=ended)
         marks = [fault, *(t for t in ok_ends if t >= fault), last]
         gap = max(b - a for a, b in itertools.pairwise(marks))
@@ -272,92 +310,207 @@ def _analyse(outcomes: list[dict], fault: float, ended: float) -> dict:
 
 
 def _run_load(identity, measurements, key, title, description, test,
-              fault, heal, event, rpc_seconds=LOAD_SECONDS):
-    result = measurements.scenario(key, title=title,
-                                   description=description, test=test)
-    result.loads(keystone.KEYSTONE_CONF, placement.PLACEMENT_CONF,
-                 haproxy.HAPROXY_CFG, memcached.MEMCACHED_CONF, HOSTS)
-    outs = {kind: identity.workdir / f"{key}-{kind}.jsonl" for kind in KINDS}
+              fault, heal, event, victim, *, kinds=KINDS,
+              seconds=LOAD_SECONDS, proxy="keystone_api", result=None,
+              whole_node=True, rpc_seconds=LOAD_SECONDS):
+    """Load through the VIP, fault() at FAULT_AFTER; figures and times.
+
+    When the fault takes the whole victim node and victim holds the VIP,
+    the HAProxy that marks it DOWN (in proxy) is the one of the
+    controller keepalived moves the VIP to.
+    """
+    # Several loads of one scenario: each timeline names its fault.
+    labels = {k: f"{LABELS[k]}: {event}" if result else LABELS[k]
+              for k in kinds}
+    if result is None:
+        result = measurements.scenario(key, title=title,
+                                       description=description, test=test)
+    result.loads(*LOADED, rabbitmq.RABBITMQ_CONF, rabbitmq.RABBITMQ_ENV,
+                 rpc.NODE_FILES["nova/nova.conf"])
+    holder = identity.holder()
+    outs = {kind: identity.workdir / f"{key}-{kind}.jsonl" for kind in kinds}
     for kind, out in outs.items():
         if kind == "rpc":
             identity.rpc.start_calls(
                 f"{key}-{kind}", RPC_TOPIC, out, seconds=rpc_seconds,
                 interval=LOAD_INTERVAL, timeout=RPC_TIMEOUT)
         else:
-            identity.start_load(f"{key}-{kind}", kind, out)
+            identity.start_load(f"{key}-{kind}", kind, out, seconds)
     started = time.time()
     time.sleep(FAULT_AFTER)
     fault_at = time.time()
     fault()
-    identity.wait_status("keystone_api", VICTIM, "DOWN")
+    moved = None
+    if whole_node and victim == holder:
+        holder = identity.holder(
+            [n for n in tree.CONTROLLERS if n != victim])
+        moved = time.time() - fault_at
+    identity.wait_status(holder, proxy, victim, "DOWN", timeout=seconds)
     down_after = time.time() - fault_at
-    for kind in KINDS:
+    for kind in kinds:
         identity.daemons.procs[f"{key}-{kind}"].wait(
-            max(LOAD_SECONDS, rpc_seconds) + 60)
+            max(seconds, rpc_seconds if kind == "rpc" else 0) + 60)
     outcomes = [dict(o, kind=kind) for kind, out in outs.items()
                 for o in openstack.json_lines(out)]
     heal()
     ended = max(o["end"] for o in outcomes)
-    figures = _analyse(outcomes, fault_at, ended)
-    for kind in KINDS:
-        timeline = result.timeline(LABELS[kind])
+    figures = _analyse(outcomes, fault_at, ended, kinds)
+    figures["moved"] = moved
+    for kind in kinds:
+        timeline = result.timeline(labels[kind])
         timeline.start(started)
         for outcome in outcomes:
             if outcome["kind"] == kind:
                 timeline.record(outcome["ok"], outcome["end"])
         timeline.event(event, fault_at)
+        if moved is not None:
+            timeline.event(f"VIP on {holder}", fault_at + moved)
         timeline.event("HAProxy marks it DOWN", fault_at + down_after)
     return result, figures, down_after
 
 
 def test_controller_link_cut(identity, measurements):
-    """controller2's traffic is dropped (no RST) under API load."""
+    """A controller's traffic is dropped (no RST) under API load.
+
+    The controller is one that holds neither the VIP nor the database
+    writes (keepalived's and HAProxy's choices are the lab's, not fixed).
+    """
+    busy = {identity.holder(), identity.db.via_vip()}
+    victim = [n for n in tree.CONTROLLERS if n not in busy][-1]
     with faults.Faults(identity.lab) as lab_faults:
         result, figures, down_after = _run_load(
             identity, measurements, "openstack-api-cut",
             "keystone and placement: a controller's link cut",
-            "Three keystone and three placement nodes under uWSGI behind "
-            "the tree's HAProxy, RabbitMQ and an RPC server on each "
+            "keystone and placement under uWSGI on three controllers, on "
+            "the tree's Galera cluster through HAProxy and the VIP that "
+            "keepalived places, RabbitMQ and an RPC server on each "
             "controller; clients issue tokens and list resource providers "
             "through the VIP and make RPC calls (nova.conf), each every "
-            "0.2 s, while every frame to and from controller2 is dropped.",
+            "0.2 s, while every frame to and from a controller that holds "
+            "neither the VIP nor the database writes is dropped.",
             "test_controller_link_cut",
-            lambda: lab_faults.cut(VICTIM), lab_faults.heal,
-            f"{VICTIM} cut off", rpc_seconds=RPC_CUT_SECONDS)
+            lambda: lab_faults.cut(victim), lab_faults.heal,
+            f"{victim} cut off", victim, rpc_seconds=RPC_CUT_SECONDS)
     # A silent node: HAProxy's connect timeout and retries, and its
     # health checks timing out (fall x inter plus the check timeout),
     # decide what API clients see. RPC waits for RabbitMQ: until the
-    # other nodes declare controller2 down (NET_TICKTIME), a quorum queue
+    # other nodes declare the node down (NET_TICKTIME), a quorum queue
     # it leads (the topic's, a reply queue) takes no message and its RPC
-    # server stays a consumer. A client whose own broker was controller2
-    # gives up on it sooner, after two heartbeat_timeout_threshold
-    # intervals (py-amqp; 20 s with the tree's 10).
+    # server stays a consumer. A client whose own broker was there gives
+    # up on it sooner, after two heartbeat_timeout_threshold intervals
+    # (py-amqp; 20 s with the tree's 10).
     _record(result, figures, down_after, failed=5, gap=40.0,
             recovered=40.0, down=35.0, rpc=(RPC_LOST, RPC_OUTAGE))
-    identity.wait_up("keystone_api", (VICTIM,), timeout=60)
-    identity.wait_up("placement_api", (VICTIM,), timeout=60)
+    # The cut node's keepalived became MASTER alone; it yields again, its
+    # Galera node rejoins, and its servers come back UP everywhere.
+    identity.holder()
+    identity.galera_synced()
+    identity.wait_up("keystone_api", (victim,), timeout=60)
+    identity.wait_up("placement_api", (victim,), timeout=60)
+
+
+def test_galera_writer_killed_then_cut(identity, measurements):
+    """The Galera node HAProxy writes to: killed, then its link cut.
+
+    Tokens are issued through the VIP while the database server that the
+    VIP holder's HAProxy sends every connection to is SIGKILLed (its
+    host answers with RST, its health check with 503), and, once the
+    writes have moved and the killed node has rejoined, while every
+    frame to and from the new writer is dropped (its checks time out).
+    """
+    result = measurements.scenario(
+        "openstack-galera-writer",
+        title="keystone on Galera: the database writer killed, then cut",
+        description=(
+            "keystone under uWSGI on three controllers, on the tree's "
+            "Galera cluster through the galera proxy of haproxy.cfg on "
+            "the VIP that keepalived places; a client issues tokens "
+            "through the VIP every 0.2 s while the MariaDB server that "
+            "takes the writes is SIGKILLed (it rejoins by galera_recovery "
+            "and IST), then while every frame to and from the next "
+            "writer is dropped."),
+        test="test_galera_writer_killed_then_cut")
+    writer = identity.db.via_vip()
+    assert writer in tree.CONTROLLERS, writer
+    node = identity.db.nodes[writer]
+    killed, killed_down = _run_load(
+        identity, measurements, "galera-writer-kill", "", "", "",
+        lambda: identity.daemons.kill(f"{writer}-db"), lambda: None,
+        f"MariaDB on {writer} killed", writer, kinds=("token",),
+        seconds=GALERA_LOAD["kill"], proxy="galera", result=result,
+        whole_node=False)[1:]
+    started = time.monotonic()
+    node.start(f"--wsrep-start-position={node.recover()}")
+    identity.galera_synced()
+    identity.wait_up("galera", (writer,), timeout=30)
+    rejoined = time.monotonic() - started
+    second = identity.db.via_vip()
+    assert second not in (None, writer), second
+    with faults.Faults(identity.lab) as lab_faults:
+        cut, cut_down = _run_load(
+            identity, measurements, "galera-writer-cut", "", "", "",
+            lambda: lab_faults.cut(second), lab_faults.heal,
+            f"{second} (the writer) cut off", second, kinds=("token",),
+            seconds=GALERA_LOAD["cut"], proxy="galera", result=result)[1:]
+    identity.holder()
+    identity.galera_synced()
+    identity.wait_up("galera", tree.CONTROLLERS, timeout=60)
+    identity.wait_up("keystone_api", tree.CONTROLLERS, timeout=60)
+    identity.wait_up("placement_api", tree.CONTROLLERS, timeout=60)
+    inter = identity.galera_params["inter"] / 1000
+    fall = identity.galera_params["fall"]
+    for what, figures, down, bounds in (
+            ("writer killed", killed, killed_down, GALERA_BOUNDS["kill"]),
+            ("writer cut off", cut, cut_down, GALERA_BOUNDS["cut"])):
+        token = figures["token"]
+        assert token["recovered"] is not None, f"{what}: no success after"
+        result.measure(f"{what}: token issues that failed", token["failed"],
+                       f"of {token['requests']}",
+                       bound=("<=", bounds["failed"]))
+        result.measure(f"{what}: longest time without a token",
+                       token["gap"], "s", bound=("<=", bounds["gap"]))
+        result.measure(f"{what}: tokens issued again after",
+                       token["recovered"], "s", bound=("<=", bounds["gap"]))
+        result.measure(f"{what}: HAProxy marked the writer DOWN after",
+                       down, "s", bound=("<=", bounds["down"]))
+    result.measure("killed writer rejoined (galera_recovery + IST) after",
+                   rejoined, "s", bound=("<=", galera.START_TIMEOUT))
+    result.measure("galera proxy checks: fall x inter", fall * inter, "s")
+
+
+def _power_off(lab: netns.Lab, node: str) -> None:
+    """node's links down, then every process in its namespace killed."""
+    lab_faults = faults.Faults(lab)
+    for dev in lab_faults.devices(node):
+        lab_faults.link_down(node, dev)
+    openstack.kill_node(lab, node)
 
 
 def test_controller_killed(identity, measurements):
-    """Every process of controller2 is killed under API load."""
+    """The controller holding the VIP is powered off under API load."""
+    victim = identity.holder()
     result, figures, down_after = _run_load(
         identity, measurements, "openstack-api-kill",
-        "keystone and placement: a controller killed",
-        "Three keystone and three placement nodes under uWSGI behind "
-        "the tree's HAProxy, RabbitMQ and an RPC server on each "
+        "keystone and placement: the VIP holder killed",
+        "keystone and placement under uWSGI on three controllers, on "
+        "the tree's Galera cluster through HAProxy and the VIP that "
+        "keepalived places, RabbitMQ and an RPC server on each "
         "controller; clients issue tokens and list resource providers "
         "through the VIP and make RPC calls (nova.conf), each every "
-        "0.2 s, while every process of controller2 (keystone, placement, "
-        "memcached, RabbitMQ, the RPC server) is killed.",
+        f"0.2 s, while {victim}, the keepalived MASTER and the Galera "
+        "writer, is powered off: its links go down and every process "
+        "(keepalived, HAProxy, MariaDB, keystone, placement, memcached, "
+        "RabbitMQ, the RPC server) is killed.",
         "test_controller_killed",
-        lambda: openstack.kill_node(identity.lab, VICTIM), lambda: None,
-        f"{VICTIM} killed")
-    # Refused connections: HAProxy retries on another server at once, so
-    # an API client loses at most the request in flight. An RPC call in
-    # flight at the killed server, or whose queue's leader was there, is
-    # lost after its 10 s timeout (three in one run on RabbitMQ 4.0).
-    _record(result, figures, down_after, failed=5, gap=25.0,
-            recovered=25.0, down=20.0)
+        lambda: _power_off(identity.lab, victim), lambda: None,
+        f"{victim} powered off", victim, rpc_seconds=RPC_CUT_SECONDS)
+    # keepalived moves the VIP after three missed advertisements; the
+    # new holder's HAProxy finds the dead servers by its checks. A dead
+    # host sends no RST: RPC is bound by RabbitMQ as for the cut link.
+    _record(result, figures, down_after, failed=5, gap=40.0,
+            recovered=40.0, down=35.0, rpc=(RPC_LOST, RPC_OUTAGE))
+    result.measure("VIP held by another controller after",
+                   figures["moved"], "s", bound=("<=", 10.0))
     for what, seconds in identity.figures.items():
         result.measure(f"set-up: {what}", seconds, "s")
 

@@ -370,8 +370,15 @@ class Cluster:
                   f"{tree.vip()}/{netns.PREFIX_LENGTH}", "dev", "eth0"],
                  timeout=10)
 
-    def start(self) -> dict[str, float]:
-        if self.lab is not None:
+    def start(self, *, setup_lab: bool = True,
+              proxy: bool = True) -> dict[str, float]:
+        """Start the cluster; the start-up figures.
+
+        setup_lab=False joins a lab whose nodes exist already (another
+        component made them); proxy=False leaves HAProxy (and the VIP)
+        to the caller.
+        """
+        if self.lab is not None and setup_lab:
             self._setup_lab()
         self._start_views()
         first, *others = self.nodes.values()
@@ -402,7 +409,8 @@ class Cluster:
             self.join_probe.stop()
         figures["cluster"] = time.monotonic() - started
         self._start_health_checks()
-        self._start_haproxy()
+        if proxy:
+            self._start_haproxy()
         return figures
 
     def _start_health_checks(self) -> None:

@@ -82,14 +82,22 @@ class RabbitLab:
         self.user, self.password = userinfo.split(":", 1)
         self.hosts = [m.rsplit("@", 1)[1].rsplit(":", 1)[0]
                       for m in members]
+        # More shell lines run at each node's boot (a lab sharing these
+        # nodes with other daemons), formatted like NODE_SETUP.
+        self.node_setup = ""
 
     def boot(self, node: str) -> None:
         nodedir = self.workdir / node
-        self.lab.boot(node, node, NODE_SETUP.format(
+        self.lab.boot(node, node, (NODE_SETUP + self.node_setup).format(
             workdir=self.workdir, nodedir=nodedir))
 
-    def prepare(self) -> None:
+    def prepare(self, public: bool = False) -> None:
+        """Create and boot the nodes; public adds the public network."""
         nodes = {n: {"eth0": tree.address(n)} for n in tree.CONTROLLERS}
+        if public:
+            for node in tree.CONTROLLERS:
+                nodes[node]["eth1"] = tree.cluster()["hosts"][node][
+                    "public_address"]
         nodes["client"] = {"eth0": netns.CLIENT_ADDRESS}
         self.lab.setup(nodes)
         (self.workdir / "hosts").write_text(tree.example(HOSTS))
