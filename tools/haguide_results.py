@@ -153,10 +153,27 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]],
         row = nodes.row()
         for cell in cells:
             entry = nodes.entry()
-            entry += nodes.paragraph(text=cell)
+            entry += _cell_paragraph(cell)
             row += entry
         target += row
     return table
+
+
+# A file path in a cell (a source such as group_vars/haproxy/keepalived.yml)
+# is set as a literal: monospaced, and in the PDF breakable after a slash,
+# where plain text would run into the margin.
+PATH_RE = re.compile(r"[\w.@-]+(?:/[\w.@-]+)+/?")
+
+
+def _cell_paragraph(text: str) -> nodes.paragraph:
+    paragraph = nodes.paragraph()
+    end = 0
+    for match in PATH_RE.finditer(text):
+        paragraph += nodes.Text(text[end:match.start()])
+        paragraph += nodes.literal(match.group(), match.group())
+        end = match.end()
+    paragraph += nodes.Text(text[end:])
+    return paragraph
 
 
 def scenario_nodes(name: str, scenario: dict) -> list[nodes.Node]:

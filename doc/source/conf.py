@@ -150,6 +150,22 @@ latex_elements = {
 \renewcommand*\sphinxbreaksafteractivelist{\do\,\do\;\do\?\do\!\do\/}
 \protected\def\haguidehyphen#1{\mbox{-}\allowbreak}
 \renewcommand*{\sphinxhyphenininlineliteral}{\haguidehyphen}
+% Index entries (file paths among them) may break after a slash too;
+% in the index Sphinx lets \spxentry be \sphinxstyleindexentry.
+\ExplSyntaxOn
+\cs_new_protected:Npn \haguide_index_entry:n #1
+  {
+    \tl_set:Nn \l_tmpa_tl { #1 }
+    \tl_replace_all:Nnn \l_tmpa_tl { / } { / \allowbreak }
+    \tl_use:N \l_tmpa_tl
+  }
+\cs_new_eq:NN \haguideindexentry \haguide_index_entry:n
+\ExplSyntaxOff
+\AtBeginDocument{%
+  \let\haguideoriginalindexentry\sphinxstyleindexentry
+  \renewcommand*{\sphinxstyleindexentry}[1]{%
+    \haguideoriginalindexentry{\haguideindexentry{#1}}}%
+}
 % Listings, tables and figures are numbered through the whole book; the
 % chapter-wise numbers printed "Listing 1" once per chapter.
 \AtBeginDocument{%

@@ -275,9 +275,11 @@ class RabbitBudget(SizingDirective):
         rows.append(["All files", "", "", str(budget.per_controller), ""])
         result = table(["File", "Processes per controller",
                         "Send pool", "Connections per controller",
-                        "Reply queues"], rows, [24, 28, 22, 16, 10],
+                        "Reply queues"], rows, [22, 26, 22, 16, 14],
                        "AMQP connections at most, per controller")
-        result["classes"].append("confcheck-rabbit-budget")
+        # The given widths, not tabulary's guess, which left the last
+        # column too narrow for its heading in the PDF.
+        result["classes"] += ["confcheck-rabbit-budget", "colwidths-given"]
         replies = ", ".join(f"{count} {kind}" for kind, count
                             in sorted(budget.reply_queues.items()))
         text = (f"All {budget.controllers} controllers together: "
