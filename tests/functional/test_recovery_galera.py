@@ -31,6 +31,10 @@ from harness.galera import (BINARIES, GALERA_CNF, HOST_BINARIES,
 
 pytestmark = pytest.mark.functional
 
+# About 3 minutes a run (two clusters built by SST): run once by
+# `tox -e functional-results`.
+RUNS = 1
+
 BACKUP_PAGE = "operations/backup.rst"
 REPLACE_PAGE = "operations/replacing-a-controller.rst"
 BACKUP_DIR = "/var/backups/mariadb/full"

@@ -29,6 +29,10 @@ from harness import proc, rabbitmq, requirements, runbook, tree
 
 pytestmark = pytest.mark.functional
 
+# About 4 minutes a run (a second cluster and a replaced node): run once
+# by `tox -e functional-results`.
+RUNS = 1
+
 BACKUP_PAGE = "operations/backup.rst"
 RABBITMQ_PAGE = "stateful/rabbitmq.rst"
 DEFINITIONS = "/var/backups/rabbitmq-definitions.json"
