@@ -21,8 +21,6 @@ other controllers, as the guide distributes them.
 
 from __future__ import annotations
 
-import shutil
-
 from harness import openstack, proc, tree
 
 KEYSTONE_CONF = "controller/etc/keystone/keystone.conf"
@@ -64,10 +62,16 @@ def bootstrap(node: openstack.Node, endpoint: str) -> None:
 
 
 def copy_keys(source: openstack.Node, target: openstack.Node) -> None:
-    """The guide's copy of the key repositories to another controller."""
+    """identity.rst's copy of the key repositories to another controller.
+
+    The same ``rsync -a --delete`` as the page, between the two nodes'
+    /etc overlays on this host instead of over SSH.
+    """
     for relpath in KEY_DIRS:
-        shutil.copytree(source.root / "rw" / relpath,
-                        target.root / "rw" / relpath, dirs_exist_ok=True)
+        destination = target.root / "rw" / relpath
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        proc.run(["rsync", "-a", "--delete",
+                  f"{source.root / 'rw' / relpath}/", f"{destination}/"])
 
 
 def uwsgi_argv(node: openstack.Node, module: str, port: int) -> list[str]:
