@@ -227,12 +227,8 @@ class ArchitectureFigure(SphinxDirective):
         picture = haguide_charts.drawing(
             kind="architecture", name="reference-architecture", data=data,
             alt=alt_text(data))
-        figure = nodes.figure("", picture, nodes.caption(caption, caption),
-                              classes=["haguide-architecture"])
-        if "name" in self.options:
-            self.add_name(figure)
-        self.set_source_info(figure)
-        return [figure]
+        return [haguide_charts.directive_figure(self, picture, caption,
+                                                "haguide-architecture")]
 
 
 def setup(app: Sphinx) -> dict:

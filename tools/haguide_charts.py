@@ -50,6 +50,17 @@ class drawing(nodes.General, nodes.Element):
     """
 
 
+def directive_figure(directive, picture: drawing, caption: str,
+                     cls: str) -> nodes.figure:
+    """A drawing as a captioned figure of a directive with a :name:."""
+    figure = nodes.figure("", picture, nodes.caption(caption, caption),
+                          classes=[cls])
+    if "name" in directive.options:
+        directive.add_name(figure)
+    directive.set_source_info(figure)
+    return figure
+
+
 def chart_figure(name: str, scenario: dict) -> list[nodes.Node]:
     """A figure with the scenario's timelines, or nothing without any."""
     timelines = scenario.get("timelines") or []

@@ -171,12 +171,8 @@ class SequenceDiagram(SphinxDirective):
             alt=f"{caption}: " + "; ".join(
                 f"{a} {'to ' + b + ': ' if b else ''}{t}"
                 for _, a, b, t in data["steps"]))
-        figure = nodes.figure("", picture, nodes.caption(caption, caption),
-                              classes=["haguide-sequence"])
-        if "name" in self.options:
-            self.add_name(figure)
-        self.set_source_info(figure)
-        return [figure]
+        return [haguide_charts.directive_figure(self, picture, caption,
+                                                "haguide-sequence")]
 
 
 def setup(app: Sphinx) -> dict:
