@@ -16,9 +16,9 @@ import pytest
 from confcheck import check_text
 from confcheck.checks import oslo_data
 
-# keystone 23 (2023.1) had a [memcache] section, keystone 25 (2024.1) has
-# none; neutron 22 (2023.1) had [designate] admin_username, neutron 24
-# (2024.1) does not (the data of both series show it).
+# keystone 23 (2023.1) and 24 (2023.2) had a [memcache] section, keystone
+# 25 (2024.1) has none; neutron 22 and 23 had [designate] admin_username,
+# neutron 24 (2024.1) does not (the data of the three series show it).
 OLD_KEYSTONE = "[memcache]\ndead_retry = 300\n"
 OLD_NEUTRON = "[designate]\nadmin_username = designate\n"
 
@@ -50,23 +50,49 @@ def test_in_2023_1_the_options_are_only_deprecated():
         OLD_NEUTRON, "neutron.conf")] == [(2, "OSL007")]
 
 
-def test_a_removed_option_names_the_possible_series_and_replacement():
-    """2023.2 has no data here, so either it or 2024.1 removed it."""
+def test_a_removed_option_names_its_series_and_replacement():
     [(line, code, message)] = findings(OLD_NEUTRON, "neutron.conf")
     assert (line, code) == (2, "OSL005")
+    neutron = oslo_data.release_info("2024.1")["packages"]["neutron"]
     assert message.startswith(
-        "[designate] admin_username was removed in 2023.2 or 2024.1 (no "
-        "option data for 2023.2) (last in 2023.1); it was deprecated "
-        "since Xena: ")
+        f"[designate] admin_username was removed in 2024.1 (neutron "
+        f"{neutron['version']}) (last in 2023.2); it was deprecated since "
+        f"Xena: ")
     assert "keystoneauth" in message
 
 
-def test_a_removed_section_names_the_possible_series():
+def test_a_removed_section_names_its_series():
     [(line, code, message)] = findings(OLD_KEYSTONE)
     assert (line, code) == (1, "OSL003")
+    keystone = oslo_data.release_info("2024.1")["packages"]["keystone"]
     assert message == (
-        "section [memcache] was removed in 2023.2 or 2024.1 (no option "
-        "data for 2023.2) (last in 2023.1); its options are gone too")
+        f"section [memcache] was removed in 2024.1 (keystone "
+        f"{keystone['version']}) (last in 2023.2); its options are gone "
+        f"too")
+
+
+def test_a_series_without_data_is_named_as_possible(monkeypatch):
+    """Were a series missing from the data, a removal found across the
+    gap names each series that may have made it."""
+    known = [s for s in oslo_data.releases() if s != "2023.2"]
+    monkeypatch.setattr(oslo_data, "releases", lambda: known)
+    oslo_data._present.cache_clear()  # which series have each option
+    try:
+        assert oslo_data.missing_between("2023.1", "2024.1") == ["2023.2"]
+        assert findings(OLD_KEYSTONE) == [(
+            1, "OSL003", "section [memcache] was removed in 2023.2 or "
+            "2024.1 (no option data for 2023.2) (last in 2023.1); its "
+            "options are gone too")]
+    finally:
+        oslo_data._present.cache_clear()
+
+
+def test_2023_2_has_data_between_2023_1_and_2024_1():
+    nova = oslo_data.release_info("2023.2")["packages"]["nova"]
+    assert nova["version"].startswith("28.")
+    oslo_data.select_release("2023.2")
+    assert [(line, code) for line, code, _ in findings(OLD_KEYSTONE)] == [
+        (2, "OSL007")]
 
 
 def test_upgrading_from_2023_1_lists_the_removals():
@@ -77,7 +103,7 @@ def test_upgrading_from_2023_1_lists_the_removals():
         (1, "OSL003")]
 
 
-def test_missing_between_names_the_series_without_data():
-    assert oslo_data.missing_between("2023.1", "2024.1") == ["2023.2"]
+def test_no_series_lacks_data_since_2023_1():
+    assert oslo_data.missing_between("2023.1", "2024.1") == []
     assert oslo_data.missing_between("2024.1", "2024.2") == []
     assert oslo_data.missing_between("2024.2", "2025.1") == []
