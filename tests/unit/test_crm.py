@@ -92,6 +92,13 @@ def test_real_remote_node_is_clean(replayed):
     assert replayed["remote-node.crm"] == []
 
 
+def test_real_constraints_before_their_resources_are_clean(replayed):
+    """The file is committed whole, as crm configure load update does;
+    a commit after each statement would find the constraints' resources
+    missing."""
+    assert replayed["constraints-first.crm"] == []
+
+
 def test_real_refused_object_is_reported_once(replayed):
     """crm refuses line 2, then crashes (crmsh 4) or fails the commit
     (crmsh 5) on line 3, which only refers to it: line 3 adds nothing,

@@ -227,8 +227,17 @@ def _static(path: str, line: int, words: tuple[str, ...],
 def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
             tools: dict[str, str],
             static: list[Finding]) -> list[Finding]:
-    """Commit each statement to one scratch CIB, then crm_verify it."""
-    batch = _Batch(path, {f.line for f in static})
+    """Commit the statements to one scratch CIB, then crm_verify it.
+
+    First all of them with one commit, as ``crm configure load update``
+    does on a node; only when crm has something to say are they replayed
+    again, each followed by its own commit, so that what a commit
+    reports is filed at its statement's line. Each commit runs half a
+    dozen Pacemaker tools (cibadmin, crm_diff, crm_verify, crm_mon), so
+    a file crm accepts costs one commit, not one per statement.
+    """
+    linted = {f.line for f in static}
+    batch = _Batch(path, linted)
     fencing = any(w[0] == "primitive" and len(w) > 2
                   and w[2].startswith("stonith:") for _, w in replay)
     try:
@@ -236,9 +245,14 @@ def _replay(path: str, replay: list[tuple[int, tuple[str, ...]]],
             cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
             env = {"CIB_file": cib}
             run = pm.runner(tools["crm"], tmp)
-            pending = list(replay)
-            while pending:   # each run consumes at least one statement
-                pending = pending[batch.run(pending, run, tmp, env):]
+            if batch.run(replay, run, tmp, env, commit_each=False) != len(
+                    replay) or not batch.quiet():
+                # Again from an empty CIB, a commit per statement.
+                batch = _Batch(path, linted)
+                cib = pm.new_cib(tmp, tools["cibadmin"], fencing)
+                pending = list(replay)
+                while pending:   # each run consumes at least one statement
+                    pending = pending[batch.run(pending, run, tmp, env):]
             values = pm.values_by_line(replay)
             ids = {w[1]: line for line, w in reversed(replay)
                    if w[0] in CREATES and len(w) > 1}
@@ -257,9 +271,10 @@ class _Batch:
     """Runs statements through one crm process and files its messages.
 
     One crm call costs over a second, so every statement goes into one
-    script ("configure", then each statement followed by "commit"); with
-    -R crm echoes each input line (".INP: ...") and numbers its messages
-    with the script line, which maps them back to the file's lines.
+    script ("configure", then the statements, with a "commit" after each
+    or after the last); with -R crm echoes each input line (".INP: ...")
+    and numbers its messages with the script line, which maps them back
+    to the file's lines.
     """
 
     def __init__(self, path: str, linted: set[int]) -> None:
@@ -271,15 +286,24 @@ class _Batch:
         self.echoes: set[int] = set()  # lines that only hit such ids
 
     def run(self, pending: list[tuple[int, tuple[str, ...]]],
-            crm: pm.Runner, tmp: str, env: dict[str, str]) -> int:
-        """Replay pending; return how many statements crm got through."""
+            crm: pm.Runner, tmp: str, env: dict[str, str],
+            commit_each: bool = True) -> int:
+        """Replay pending, each statement followed by a commit or (not
+        commit_each) all with one commit at the end, which speaks for the
+        last statement; return how many statements crm got through."""
         owner: list[tuple[int, tuple[str, ...], bool]] = [(0, (), True)]
         for line, words in pending:
-            owner += [(line, words, False), (line, words, True)]
+            owner.append((line, words, False))
+            if commit_each:
+                owner.append((line, words, True))
+        if not commit_each:
+            owner.append((*pending[-1], True))
         script = os.path.join(tmp, "statements.crm")
+        commit = "commit\n"
         with open(script, "w", encoding="utf-8") as fh:
             fh.write("configure\n" + "".join(
-                f"{shlex.join(w)}\ncommit\n" for _, w in pending))
+                f"{shlex.join(w)}\n{commit if commit_each else ''}"
+                for _, w in pending) + ("" if commit_each else commit))
         # Merged: crmsh 5 numbers no message, so only the order of its
         # messages among the echoed input lines tells whose they are.
         proc = crm(["-F", "-R", "-f", script], env=env,
@@ -320,6 +344,10 @@ class _Batch:
                 self.path, line, "CRM001", f"crm stopped here: {reason}"))
         self._refused(words)
         return done
+
+    def quiet(self) -> bool:
+        """Whether crm said nothing that is filed (nor refused anything)."""
+        return not (self.findings or self.failed or self.echoes)
 
     def _message(self, level: str, message: str,
                  where: tuple[int, tuple[str, ...], bool],
