@@ -56,13 +56,21 @@ def _run(argv: list[str], env: dict[str, str] | None = None,
 
 
 def median_time(func, runs: int) -> float:
-    func()  # warm-up: imports, file cache
+    return median_and_first(func, runs)[0]
+
+
+def median_and_first(func, runs: int) -> tuple[float, float]:
+    """Median of runs timed runs, and the time of the warm-up run before
+    them (imports and files not yet in the page cache)."""
+    start = time.perf_counter()
+    func()
+    first = time.perf_counter() - start
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
         func()
         samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return statistics.median(samples), first
 
 
 def load_nova() -> None:
@@ -107,8 +115,10 @@ def validator_argv(workdir: str, nova_conf: str) -> list[str] | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", default="/tmp/genoptdata",
-                        help="tools/genoptdata.py's workdir (raw data)")
+    parser.add_argument("--workdir",
+                        default=f"/tmp/genoptdata-{oslo_data.newest()}",
+                        help="tools/genoptdata.py's workdir of the newest "
+                             "series (raw data; default: %(default)s)")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     nova_conf = next(p for p in NOVA_CONFS if os.path.exists(p))
@@ -127,10 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     env.pop("CONFCHECK_EXTERNAL", None)
     cli = [sys.executable, "-m", "confcheck", "-q", *files]
     if files:
-        tree = median_time(lambda: _run(cli, env=env, timeout=600),
-                           args.runs)
+        tree, first = median_and_first(
+            lambda: _run(cli, env=env, timeout=600), args.runs)
+        # The CLI keeps no results between runs: every run replays the
+        # pcs and crm files; the first also reads files from the disk.
         print(f"CLI over doc/examples ({len(files)} files): "
-              f"{tree:8.2f} s")
+              f"{tree:8.2f} s (first run: {first:.2f} s; tool root: "
+              f"{env.get('CONFCHECK_TOOL_ROOT') or 'none'})")
         serial = median_time(lambda: _run(
             [*cli[:4], "-j", "1", *cli[4:]], env=env, timeout=600),
             args.runs)
