@@ -99,6 +99,14 @@ def test_real_constraints_before_their_resources_are_clean(replayed):
     assert replayed["constraints-first.crm"] == []
 
 
+def test_real_commit_warning_keeps_its_line_before_a_linted_line(replayed):
+    """crm advises against the monitor timeout of line 1 only when the
+    file is committed; line 3 has a lint of its own. The warning is
+    reported at line 1, not lost under line 3's lint."""
+    found = {(f.line, f.code) for f in replayed["advice-before-a-lint.crm"]}
+    assert found == {(1, "CRM003"), (3, "CRM105")}
+
+
 def test_real_refused_object_is_reported_once(replayed):
     """crm refuses line 2, then crashes (crmsh 4) or fails the commit
     (crmsh 5) on line 3, which only refers to it: line 3 adds nothing,
