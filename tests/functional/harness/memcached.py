@@ -33,16 +33,20 @@ MEMCACHED_CONF = "controller/etc/memcached.conf"
 DROPPED = ("-d",)
 
 
-def argv(node: str, workdir: Path, *, to_loopback: bool = True
-         ) -> list[str]:
+def argv(node: str, workdir: Path, *, to_loopback: bool = True,
+         conf: str = MEMCACHED_CONF,
+         substitutions: dict[str, str] | None = None) -> list[str]:
     """Arguments of memcached from the node's memcached.conf.
 
     to_loopback=False keeps the tree's 10.0.0.x address, for a node's
-    own network namespace.
+    own network namespace. conf names another memcached.conf of the tree
+    (a variant's); substitutions are added to the pid file's (paths of
+    the variant's certificates).
     """
-    text = tree.rewrite(tree.node_file(MEMCACHED_CONF, node), {
+    text = tree.rewrite(tree.node_file(conf, node), {
         "/var/run/memcached/memcached.pid":
-            f"{workdir}/{node}-memcached.pid"}, to_loopback=to_loopback)
+            f"{workdir}/{node}-memcached.pid", **(substitutions or {})},
+        to_loopback=to_loopback)
     args = []
     for line in text.splitlines():
         words = shlex.split(line, comments=True)
