@@ -451,15 +451,39 @@ def run(argv: list[str], *, timeout: float = DEFAULT_TIMEOUT,
                                        _outside(err, back))
 
 
+def session_limit() -> int:
+    """How many commands one session runs at once: one per CPU.
+
+    A pcs or crm command keeps one CPU busy (its own code, then the
+    Pacemaker tools it starts one after the other), so the commands of
+    files checked at once share the CPUs instead of queueing for one.
+    """
+    return max(1, min(os.cpu_count() or 1, MAX_AT_ONCE))
+
+
+# Commands of one session at once, whatever the CPU count: each is a
+# forked copy of an imported pcs or crm.
+MAX_AT_ONCE = 4
+
+
 class Session:
-    """A tool process kept running for many requests (shared_session())."""
+    """A tool process kept running for many requests (shared_session()).
+
+    Callers in several threads may use it at once: each request carries
+    an id, the process answers each when its command ends, and whichever
+    caller is waiting reads the answers for all of them.
+    """
 
     def __init__(self, proc: subprocess.Popen, back: dict[str, str],
                  name: str, ids: tuple[int, int] | None) -> None:
         self.proc, self.back, self.name, self.ids = proc, back, name, ids
         self.broken = False
         self.pid = os.getpid()  # a forked copy must start its own
-        self.lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(session_limit())
+        self.answers: dict[int, list] = {}
+        self.changed = threading.Condition()
+        self.reading = False   # a caller is reading the answers
+        self.count = 0         # ids given out
         self._buffer = b""
 
     def call(self, words: list[str], *, cwd: str,
@@ -467,20 +491,29 @@ class Session:
              timeout: float = DEFAULT_TIMEOUT, merge: bool = False
              ) -> subprocess.CompletedProcess[str]:
         """Run one command (words) in cwd with env added: one JSON line
-        out, one JSON line ``[status, stdout, stderr]`` back (merge: the
-        command's stderr interleaved into its stdout). One caller at a
-        time. The command's HOME and TMPDIR are cwd."""
-        timeout = _timeout(timeout)
-        with self.lock:
+        out, one JSON line ``[id, status, stdout, stderr]`` back (merge:
+        the command's stderr interleaved into its stdout), at most
+        session_limit() commands at once. The command's HOME and TMPDIR
+        are cwd."""
+        wait = _timeout(timeout)
+        if not self.slots.acquire(timeout=wait):
+            raise ExternalToolError(
+                f"{self.name} was busy for {wait:g} s")
+        try:
+            timeout = _timeout(timeout)
             if self.broken:
                 raise ExternalToolError(f"{self.name} stopped")
             try:
                 return self._call(words, cwd, env or {}, timeout, merge)
             except ExternalToolError:
                 # Unknown state (a command still running): never reuse.
-                self.broken = True
+                with self.changed:
+                    self.broken = True
+                    self.changed.notify_all()
                 _kill(self.proc)
                 raise
+        finally:
+            self.slots.release()
 
     def _call(self, words: list[str], cwd: str, env: dict[str, str],
               timeout: float, merge: bool
@@ -496,23 +529,53 @@ class Session:
             words = [_in_root(w, root) for w in words]
             cwd = _in_root(cwd, root)
             env = {k: _in_root(v, root) for k, v in env.items()}
-        request = json.dumps({"argv": words, "cwd": cwd, "env": env,
-                              "merge": merge}).encode()
-        try:
-            self.proc.stdin.write(request + b"\n")
-            self.proc.stdin.flush()
-        except OSError:
-            raise ExternalToolError(f"{self.name} stopped: "
-                                    f"{self._stderr()}") from None
-        line = self._readline(time.monotonic() + timeout, timeout)
-        try:
-            status, out, err = json.loads(line)
-        except ValueError:
-            raise ExternalToolError(
-                f"{self.name} answered {line[:100]!r}") from None
+        with self.changed:
+            self.count += 1
+            ident = self.count
+            request = json.dumps({"id": ident, "argv": words, "cwd": cwd,
+                                  "env": env, "merge": merge}).encode()
+            try:
+                self.proc.stdin.write(request + b"\n")
+                self.proc.stdin.flush()
+            except OSError:
+                raise ExternalToolError(f"{self.name} stopped: "
+                                        f"{self._stderr()}") from None
+        status, out, err = self._answer(ident, time.monotonic() + timeout,
+                                        timeout)
         return subprocess.CompletedProcess(
             words, int(status), _outside(str(out), back),
             _outside(str(err), back))
+
+    def _answer(self, ident: int, deadline: float,
+                timeout: float) -> list:
+        """The answer to request ident: read by this caller unless
+        another is reading already (then that one hands it over)."""
+        with self.changed:
+            while ident not in self.answers:
+                if self.broken:
+                    raise ExternalToolError(f"{self.name} stopped")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ExternalToolError(
+                        f"{self.name} did not answer within {timeout:g} s")
+                if self.reading:
+                    self.changed.wait(left)
+                    continue
+                self.reading = True
+                self.changed.release()
+                try:
+                    line = self._readline(deadline, timeout)
+                finally:
+                    self.changed.acquire()
+                    self.reading = False
+                    self.changed.notify_all()
+                try:
+                    other, *answer = json.loads(line)
+                    self.answers[int(other)] = answer
+                except (ValueError, TypeError):
+                    raise ExternalToolError(
+                        f"{self.name} answered {line[:100]!r}") from None
+            return self.answers.pop(ident)
 
     def _readline(self, deadline: float, timeout: float) -> str:
         fd = self.proc.stdout.fileno()

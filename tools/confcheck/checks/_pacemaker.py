@@ -149,7 +149,7 @@ def new_cib(directory: str, cibadmin: str, stonith_enabled: bool) -> str:
     return path
 
 
-# Runs pcs's and crm's commands in one process each (_tool_session.py).
+# Runs pcs's and crm's commands from one process each (_tool_session.py).
 SESSION_DRIVER = os.path.join(os.path.dirname(__file__),
                               "_tool_session.py")
 Runner = Callable[..., subprocess.CompletedProcess]
@@ -177,7 +177,8 @@ def runner(tool: str, tmp: str) -> Runner:
 
     pcs and crm spend most of a call importing themselves, so when the
     tool is a Python script one session per confcheck process serves
-    every command of every file; otherwise each is a process of its own.
+    every command of every file, the commands of files checked at once
+    side by side (one per CPU); otherwise each is a process of its own.
     """
     interpreter = _interpreter(tool)
     name = os.path.basename(tool)

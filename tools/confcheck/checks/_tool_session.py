@@ -13,18 +13,21 @@
 
 ``python3 _tool_session.py pcs|crm``, run by the tool's own interpreter
 (the one its script names), never imported by confcheck: reads one JSON
-object per line on standard input, ``{"argv": [arguments], "cwd":
-directory, "env": {name: value}, "merge": bool}``, and answers one JSON
-line ``[status, stdout, stderr]`` per command (with merge, both streams
-in stdout), as the tool run with those arguments in
-that directory would exit and print. Importing the tool takes most of a
+object per line on standard input, ``{"id": number, "argv": [arguments],
+"cwd": directory, "env": {name: value}, "merge": bool}``, and answers
+one JSON line ``[id, status, stdout, stderr]`` per command (with merge,
+both streams in stdout), as the tool run with those arguments in that
+directory would exit and print. Importing the tool takes most of a
 call; forking after the import keeps every command's state (pcs caches
-reports and runners per process) as separate as separate runs.
+reports and runners per process) as separate as separate runs. Commands
+run at once as they come (the caller bounds how many), answered as each
+ends; no two of them share a directory.
 """
 
 import json
 import logging
 import os
+import select
 import sys
 import tempfile
 
@@ -63,6 +66,10 @@ def _child(run, argv, cwd, env, merge):
     """
     status = 1
     try:
+        # Standard input is the session's: other commands' requests.
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
         os.chdir(cwd)
         os.environ.update(env, HOME=cwd, TMPDIR=cwd)
         tempfile.tempdir = cwd
@@ -93,28 +100,58 @@ def _child(run, argv, cwd, env, merge):
         os._exit(status)
 
 
+def _start(run, line):
+    """Fork the command of one request line; (pid, id, cwd)."""
+    request = json.loads(line)
+    argv = [str(word) for word in request["argv"]]
+    cwd = str(request["cwd"])
+    env = {str(k): str(v) for k, v in request.get("env", {}).items()}
+    merge = bool(request.get("merge"))
+    for name in OUTPUTS:
+        # Truncated here: with merge the child appends to the first.
+        open(os.path.join(cwd, name), "w").close()
+    pid = os.fork()
+    if pid == 0:
+        _child(run, argv, cwd, env, merge)
+    return pid, request.get("id"), cwd
+
+
+def _answer(pid, ident, cwd):
+    """Reap the command's process and write its answer line."""
+    _, status = os.waitpid(pid, 0)
+    answer = [ident, os.waitstatus_to_exitcode(status)]
+    for name in OUTPUTS:
+        with open(os.path.join(cwd, name), encoding="utf-8",
+                  errors="replace") as fh:
+            answer.append(fh.read())
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+
+
 def main():
     run = TOOLS[sys.argv[1]]()
-    for line in sys.stdin:
-        request = json.loads(line)
-        argv = [str(word) for word in request["argv"]]
-        cwd = str(request["cwd"])
-        env = {str(k): str(v) for k, v in request.get("env", {}).items()}
-        merge = bool(request.get("merge"))
-        for name in OUTPUTS:
-            # Truncated here: with merge the child appends to the first.
-            open(os.path.join(cwd, name), "w").close()
-        pid = os.fork()
-        if pid == 0:
-            _child(run, argv, cwd, env, merge)
-        _, status = os.waitpid(pid, 0)
-        answer = [os.waitstatus_to_exitcode(status)]
-        for name in OUTPUTS:
-            with open(os.path.join(cwd, name), encoding="utf-8",
-                      errors="replace") as fh:
-                answer.append(fh.read())
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
+    # A pidfd per running command becomes readable when it ends, so one
+    # select() waits for the next request and for every command at once.
+    running = {}
+    pending = b""
+    reading = True
+    while reading or running:
+        waiting = [*running, *([0] if reading else [])]
+        for fd in select.select(waiting, [], [])[0]:
+            if fd != 0:
+                _answer(*running.pop(fd))
+                os.close(fd)
+                continue
+            chunk = os.read(0, 65536)
+            reading = bool(chunk)
+            pending += chunk
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                started = _start(run, line)
+                if hasattr(os, "pidfd_open"):
+                    running[os.pidfd_open(started[0])] = started
+                else:  # no pidfd (Linux < 5.3): one command at a time
+                    _answer(*started)
 
 
 if __name__ == "__main__":
