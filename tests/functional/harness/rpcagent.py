@@ -15,6 +15,7 @@ Run by the OpenStack venv's interpreter inside a node (harness.openstack):
 
   python rpcagent.py server PROJECT PROG TOPIC    # like a conductor
   python rpcagent.py calls PROJECT PROG TOPIC OUT SECONDS INTERVAL TIMEOUT
+  python rpcagent.py calls PROJECT - TOPIC OUT SECONDS INTERVAL TIMEOUT CONF
 
 and, under uWSGI, ``--module rpcagent:application`` with HAGUIDE_PROJECT,
 HAGUIDE_PROG, HAGUIDE_TOPIC and HAGUIDE_TIMEOUT set: each GET makes one
@@ -31,6 +32,10 @@ lets it.
 
 calls writes one JSON line per call to OUT as it goes (start, end, ok,
 the answering server or the error), so a killed loop still leaves them.
+Given CONF, calls reads that file alone (a settings set under test) and
+connects to the brokers of its transport_url in the order written, the
+first one first: oslo.messaging shuffles them per connection, and a test
+that silences one broker needs to know which one its clients are on.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import signal
 import sys
 import threading
@@ -45,6 +51,7 @@ import time
 
 from oslo_config import cfg
 import oslo_messaging
+from oslo_messaging._drivers import impl_rabbit
 
 NO_PROG = "-"
 
@@ -111,14 +118,30 @@ def _call(client, number: int) -> dict:
     return outcome
 
 
+class _InOrder(random.Random):
+    """A random source whose shuffle leaves the list as it is."""
+
+    def shuffle(self, x) -> None:
+        return None
+
+
 def calls(project: str, prog: str, topic: str, out: str, seconds: float,
-          interval: float, timeout: float) -> int:
-    configure(project, prog)
+          interval: float, timeout: float, conf: str | None = None) -> int:
+    if conf is None:
+        configure(project, prog)
+    else:
+        configure(project, NO_PROG, ["--config-file", conf])
+        # Only the hosts' shuffle changes (the reconnection splay is 0 by
+        # default either way); the failover itself (round-robin) does not.
+        impl_rabbit.random = _InOrder()
     # oslo.messaging's reconnections (INFO) in the loop's log, so a test
     # can tell a lost call from a client cut off from its broker.
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(created).3f %(name)s %(message)s")
     transport, client = _client(topic, timeout)
+    print("heartbeat_timeout_threshold "
+          f"{cfg.CONF.oslo_messaging_rabbit.heartbeat_timeout_threshold}",
+          file=sys.stderr, flush=True)
     deadline = time.monotonic() + seconds
     number = 0
     with open(out, "a", encoding="utf-8") as log:
@@ -164,9 +187,9 @@ def application(environ, start_response):
 def main(argv: list[str]) -> int:
     if len(argv) == 5 and argv[1] == "server":
         return server(argv[2], argv[3], argv[4])
-    if len(argv) == 9 and argv[1] == "calls":
+    if len(argv) in (9, 10) and argv[1] == "calls":
         return calls(argv[2], argv[3], argv[4], argv[5], float(argv[6]),
-                     float(argv[7]), float(argv[8]))
+                     float(argv[7]), float(argv[8]), *argv[9:])
     print(__doc__, file=sys.stderr)
     return 2
 
