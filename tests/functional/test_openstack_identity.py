@@ -19,11 +19,36 @@ HAProxy runs on every controller and keepalived, from the tree's
 keepalived.conf and check_haproxy.sh, places the VIP. The tree's
 RabbitMQ cluster runs beside them with an RPC server per controller
 configured by nova.conf (harness/rpc.py).
+
+Two scenarios also run clients with the deployment tools' settings side
+by side with the guide's, in the same load window: oslo.db clients
+(harness/dbload.py) while the Galera writer is killed, then cut off, and
+RPC clients on the broker that is cut off. The defaults, read from the
+tools' sources (commit in brackets):
+
+kolla-ansible [1a681814eb19]
+    ansible/roles/keystone/templates/keystone.conf.j2 [database]
+    ``max_retries = -1``, ``max_pool_size`` and ``connection_recycle_time``
+    from ansible/group_vars/all/database.yml (``database_max_pool_size:
+    1``, ``database_connection_recycle_time: 10``);
+    ansible/roles/nova/templates/nova.conf.j2 [oslo_messaging_rabbit]
+    sets no heartbeat or reconnection option.
+openstack-ansible [os_keystone 383a73d3782e, os_nova e06c7bceef3f]
+    os_keystone templates/keystone.conf.j2 [database] ``max_overflow``,
+    ``max_pool_size``, ``pool_timeout``, ``connection_recycle_time`` from
+    defaults/main.yml (50, 5, 30, 600), no ``max_retries``; os_nova
+    templates/nova.conf.j2 [oslo_messaging_rabbit] sets no heartbeat or
+    reconnection option.
+
+oslo.db's and oslo.messaging's defaults do the rest; the clients report
+the values in effect.
 """
 
 from __future__ import annotations
 
+import configparser
 import itertools
+import json
 import time
 from pathlib import Path
 
@@ -92,6 +117,54 @@ GALERA_BOUNDS = {"kill": {"failed": 10, "gap": 30.0, "down": 25.0},
                  "cut": {"failed": 10, "gap": 60.0, "down": 50.0}}
 # keepalived settles on one holder within a few advertisements.
 SETTLE_TIMEOUT = 30.0
+# Side by side (see the module's docstring): the settings sets, the
+# [database] options each tool writes into keystone.conf, and their
+# sources as the chapter's table names them.
+PROFILES = ("guide", "kolla-ansible", "openstack-ansible")
+DB_LOAD = Path(__file__).parent / "harness" / "dbload.py"
+DB_TOOL_OPTIONS = {
+    "kolla-ansible": {"connection_recycle_time": "10",
+                      "max_pool_size": "1", "max_retries": "-1"},
+    "openstack-ansible": {"max_overflow": "50", "max_pool_size": "5",
+                          "pool_timeout": "30",
+                          "connection_recycle_time": "600"},
+}
+DB_SOURCES = {
+    "guide": "the tree's keystone.conf [database]",
+    "kolla-ansible": "kolla-ansible ansible/roles/keystone/templates/"
+                     "keystone.conf.j2, ansible/group_vars/all/"
+                     "database.yml (master 1a681814eb19, 2026-08-19)",
+    "openstack-ansible": "openstack-ansible-os_keystone templates/"
+                         "keystone.conf.j2, defaults/main.yml (master "
+                         "383a73d3782e, 2026-07-14); max_retries and "
+                         "retry_interval are oslo.db's defaults",
+}
+# The [oslo_messaging_rabbit] options the tree sets and neither tool
+# does: the tools' clients run on oslo.messaging's defaults for them.
+RABBIT_TUNING = ("heartbeat_timeout_threshold", "heartbeat_rate",
+                 "rabbit_retry_interval", "rabbit_retry_backoff",
+                 "rabbit_interval_max", "kombu_failover_strategy",
+                 "kombu_reconnect_delay")
+RPC_SOURCES = {
+    "guide": "the tree's nova.conf [oslo_messaging_rabbit]",
+    "kolla-ansible": "oslo.messaging's defaults: kolla-ansible ansible/"
+                     "roles/nova/templates/nova.conf.j2 sets none of the "
+                     "heartbeat or reconnection options (master "
+                     "1a681814eb19, 2026-08-19)",
+    "openstack-ansible": "oslo.messaging's defaults: openstack-ansible-"
+                         "os_nova templates/nova.conf.j2 sets none of the "
+                         "heartbeat or reconnection options (master "
+                         "e06c7bceef3f, 2026-06-26)",
+}
+# A client with oslo.messaging's 60 s gives up on a silent broker after
+# at most two heartbeat intervals, checked every threshold / rate / 2
+# seconds, then reconnects and calls again: its loop outlasts that.
+RPC_DEFAULT_THRESHOLD = 60.0
+HEARTBEAT_AFTER_CUT = 2 * RPC_DEFAULT_THRESHOLD + RPC_TIMEOUT + 20.0
+# How much worse than the better tool the guide may measure before the
+# test fails: scheduling noise on a shared two-core host (the oslo.db
+# clients retry every 0.2 s, so a second is five operations).
+NOISE = {"s": 3.0, "operations": 15, "calls": 2, "connections": 3}
 # Files every run of the lab loads (besides the RabbitMQ lab's own).
 LOADED = (keystone.KEYSTONE_CONF, placement.PLACEMENT_CONF,
           haproxy.HAPROXY_CFG, memcached.MEMCACHED_CONF, HOSTS,
@@ -313,6 +386,212 @@ def _analyse(outcomes: list[dict], fault: float, ended: float,
     return figures
 
 
+class SideBySide:
+    """One client per settings set, run beside a scenario's own load.
+
+    start() launches them just before _run_load starts its load; the
+    fault and heal callables passed to _run_load go through fault() and
+    heal(), which note when the fault hit and let the clients finish
+    before the link is healed, so the scenario itself is unchanged.
+    """
+
+    def __init__(self, identity, name: str, seconds: float):
+        self.identity = identity
+        self.name = name
+        self.seconds = seconds
+        self.outs = {p: identity.workdir / f"{name}-{p}.jsonl"
+                     for p in PROFILES}
+        self.started = time.time()
+        self.fault_at: float | None = None
+        self.outcomes: dict[str, list[dict]] | None = None
+
+    def start(self, node: openstack.Node, argv) -> None:
+        """argv(profile, out) is the command line of profile's client."""
+        self.started = time.time()
+        for profile in PROFILES:
+            node.start(self.identity.daemons, self.daemon(profile),
+                       argv(profile, self.outs[profile]),
+                       env=openstack.environ())
+
+    def daemon(self, profile: str) -> str:
+        return f"{self.name}-{profile}"
+
+    def fault(self, action):
+        def run():
+            self.fault_at = time.time()
+            action()
+        return run
+
+    def heal(self, action=lambda: None):
+        def run():
+            self.finish()
+            action()
+        return run
+
+    def finish(self) -> dict[str, list[dict]]:
+        """Wait for every client; their outcomes, one list per profile."""
+        if self.outcomes is None:
+            for profile in PROFILES:
+                self.identity.daemons.procs[self.daemon(profile)].wait(
+                    self.seconds + 60)
+            self.outcomes = {p: openstack.json_lines(out)
+                             for p, out in self.outs.items()}
+        return self.outcomes
+
+    def log(self, profile: str) -> str:
+        return self.identity.daemons.log(self.daemon(profile))
+
+
+def _db_conf(profile: str) -> str:
+    """The [database] section a settings set gives keystone.
+
+    The guide's is the tree's keystone.conf section as it stands; the
+    tools' reach the same database through the same VIP.
+    """
+    # [DEFAULT] as a section of its own: its keys stay out of [database].
+    parser = configparser.ConfigParser(interpolation=None, strict=False,
+                                       default_section="haguide-none")
+    parser.read_string(tree.example(keystone.KEYSTONE_CONF))
+    options = dict(parser["database"])
+    if profile != "guide":
+        options = {"connection": options["connection"],
+                   **DB_TOOL_OPTIONS[profile]}
+    return "[database]\n" + "".join(f"{k} = {v}\n"
+                                     for k, v in options.items())
+
+
+def _start_db_clients(identity, name: str, seconds: float) -> SideBySide:
+    clients = SideBySide(identity, name, seconds)
+
+    def argv(profile: str, out: Path) -> list[str]:
+        conf = identity.workdir / f"{name}-{profile}.conf"
+        conf.write_text(_db_conf(profile))
+        table = "haguide_oslodb_" + profile.replace("-", "_")
+        return [str(identity.venv / "bin" / "python"), str(DB_LOAD),
+                str(conf), table, str(out), str(seconds),
+                str(LOAD_INTERVAL)]
+
+    clients.start(identity.nodes["client"], argv)
+    return clients
+
+
+def _rpc_conf(profile: str, victim: str) -> str:
+    """nova.conf for profile's RPC client, victim's broker listed first.
+
+    The tools' leave out the tree's heartbeat and reconnection options;
+    each client gets a processname of its own, so the queue manager gives
+    each its own reply queue.
+    """
+    lines = []
+    first = f"@{tree.address(victim)}:"
+    for line in tree.node_file(rpc.NODE_FILES["nova/nova.conf"],
+                               "controller1").splitlines():
+        key, _, value = (part.strip() for part in line.partition("="))
+        if profile != "guide" and key in RABBIT_TUNING:
+            continue
+        if key == "transport_url":
+            scheme, _, rest = value.partition("://")
+            hosts, _, vhost = rest.partition("/")
+            hosts = sorted(hosts.split(","), key=lambda h: first not in h)
+            assert first in hosts[0], (value, victim)
+            line = f"transport_url = {scheme}://{','.join(hosts)}/{vhost}"
+        lines.append(line)
+        if line.strip() == "[oslo_messaging_rabbit]":
+            lines.append(f"processname = haguide-{profile}")
+    return "\n".join(lines) + "\n"
+
+
+def _start_rpc_clients(identity, name: str, victim: str,
+                       seconds: float) -> SideBySide:
+    clients = SideBySide(identity, name, seconds + RPC_TIMEOUT)
+    node = identity.rpc.nodes["client"]
+
+    def argv(profile: str, out: Path) -> list[str]:
+        relpath = f"nova/{name}-{profile}.conf"
+        node.put(relpath, _rpc_conf(profile, victim))
+        return identity.rpc.python(
+            "calls", "nova", "-", RPC_TOPIC, str(out), str(seconds),
+            str(LOAD_INTERVAL), str(RPC_TIMEOUT), f"/etc/{relpath}")
+
+    clients.start(node, argv)
+    return clients
+
+
+def _reconnected(log: str, since: float) -> float | None:
+    """Seconds from since to the client's last reconnection, if any.
+
+    A client has two connections: the one it publishes on gives up with
+    the call's timeout, the one its replies come in on only when the
+    heartbeat says the broker is gone; the last one to move is that.
+    """
+    last = None
+    for line in log.splitlines():
+        stamp, _, rest = line.partition(" ")
+        if "Reconnected to AMQP server" not in rest:
+            continue
+        try:
+            at = float(stamp)
+        except ValueError:
+            continue
+        if at >= since:
+            last = at - since
+    return last
+
+
+def _db_report(clients: SideBySide, profile: str) -> dict:
+    """What dbload printed last: the settings in effect, connections."""
+    for line in reversed(clients.log(profile).splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise AssertionError(f"{profile}: no report from dbload: "
+                         f"{clients.log(profile)[-2000:]}")
+
+
+def _compare(result, measurements, key: str, failure: str,
+             clients: SideBySide, unit: str, label: str,
+             settings: dict[str, str],
+             extra: tuple[tuple[str, str, dict], ...] = ()) -> dict:
+    """Side-by-side rows and timelines of one failure; figures per profile.
+
+    The guide's settings may be worse than the better tool's by NOISE at
+    most on every row.
+    """
+    fault = clients.fault_at
+    assert fault is not None, f"{failure}: the fault never ran"
+    outcomes = clients.finish()
+    for profile in PROFILES:
+        before = [o for o in outcomes[profile]
+                  if o["ok"] and o["end"] < fault]
+        assert before, (f"{profile}: no success before the fault: "
+                        f"{clients.log(profile)[-2000:]}")
+        timeline = result.timeline(f"{profile}: {label}, {failure}")
+        timeline.start(clients.started)
+        for outcome in outcomes[profile]:
+            timeline.record(outcome["ok"], outcome["end"])
+        timeline.event(failure, fault)
+    merged = [dict(o, kind=p) for p, mine in outcomes.items() for o in mine]
+    figures = _analyse(merged, fault, max(o["end"] for o in merged),
+                       PROFILES)
+    late = [p for p in PROFILES if figures[p]["recovered"] is None]
+    rows = [(f"{unit} that failed", unit,
+             {p: figures[p]["failed"] for p in PROFILES}),
+            ("longest time without a success", "s",
+             {p: figures[p]["gap"] for p in PROFILES})]
+    if not late:
+        rows.append(("succeeding again after", "s",
+                     {p: figures[p]["recovered"] for p in PROFILES}))
+    rows.extend(extra)
+    for metric, row_unit, values in rows:
+        measurements.compare(failure, metric, row_unit, values, key=key,
+                             settings=settings)
+        best = min(values[p] for p in PROFILES if p != "guide")
+        result.measure(f"{failure}: {metric}, guide minus the better tool",
+                       values["guide"] - best, row_unit,
+                       bound=("<=", NOISE[row_unit]))
+    assert not late, f"{failure}: no success after the last failure: {late}"
+    return figures
+
+
 def _run_load(identity, measurements, key, title, description, test,
               fault, heal, event, victim, *, kinds=KINDS,
               seconds=LOAD_SECONDS, proxy="keystone_api", result=None,
@@ -381,6 +660,9 @@ def test_controller_link_cut(identity, measurements):
     """
     busy = {identity.holder(), identity.db.via_vip()}
     victim = [n for n in tree.CONTROLLERS if n not in busy][-1]
+    # Side by side: an RPC client per settings set on victim's broker.
+    beside = _start_rpc_clients(identity, "heartbeat", victim,
+                                FAULT_AFTER + HEARTBEAT_AFTER_CUT)
     with faults.Faults(identity.lab) as lab_faults:
         result, figures, down_after = _run_load(
             identity, measurements, "openstack-api-cut",
@@ -393,7 +675,8 @@ def test_controller_link_cut(identity, measurements):
             "0.2 s, while every frame to and from a controller that holds "
             "neither the VIP nor the database writes is dropped.",
             "test_controller_link_cut",
-            lambda: lab_faults.cut(victim), lab_faults.heal,
+            beside.fault(lambda: lab_faults.cut(victim)),
+            beside.heal(lab_faults.heal),
             f"{victim} cut off", victim, rpc_seconds=RPC_CUT_SECONDS)
     # A silent node: HAProxy's connect timeout and retries, and its
     # health checks timing out (fall x inter plus the check timeout),
@@ -411,6 +694,47 @@ def test_controller_link_cut(identity, measurements):
     identity.galera_synced()
     identity.wait_up("keystone_api", (victim,), timeout=60)
     identity.wait_up("placement_api", (victim,), timeout=60)
+    _record_heartbeat(measurements, beside)
+
+
+def _record_heartbeat(measurements, beside: SideBySide) -> None:
+    """The side-by-side rows of the RPC clients on the silenced broker."""
+    result = measurements.scenario(
+        "comparison-heartbeat",
+        title="oslo.messaging heartbeat: the guide against kolla-ansible "
+              "and openstack-ansible",
+        description=(
+            "Beside the load of the controller's link cut, an RPC client "
+            "per settings set (the tree's nova.conf, and the same file "
+            "without the heartbeat and reconnection options neither tool "
+            "sets) calls an RPC server every 0.2 s, connected to the "
+            "broker of the controller whose every frame is then dropped "
+            "(no RST) until the clients' loops end."),
+        test="test_controller_link_cut")
+    result.loads(rpc.NODE_FILES["nova/nova.conf"], rabbitmq.RABBITMQ_CONF)
+    settings = {}
+    for profile in PROFILES:
+        used = [line.split()[-1] for line in beside.log(profile).splitlines()
+                if line.startswith("heartbeat_timeout_threshold ")]
+        assert used, beside.log(profile)[-2000:]
+        settings[profile] = (f"heartbeat_timeout_threshold {used[0]} "
+                             f"({RPC_SOURCES[profile]})")
+    # Labels of the table and figures: the same whichever node it was.
+    failure = "RabbitMQ broker link cut"
+    fault = beside.fault_at
+    reconnected = {p: _reconnected(beside.log(p), fault) for p in PROFILES}
+    extra = ()
+    if None not in reconnected.values():
+        extra = (("both connections on another broker after", "s",
+                  reconnected),)
+    figures = _compare(result, measurements, "comparison-heartbeat",
+                       failure, beside, "calls", "RPC calls", settings,
+                       extra)
+    # Two heartbeat intervals of the tree's 10 s find the silent broker;
+    # the calls then wait for RabbitMQ to move the queues' leaders.
+    result.measure(f"{failure}: guide's settings, calls succeed again "
+                   "after", figures["guide"]["recovered"], "s",
+                   bound=("<=", RPC_OUTAGE))
 
 
 def test_galera_writer_killed_then_cut(identity, measurements):
@@ -437,9 +761,14 @@ def test_galera_writer_killed_then_cut(identity, measurements):
     writer = identity.db.via_vip()
     assert writer in tree.CONTROLLERS, writer
     node = identity.db.nodes[writer]
+    # Side by side: an oslo.db client per settings set in each phase.
+    beside = {"kill": _start_db_clients(identity, "oslodb-kill",
+                                        GALERA_LOAD["kill"])}
     killed, killed_down = _run_load(
         identity, measurements, "galera-writer-kill", "", "", "",
-        lambda: identity.daemons.kill(f"{writer}-db"), lambda: None,
+        beside["kill"].fault(
+            lambda: identity.daemons.kill(f"{writer}-db")),
+        beside["kill"].heal(),
         f"MariaDB on {writer} killed", writer, kinds=("token",),
         seconds=GALERA_LOAD["kill"], proxy="galera", result=result,
         whole_node=False)[1:]
@@ -450,10 +779,13 @@ def test_galera_writer_killed_then_cut(identity, measurements):
     rejoined = time.monotonic() - started
     second = identity.db.via_vip()
     assert second not in (None, writer), second
+    beside["cut"] = _start_db_clients(identity, "oslodb-cut",
+                                      GALERA_LOAD["cut"])
     with faults.Faults(identity.lab) as lab_faults:
         cut, cut_down = _run_load(
             identity, measurements, "galera-writer-cut", "", "", "",
-            lambda: lab_faults.cut(second), lab_faults.heal,
+            beside["cut"].fault(lambda: lab_faults.cut(second)),
+            beside["cut"].heal(lab_faults.heal),
             f"{second} (the writer) cut off", second, kinds=("token",),
             seconds=GALERA_LOAD["cut"], proxy="galera", result=result)[1:]
     identity.holder()
@@ -480,6 +812,50 @@ def test_galera_writer_killed_then_cut(identity, measurements):
     result.measure("killed writer rejoined (galera_recovery + IST) after",
                    rejoined, "s", bound=("<=", galera.START_TIMEOUT))
     result.measure("galera proxy checks: fall x inter", fall * inter, "s")
+    _record_oslo_db(measurements, beside)
+
+
+def _record_oslo_db(measurements,
+                    beside: dict[str, SideBySide]) -> None:
+    """The side-by-side rows of the oslo.db clients, both phases."""
+    result = measurements.scenario(
+        "comparison-oslo-db",
+        title="oslo.db settings: the guide against kolla-ansible and "
+              "openstack-ansible",
+        description=(
+            "Beside the token load of the Galera writer scenario, an "
+            "oslo.db client per settings set (the [database] section of "
+            "the tree's keystone.conf, and the options each tool writes "
+            "there, with oslo.db's defaults for the rest) writes a row "
+            "and reads it back every 0.2 s through enginefacade and the "
+            "galera proxy on the VIP, while the MariaDB server taking the "
+            "writes is SIGKILLed, then while every frame to and from the "
+            "next writer is dropped."),
+        test="test_galera_writer_killed_then_cut")
+    result.loads(keystone.KEYSTONE_CONF, haproxy.HAPROXY_CFG,
+                 galera.GALERA_CNF)
+    for phase, failure in (("kill", "Galera writer killed"),
+                           ("cut", "Galera writer cut off")):
+        clients = beside[phase]
+        clients.finish()
+        reports = {p: _db_report(clients, p) for p in PROFILES}
+        settings = {p: "{} ({})".format(", ".join(
+            f"{k} {v}" for k, v in reports[p]["settings"].items()),
+            DB_SOURCES[p]) for p in PROFILES}
+        opened = {p: sum(1 for t in reports[p]["connects"]
+                         if t >= clients.fault_at) for p in PROFILES}
+        hanging = {p: reports[p]["hanging"] for p in PROFILES}
+        figures = _compare(
+            result, measurements, "comparison-oslo-db", failure, clients,
+            "operations", "writes and reads", settings,
+            (("connections opened from the fault on", "connections",
+              opened),
+             ("operations still waiting at the end", "operations",
+              hanging)))
+        bound = GALERA_BOUNDS[phase]["gap"]
+        result.measure(f"{failure}: guide's settings, operations succeed "
+                       "again after", figures["guide"]["recovered"], "s",
+                       bound=("<=", bound))
 
 
 def _power_off(lab: netns.Lab, node: str) -> None:
