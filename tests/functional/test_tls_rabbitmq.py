@@ -23,11 +23,12 @@ from pathlib import Path
 import pytest
 
 from harness import labroot, pki, requirements, tree
-from harness.rabbitmq import BIN, RabbitLab
+from harness.rabbitmq import BIN, COOKIE, RabbitLab
 
 pytestmark = pytest.mark.functional
 
 VARIANT_CONF = "variants/tls/etc/rabbitmq/rabbitmq.conf"
+VARIANT_ENV = "variants/tls/etc/rabbitmq/rabbitmq-env.conf"
 NOVA_DROP_IN = "variants/tls/etc/nova/nova.conf.d/nova.conf"
 CA_ON_CLIENTS = "/etc/ssl/certs/openstack-ca.pem"
 PROBE = Path(__file__).parent / "harness" / "amqpsprobe.py"
@@ -65,7 +66,8 @@ def rabbit(workdir, daemons):
                          modules=("pika",))
     requirements.require(root_binaries=(f"{BIN}/rabbitmq-server",))
     ca = pki.CA(workdir / "ca")
-    lab = RabbitLab(workdir, daemons, conf=VARIANT_CONF, tag="rt")
+    lab = RabbitLab(workdir, daemons, conf=VARIANT_CONF, env=VARIANT_ENV,
+                    tag="rt")
     try:
         lab.prepare()
         for node in tree.CONTROLLERS:
@@ -133,3 +135,95 @@ def test_tls_rabbitmq_amqps_only(rabbit, measurements):
               if o["plain"] == "ConnectionRefusedError"]
     result.measure(f"clear-text connections to {PLAIN_PORT} refused",
                    len(closed), "of 3", bound=(">=", 3))
+
+
+# An Erlang node that tries the brokers' distribution from controller1's
+# namespace: hidden (it never becomes a member), with the cluster's
+# cookie, so that only the transport can refuse it; prints ping's answer
+# (pong or pang) for each broker.
+PING = ("[io:format(\"~s ~s~n\", [N, net_adm:ping(N)]) || N <- "
+        "['rabbit@controller1', 'rabbit@controller2', "
+        "'rabbit@controller3']], halt().")
+
+
+def erlang_ping(rabbit, name: str, tls: dict[str, Path] | None
+                ) -> dict[str, str]:
+    """{broker: pong|pang} for a bare Erlang node; tls gives its files.
+
+    With tls, the node runs the distribution over TLS with that
+    certificate, key and CA (both roles, as the brokers do); without,
+    over plain TCP.
+    """
+    args = ["erl", "-sname", name, "-hidden", "-setcookie", COOKIE,
+            "-noshell", "-kernel", "net_setuptime", "5"]
+    if tls is not None:
+        args += ["-proto_dist", "inet_tls"]
+        for role in ("server", "client"):
+            for option, kind in (("certfile", "cert"), ("keyfile", "key"),
+                                 ("cacertfile", "ca")):
+                args += ["-ssl_dist_opt", f"{role}_{option}",
+                         str(tls[kind])]
+            args += ["-ssl_dist_opt", f"{role}_verify", "verify_peer"]
+    done = rabbit.lab.run_in("controller1", [*args, "-eval", PING],
+                             timeout=60, check=False)
+    answers = dict(line.split() for line in done.stdout.splitlines()
+                   if line.startswith("rabbit@"))
+    assert len(answers) == 3, (done.stdout, done.stderr)
+    return answers
+
+
+def test_tls_rabbitmq_distribution(rabbit, workdir, measurements):
+    """The brokers' distribution runs over TLS and refuses other nodes.
+
+    The three brokers run the TLS variant of rabbitmq-env.conf: the
+    Erlang distribution (cluster traffic and the CLI tools) over TLS,
+    both ends presenting and requiring a certificate of the run's CA.
+    The cluster formed over it (the fixture), and rabbitmqctl, with the
+    file's CTL_ERL_ARGS, reaches every broker; each broker's
+    connections to its peers are TLS connections. A bare Erlang node
+    with the cluster's cookie then pings the brokers from controller1:
+    with a certificate of another CA, and over plain TCP, it must get
+    pang from all three; with a certificate of the run's CA, pong.
+    """
+    result = measurements.scenario(
+        "tls-rabbitmq-distribution",
+        title="TLS: the Erlang distribution between RabbitMQ nodes",
+        description=(
+            "Three brokers from the TLS variant of rabbitmq-env.conf "
+            "(distribution over TLS); their peer connections, and an "
+            "Erlang node with the cookie that tries them with a "
+            "certificate of another CA, in plain TCP, and with one of "
+            "the lab's CA."),
+        test="test_tls_rabbitmq_distribution")
+    result.loads(VARIANT_CONF, VARIANT_ENV)
+    result.without_timeline(
+        "a check of handshakes, not a load over time")
+    result.measure("cluster formed over TLS distribution after",
+                   rabbit.formed, "s", bound=("<=", 120))
+    # The transport of every distribution connection, as each broker's
+    # net_kernel records it (tls for inet_tls_dist).
+    protocols = {}
+    for node in tree.CONTROLLERS:
+        done = rabbit.ctl(node, "eval", "{ok, Info} = net_kernel:"
+                          "nodes_info(), [element(4, proplists:get_value("
+                          "address, I)) || {_, I} <- Info].")
+        protocols[node] = done.stdout.strip()
+    over_tls = [n for n, p in protocols.items()
+                if p.count("tls") >= 2 and "tcp" not in p]
+    result.measure("brokers whose peer connections are TLS", len(over_tls),
+                   "of 3", bound=(">=", 3))
+    foreign = pki.CA(workdir / "foreign-ca", name="another CA")
+    for name, label, tls, expected in (
+            ("intruder", "another CA's certificate", {
+                "ca": rabbit.ca.cert,
+                **foreign.issue("intruder", pki.node_names("controller1"))},
+             "pang"),
+            ("plaintcp", "plain TCP", None, "pang"),
+            ("visitor", "the lab CA's certificate", {
+                "ca": rabbit.ca.cert,
+                **rabbit.ca.issue("visitor", pki.node_names("controller1"))},
+             "pong")):
+        answers = erlang_ping(rabbit, name, tls)
+        result.measure(f"brokers answering a node with {label}",
+                       sum(a == "pong" for a in answers.values()), "of 3",
+                       bound=("==", 3 if expected == "pong" else 0))

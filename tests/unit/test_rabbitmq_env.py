@@ -39,6 +39,17 @@ CASES = [
      "inet_dist_use_interface {10,0,0,12}\n", 1, "RME004"),
     ("set_twice", "NODE_PORT=5672\nRABBITMQ_NODE_PORT=5673\n",
      2, "RME005"),
+    # A continued value is one assignment, reported where it starts.
+    ("continued_open_quote", '# c\nCTL_ERL_ARGS="-proto_dist \\\n'
+     '  inet_tls\n', 2, "RME003"),
+    ("continued_unquoted_blanks", "CTL_ERL_ARGS=-proto_dist \\\n"
+     "  inet_tls\n", 1, "RME004"),
+    ("continued_into_unknown_name", 'NODENAME=rabbit@c1\nNODE_NAME="a \\\n'
+     '  b"\n', 2, "RME001"),
+    # An even number of backslashes is an escaped backslash: no
+    # continuation, so the next line is a command of its own.
+    ("escaped_backslash", "NODENAME=rabbit\\\\\n-proto_dist\n", 2,
+     "RME002"),
 ]
 
 
@@ -57,9 +68,20 @@ def test_accepts_both_spellings_and_erlang_variables():
     assert found(text) == []
 
 
-def test_guide_file_is_clean():
-    path = EXAMPLES / "controller/etc/rabbitmq/rabbitmq-env.conf"
-    assert found(path.read_text()) == []
+@pytest.mark.parametrize("relpath", [
+    "controller/etc/rabbitmq/rabbitmq-env.conf",
+    "variants/tls/etc/rabbitmq/rabbitmq-env.conf"])
+def test_guide_file_is_clean(relpath):
+    assert found((EXAMPLES / relpath).read_text()) == []
+
+
+def test_continued_value_is_one_assignment():
+    text = ('# c\nCTL_ERL_ARGS="-proto_dist inet_tls \\\n'
+            '# not a comment inside the quotes \\\n'
+            '  -ssl_dist_opt client_verify verify_peer"\n'
+            "NODENAME=rabbit@controller1\n")
+    assert found(text) == []
+    assert [n for n, _ in rabbitmq_env.logical_lines(text)] == [2, 5]
 
 
 def test_names_come_from_the_broker():

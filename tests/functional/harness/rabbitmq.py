@@ -11,7 +11,8 @@
 # under the License.
 """RabbitMQ: three nodes from the tree's files in network namespaces.
 
-RabbitLab(workdir, daemons[, conf=a variant's rabbitmq.conf]): prepare()
+RabbitLab(workdir, daemons[, conf=, env= a variant's rabbitmq.conf and
+rabbitmq-env.conf]): prepare()
 creates the namespaces (three controllers and a client) and each node's
 /etc/rabbitmq, cookie and plugins; start_cluster() starts the servers
 and applies the guide's user setup; ctl/leader/running_nodes ask a node;
@@ -66,10 +67,12 @@ class RabbitLab:
     """Three RabbitMQ nodes in namespaces, formed by classic_config."""
 
     def __init__(self, workdir: Path, daemons: proc.Daemons, *,
-                 conf: str = RABBITMQ_CONF, tag: str = "rb"):
+                 conf: str = RABBITMQ_CONF, env: str = RABBITMQ_ENV,
+                 tag: str = "rb"):
         self.workdir = workdir
         self.daemons = daemons
         self.conf = conf
+        self.env_file = env
         self.lab = netns.Lab(tag, daemons)
         self.env = {"HOME": "/var/lib/rabbitmq",
                     "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -107,7 +110,7 @@ class RabbitLab:
             (etc / "rabbitmq.conf").write_text(
                 tree.node_file(self.conf, node))
             (etc / "rabbitmq-env.conf").write_text(
-                tree.node_file(RABBITMQ_ENV, node))
+                tree.node_file(self.env_file, node))
             lib = self.workdir / node / "lib"
             lib.mkdir()
             cookie = lib / ".erlang.cookie"

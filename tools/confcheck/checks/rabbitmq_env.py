@@ -15,7 +15,8 @@ The file is sourced by /bin/sh, then RabbitMQ reads the names with or
 without the RABBITMQ_ prefix. Known names come from the installed broker
 (rabbit_env.beam and the rabbitmq-env/rabbitmq-defaults scripts) as
 captured in tools/confcheck/data/rabbitmq-schema.json. Lines are split
-with shlex, which follows the shell's quoting rules.
+with shlex, which follows the shell's quoting rules, after joining the
+lines that a backslash at their end continues, as the shell does.
 """
 
 from __future__ import annotations
@@ -75,6 +76,32 @@ def names() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(data["env"]), frozenset(data["erl_env"])
 
 
+def logical_lines(text: str):
+    """(number of the first line, text) of each assignment.
+
+    The shell removes a backslash at the end of a line together with the
+    newline, inside double quotes as outside, so a long value can go on
+    over several lines; they are joined here the same way and reported
+    at the line where the assignment starts.
+    """
+    lines = text.splitlines()
+    index = 0
+    for number, line in meaningful(text):
+        if number <= index:
+            continue
+        index = number
+        raw = lines[number - 1]
+        while _continued(raw) and index < len(lines):
+            raw = raw[:-1] + lines[index]
+            index += 1
+        yield number, raw.strip() if index > number else line
+
+
+def _continued(line: str) -> bool:
+    """True if line ends with an unescaped backslash."""
+    return (len(line) - len(line.rstrip("\\"))) % 2 == 1
+
+
 def check(text: str, path: str) -> list[Finding]:
     rabbit, other = names()
     findings = []
@@ -83,7 +110,7 @@ def check(text: str, path: str) -> list[Finding]:
     def add(line: int, code: str, message: str) -> None:
         findings.append(CODES.finding(path, line, code, message))
 
-    for number, line in meaningful(text):
+    for number, line in logical_lines(text):
         match = ASSIGNMENT.match(line)
         if not match:
             add(number, "RME002", f"{line!r} is not NAME=value (no blanks "
