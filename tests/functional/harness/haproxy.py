@@ -83,6 +83,39 @@ def command(sock: Path, text: str) -> str:
     return b"".join(chunks).decode()
 
 
+def orphaned_streams(sock: Path, proxy: str) -> int:
+    """Streams of proxy whose server side is closed but client side is not.
+
+    The signature, in "show sess all", of a connection HAProxy gave up on
+    without closing it towards the client: the server side (scb) is in
+    state CLO, the client side (scf) still EST, and no timer is left to
+    end it. HAProxy 3.0 leaves such streams behind when a server is
+    marked DOWN with on-marked-down shutdown-sessions while a connection
+    to it is still being set up (test_haproxy_connecting.py).
+    """
+    found = 0
+    for block in re.split(r"\n(?=0x[0-9a-f]+: \[)", command(
+            sock, "show sess all\n")):
+        if (f"backend={proxy} " in block
+                and re.search(r"scf=\S+ flags=\S+ .*state=EST", block)
+                and re.search(r"scb=\S+ flags=\S+ .*state=CLO", block)):
+            found += 1
+    return found
+
+
+def orphans_connecting_streams() -> bool:
+    """Whether the lab root's HAProxy has the defect orphaned_streams finds.
+
+    True before 3.2: Debian's 3.2.26 package closes such connections
+    when it marks the server DOWN, where 3.0.11 leaves them hanging
+    (test_haproxy_connecting.py runs the lab root's version).
+    """
+    version = labroot.package_versions(("haproxy",)).get("haproxy", "")
+    found = re.match(r"(\d+)\.(\d+)", version)
+    assert found, f"no haproxy version in the lab root: {version!r}"
+    return (int(found[1]), int(found[2])) < (3, 2)
+
+
 def stats(sock: Path) -> dict[tuple[str, str], str]:
     """{(proxy, server): status} from the admin socket's 'show stat'."""
     rows = command(sock, "show stat\n").splitlines()

@@ -1,0 +1,168 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The galera proxy when its writer goes silent: connections being opened.
+
+The galera section of the tree's haproxy.cfg (global and defaults
+included, addresses on loopback) runs from the lab root in a network
+namespace of its own, with three stand-in database servers that greet
+each connection first, as MariaDB does. The writer then goes silent:
+every packet to it is dropped, so connections to it neither open nor
+fail until HAProxy's connect timeout, and its health checks time out
+until HAProxy marks it DOWN, which closes its sessions
+(on-marked-down shutdown-sessions).
+
+A client that opened a connection in those seconds waits for a greeting
+that has to come from another server. This test records what becomes of
+each: greeted, closed (the client can retry at once), or left hanging.
+HAProxy 3.0, the version of Debian 13 and of the lab root, leaves the
+connections it was still trying to open to the writer when it marks the
+writer DOWN hanging, with no timer to end them: only the client can.
+The guide documents this (stateful/galera.rst); the test fails the day
+the lab root's HAProxy stops doing it, so the page is updated then.
+"""
+
+from __future__ import annotations
+
+import os
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import haproxy, labroot, proc, requirements, tree
+
+pytestmark = pytest.mark.functional
+
+PROXY = "galera"
+# A client opens a connection every OPEN_EVERY seconds from the moment
+# the writer goes silent until HAProxy marks it DOWN.
+OPEN_EVERY = 0.5
+HEALTH_PORT = "9200"
+HARNESS = Path(haproxy.__file__).parent
+
+
+@pytest.fixture
+def proxy(workdir, daemons):
+    """The tree's galera proxy and three stand-in servers in a namespace."""
+    requirements.require(root_binaries=("haproxy",),
+                         binaries=("ip", "nft", "unshare", "nsenter"))
+    ns = f"hx{os.getpid()}"
+    proc.run(["ip", "netns", "add", ns], timeout=10)
+    try:
+        proc.run(["ip", "-n", ns, "link", "set", "lo", "up"], timeout=10)
+        host = labroot.Host(workdir, daemons, netns=ns)
+        host.start()
+        cfg = haproxy.config((PROXY,), {
+            "/run/haproxy/admin.sock": f"{workdir}/admin.sock"},
+            to_loopback=True)
+        path = workdir / "haproxy.cfg"
+        path.write_text(cfg)
+        haproxy.check_config(path, tuple(host.argv([])))
+        servers = haproxy.SERVER_LINE.findall(cfg)
+        assert [name for name, *_ in servers] == list(tree.CONTROLLERS)
+        enter = ["ip", "netns", "exec", ns]
+        for name, address, port in servers:
+            daemons.start(f"{name}-health", [
+                *enter, sys.executable, str(haproxy.BACKEND), address,
+                HEALTH_PORT, name])
+            daemons.start(f"{name}-db", [
+                *enter, sys.executable, str(HARNESS / "greeter.py"),
+                address, port, name])
+        daemons.start("haproxy", host.argv(haproxy.argv(
+            path, workdir / "haproxy.pid")))
+        sock = workdir / "admin.sock"
+        proc.wait_for(lambda: all(
+            haproxy.status_is(sock, PROXY, name, "UP")
+            for name, *_ in servers), timeout=30,
+            what="the galera proxy with three servers UP")
+        bind = re.search(r"bind\s+([\d.]+):(\d+)", cfg).groups()
+        yield {"ns": ns, "sock": sock, "cfg": cfg, "servers": servers,
+               "bind": (bind[0], int(bind[1])), "workdir": workdir,
+               "daemons": daemons}
+    finally:
+        daemons.stop_all()
+        proc.run(["ip", "netns", "del", ns], timeout=10, check=False)
+
+
+def _defaults(cfg: str) -> dict[str, float]:
+    """timeout connect (s) and retries, as the tree's defaults set them."""
+    connect = re.search(r"timeout connect (\d+)s", cfg)
+    retries = re.search(r"^\s*retries (\d+)", cfg, re.M)
+    return {"connect": float(connect.group(1)),
+            "retries": int(retries.group(1))}
+
+
+def test_connections_being_opened_when_the_writer_is_marked_down(proxy):
+    """Connections HAProxy was opening to a silent writer it marks DOWN.
+
+    Every client that connects after the writer went silent must end one
+    way or another within the connect timeout times the attempts (plus a
+    margin), unless HAProxy is one that leaves them hanging. On such a
+    version the hanging ones are exactly the streams "show sess" shows
+    with the server side closed and the client side open.
+    """
+    sock, servers = proxy["sock"], proxy["servers"]
+    writer, address, _ = servers[0]
+    limits = _defaults(proxy["cfg"])
+    # Every attempt waits for the connect timeout; the last one goes to
+    # another server (option redispatch).
+    bound = limits["connect"] * (limits["retries"] + 1) + 10.0
+    proc.run(["ip", "netns", "exec", proxy["ns"], "nft", "-f", "-"],
+             stdin=f"""table inet silence {{
+  chain input {{
+    type filter hook input priority 0; policy accept;
+    ip daddr {address} drop
+  }}
+}}
+""", timeout=10)
+    silent = time.monotonic()
+    talk = proxy["workdir"] / "clients"
+    talk.mkdir()
+    proxy["daemons"].start("clients", [
+        "ip", "netns", "exec", proxy["ns"], sys.executable,
+        str(HARNESS / "greetclient.py"), *map(str, proxy["bind"]),
+        str(OPEN_EVERY), str(bound), str(talk)])
+    try:
+        proc.wait_for(lambda: haproxy.status_is(sock, PROXY, writer, "DOWN"),
+                      timeout=120, interval=0.2, what=f"{writer} DOWN")
+        down_after = time.monotonic() - silent
+        (talk / "stop").touch()
+        proc.wait_for(lambda: (talk / "outcomes.json").exists(),
+                      timeout=bound + 60, interval=0.5,
+                      what="every client ended or timed out")
+        orphaned = haproxy.orphaned_streams(sock, PROXY)
+    finally:
+        (talk / "release").touch()
+    found = json.loads((talk / "outcomes.json").read_text())
+    outcomes, after = found["during"], found["after"]
+    hanging = outcomes.count("hanging")
+    summary = (f"{writer} silent, DOWN after {down_after:.1f} s; of "
+               f"{len(outcomes)} connections opened meanwhile: "
+               f"{outcomes.count('greeted')} greeted, "
+               f"{outcomes.count('closed')} closed, {hanging} hanging "
+               f"after {bound:.0f} s; {orphaned} orphaned streams")
+    assert "pending" not in outcomes, summary
+    # Once the writer is DOWN, a new connection goes to the next server.
+    assert after == "greeted", f"after DOWN: {after}; {summary}"
+    if haproxy.orphans_connecting_streams():
+        # The defect the guide describes: every connection opened while
+        # the writer was silent but not yet DOWN is left hanging, one
+        # orphaned stream each, with nothing but the client to end it.
+        # The last one may have been opened just after the DOWN.
+        assert hanging >= max(1, len(outcomes) - 1), summary
+        assert outcomes.count("closed") == 0, summary
+        assert orphaned == hanging, summary
+    else:
+        assert hanging == 0 and orphaned == 0, summary
