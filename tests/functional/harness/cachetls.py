@@ -23,7 +23,11 @@ files, then:
 - write keys, read them back ("before"), and the items each server holds;
 - with pause: touch it, wait up to wait seconds for resume (the test
   breaks something meanwhile), read again ("after"), write the keys again
-  and read them ("rewritten").
+  and read them ("rewritten");
+- with cut (pause, resume, interval): touch cut's pause, then read one
+  key after the other every interval seconds until cut's resume exists
+  (the test silences a server meanwhile), at most wait seconds
+  ("during_cut": [time, hit, seconds] per read).
 
 Each read phase gives hits, misses, errors (exceptions that reach the
 caller) and the slowest read; "reads" lists every read as [time, hit],
@@ -73,6 +77,28 @@ def read(region, keys: list[str], reads: list) -> dict:
             misses += 1
     return {"hits": hits, "misses": misses, "errors": errors,
             "slowest": round(slowest, 4)}
+
+
+def loop(region, keys: list[str], cut: dict, wait: float) -> list:
+    """Read keys in turn every interval until cut's resume file exists."""
+    pathlib.Path(cut["pause"]).touch()
+    resume = pathlib.Path(cut["resume"])
+    deadline = time.monotonic() + wait
+    found = []
+    index = 0
+    while not resume.exists() and time.monotonic() < deadline:
+        started = time.monotonic()
+        hit = False
+        try:
+            hit = region.get(keys[index % len(keys)]) is not NO_VALUE
+        except FAILURES as exc:
+            print(f"cut: {type(exc).__name__}: {exc}", file=sys.stderr)
+            hit = None
+        ended = time.monotonic()
+        found.append([ended, hit, round(ended - started, 4)])
+        index += 1
+        time.sleep(float(cut["interval"]))
+    return found
 
 
 def write(region, keys: list[str]) -> int:
@@ -141,6 +167,9 @@ def main() -> None:
         out["after"] = read(region, keys, reads)
         out["rewrite_errors"] = write(region, keys)
         out["rewritten"] = read(region, keys, reads)
+    if args.get("cut"):
+        out["during_cut"] = loop(region, keys, args["cut"],
+                                 float(args.get("wait", 30)))
     out["reads"] = reads
     print(json.dumps(out))
 
