@@ -11,7 +11,7 @@
 # under the License.
 """A service-like oslo.db client in a lab namespace: write, read, repeat.
 
-``python dbload.py CONF TABLE OUT SECONDS INTERVAL``, run with the
+``python dbload.py CONF TABLE OUT SECONDS INTERVAL WAIT``, run with the
 OpenStack venv's Python: oslo.db's enginefacade reads the [database]
 section of CONF (the settings set under test) as a service's does, and
 every INTERVAL seconds the client writes a row to TABLE in one
@@ -56,8 +56,6 @@ IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,63}")
 # What a lost database server raises through oslo.db (its wrapped
 # errors), SQLAlchemy (a pool timeout) or the socket underneath.
 FAILURES = (db_exception.DBError, sa_exception.SQLAlchemyError, OSError)
-# The API client's own timeout (harness/apiclient.py) on a request.
-WAIT = 10.0
 
 
 @enginefacade.transaction_context_provider
@@ -68,6 +66,7 @@ class Context:
 def main() -> int:
     conf_file, table, out = sys.argv[1], sys.argv[2], sys.argv[3]
     seconds, interval = float(sys.argv[4]), float(sys.argv[5])
+    wait = float(sys.argv[6])
     if not IDENTIFIER.fullmatch(table):
         print(f"not a table name: {table!r}", file=sys.stderr)
         return 2
@@ -93,12 +92,12 @@ def main() -> int:
                                       args=(writer, reader, table, outcome))
             started = time.time()
             worker.start()
-            worker.join(WAIT)
+            worker.join(wait)
             if worker.is_alive():
                 hanging.append(worker)
-                outcome = {"ok": False, "error": f"no answer in {WAIT:g} s",
+                outcome = {"ok": False, "error": f"no answer in {wait:g} s",
                            "start": round(started, 3),
-                           "end": round(started + WAIT, 3)}
+                           "end": round(started + wait, 3)}
             log.write(json.dumps(outcome) + "\n")
             log.flush()
             time.sleep(interval)
