@@ -41,6 +41,9 @@ VICTIM = "controller1"
 # off without a trace (frames dropped, no RST) for this long.
 SILENT = "controller2"
 CUT_SECONDS = 10
+# How long the client reads the key rewritten during the cut, after it:
+# longer than the library's retry delay, so that it reconnects.
+SETTLE_SECONDS = 8
 # A read slower than this counts as stalled.
 SLOW = 0.5
 KEYS = 300
@@ -157,7 +160,8 @@ def run_client(lab, workdir, name: str, *, pause: bool = False) -> str:
                     resume=str(workdir / f"{name}.resume"), wait=30,
                     cut={"pause": str(workdir / f"{name}.cut"),
                          "resume": str(workdir / f"{name}.healed"),
-                         "interval": 0.05})
+                         "update": str(workdir / f"{name}.update"),
+                         "interval": 0.05, "settle": SETTLE_SECONDS})
     daemon = f"{name}-cache"
     lab.daemons.start(daemon, lab.exec_argv(CLIENT_NODE, [
         "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
@@ -186,9 +190,10 @@ def test_tls_memcached_keystone_cache(lab, workdir, measurements):
     controller1's memcached, the first of memcache_servers, is SIGKILLed,
     and the client reads the keys, writes them again and reads them once
     more. Then controller2, the next server of the list, is cut off
-    (frames dropped) for 10 s while the client reads a key every 50 ms.
-    A client without the CA and one without a client certificate try
-    the same.
+    (frames dropped) for 10 s while the client reads a key every 50 ms;
+    halfway through, it writes a new value for another key, which it
+    then reads for 8 s after the cut. A client without the CA and one
+    without a client certificate try the same.
     """
     result = measurements.scenario(
         "tls-memcached", title="TLS: oslo.cache to memcached",
@@ -197,7 +202,8 @@ def test_tls_memcached_keystone_cache(lab, workdir, measurements):
             "keystone's oslo.cache client with the tree's [cache] section "
             "and the variant's drop-in writes and reads 300 keys, one "
             "server is SIGKILLed, the keys are read and written again, "
-            "then the next server is cut off while the client reads; "
+            "then the next server is cut off while the client reads and "
+            "rewrites a key, which it reads again after the cut; "
             "clients without the CA and without a certificate try too."),
         test="test_tls_memcached_keystone_cache")
     result.loads(VARIANT_CONF, KEYSTONE_DROP_IN)
@@ -217,7 +223,9 @@ def test_tls_memcached_keystone_cache(lab, workdir, measurements):
         time.sleep(1)
         cut = time.monotonic()
         injector.cut(SILENT)
-        time.sleep(CUT_SECONDS)
+        time.sleep(CUT_SECONDS / 2)
+        (workdir / "keystone.update").touch()
+        time.sleep(CUT_SECONDS / 2)
     healed = time.monotonic()
     (workdir / "keystone.healed").touch()
     out = client_result(lab, good)
@@ -226,7 +234,7 @@ def test_tls_memcached_keystone_cache(lab, workdir, measurements):
     timeline.start(out["reads"][0][0] if out["reads"] else killed)
     for at, hit in out["reads"]:
         timeline.record(hit, at)
-    for at, hit, _seconds in out["during_cut"]:
+    for at, hit, _seconds in out["during_cut"]["reads"]:
         timeline.record(bool(hit), at)
     timeline.event(f"{VICTIM}'s memcached killed", killed)
     timeline.event(f"{SILENT} cut off", cut)
@@ -258,8 +266,9 @@ def test_tls_memcached_keystone_cache(lab, workdir, measurements):
     # The tree's socket_timeout (1.0) and memcache_dead_retry do not
     # reach python-binary-memcached: its own timeout and retry delay
     # decide how long a read waits for a silent server, and how often.
-    during = [r for r in out["during_cut"] if cut <= r[0] <= healed]
-    assert during, out["during_cut"][-5:]
+    during = [r for r in out["during_cut"]["reads"]
+              if cut <= r[0] <= healed]
+    assert during, out["during_cut"]["reads"][-5:]
     result.measure(f"reads while {SILENT} is cut off", len(during),
                    "reads")
     result.measure(f"exceptions while {SILENT} is cut off",
@@ -277,6 +286,16 @@ def test_tls_memcached_keystone_cache(lab, workdir, measurements):
                              max(r[2] for r in during), "s",
                              bound=(">=", 1.5), worse="higher")
     assert slowest <= CUT_SECONDS, during
+    # The key rewritten while controller2 was silent: controller2 comes
+    # back with the old value, nobody empties it, and it is the first
+    # server of the list that answers.
+    assert out["during_cut"]["read_back"] == "new", out["during_cut"]
+    settled = out["during_cut"]["stale"]
+    assert settled, out["during_cut"]
+    result.measure(f"reads of a key rewritten during the cut that give "
+                   f"the old value once {SILENT} is back",
+                   sum(value == "old" for _at, value in settled), "reads",
+                   bound=(">=", 1))
     for name, what in (("without-ca", "a client without the CA"),
                        ("without-cert",
                         "a client without a client certificate")):

@@ -24,10 +24,11 @@ files, then:
 - with pause: touch it, wait up to wait seconds for resume (the test
   breaks something meanwhile), read again ("after"), write the keys again
   and read them ("rewritten");
-- with cut (pause, resume, interval): touch cut's pause, then read one
-  key after the other every interval seconds until cut's resume exists
-  (the test silences a server meanwhile), at most wait seconds
-  ("during_cut": [time, hit, seconds] per read).
+- with cut (pause, resume, update, interval, settle): touch cut's
+  pause, then read one key after the other every interval seconds until
+  cut's resume exists (the test silences a server meanwhile, and
+  creates update for a key to be rewritten), at most wait seconds, then
+  read that key for settle seconds ("during_cut": see loop()).
 
 Each read phase gives hits, misses, errors (exceptions that reach the
 caller) and the slowest read; "reads" lists every read as [time, hit],
@@ -79,14 +80,28 @@ def read(region, keys: list[str], reads: list) -> dict:
             "slowest": round(slowest, 4)}
 
 
-def loop(region, keys: list[str], cut: dict, wait: float) -> list:
-    """Read keys in turn every interval until cut's resume file exists."""
+def loop(region, keys: list[str], cut: dict, wait: float) -> dict:
+    """Read keys in turn every interval until cut's resume file exists.
+
+    Before, STALE is set to "old"; once cut's update file exists, it is
+    set to "new" (once: the test creates the file while a server is cut
+    off). After resume, STALE is read every interval for cut's settle
+    seconds, to see which value the returning server gives back.
+    """
+    stale = f"{keys[0]}-stale"
+    region.set(stale, "old")
     pathlib.Path(cut["pause"]).touch()
     resume = pathlib.Path(cut["resume"])
+    update = pathlib.Path(cut["update"])
     deadline = time.monotonic() + wait
-    found = []
+    found = {"reads": [], "updated": None, "stale": []}
     index = 0
     while not resume.exists() and time.monotonic() < deadline:
+        if found["updated"] is None and update.exists():
+            region.set(stale, "new")
+            found["updated"] = time.monotonic()
+            value = region.get(stale)
+            found["read_back"] = None if value is NO_VALUE else value
         started = time.monotonic()
         hit = False
         try:
@@ -95,8 +110,14 @@ def loop(region, keys: list[str], cut: dict, wait: float) -> list:
             print(f"cut: {type(exc).__name__}: {exc}", file=sys.stderr)
             hit = None
         ended = time.monotonic()
-        found.append([ended, hit, round(ended - started, 4)])
+        found["reads"].append([ended, hit, round(ended - started, 4)])
         index += 1
+        time.sleep(float(cut["interval"]))
+    settle = time.monotonic() + float(cut["settle"])
+    while time.monotonic() < settle:
+        value = region.get(stale)
+        found["stale"].append([time.monotonic(),
+                               None if value is NO_VALUE else value])
         time.sleep(float(cut["interval"]))
     return found
 
