@@ -30,7 +30,7 @@ Ratios, with the target each should meet:
 "Full" is -E with the doctree directory kept: the validation cache lives
 there (as in tox, which also keeps it), so -E re-reads every page but
 does not re-run a checker on unchanged content. The cold figure is the
-first build on a fresh machine. Touching changes only the mtime.
+first build on a fresh machine. Touching sets the mtime to now.
 
 The cache key includes the checker files, so an edit of a checker while
 the benchmark runs makes later builds cold: for stable figures run it in
@@ -77,9 +77,11 @@ def median(runs: int, step) -> float:
 
 
 def touch(relpath: str) -> None:
-    path = os.path.join(EXAMPLES, relpath)
-    later = time.time() + 1
-    os.utime(path, (later, later))
+    # Now, not in the future: Sphinx re-reads a page when a dependency is
+    # newer than the time it read the page, so a future mtime also made
+    # the pages read in that second stale for the next build, and one
+    # file's figure carried the previous file's pages.
+    os.utime(os.path.join(EXAMPLES, relpath))
 
 
 def main(argv: list[str] | None = None) -> int:

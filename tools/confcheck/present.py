@@ -20,6 +20,7 @@ parsing.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from confcheck.layout import path_on_node, variant_of
@@ -102,6 +103,13 @@ def _section_end(lines: list[str], start: int, nxt: int | None) -> int:
 
 def sections(text: str, kind: str) -> dict[str, tuple[int, int]]:
     """Section name -> (first, last) line, 1-based, inclusive."""
+    return dict(_sections(text, kind))
+
+
+# A page shows one file in several sections (haproxy.cfg a listen block
+# at a time): parse each text once, not once per include.
+@functools.lru_cache(maxsize=16)
+def _sections(text: str, kind: str) -> dict[str, tuple[int, int]]:
     lines = text.splitlines()
     style = SECTION_STYLE.get(kind)
     found: dict[str, tuple[int, int]] = {}

@@ -90,6 +90,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("env-purge-doc", store.purge_doc)
     app.connect("env-merge-info", store.merge_info)
     app.connect("env-updated", emit.emit_all)
+    app.connect("env-updated", downloads.forget_tree_files)
     app.connect("env-get-outdated", include.prefetch)
     app.connect("build-finished", lambda app, exc: validate.finish())
     return {"version": confcheck.__version__,

@@ -193,6 +193,28 @@ def build_finished(app, exception) -> None:
                 DOWNLOADS)
 
 
+# The tree's files as this build's writing phase sees them, by examples
+# dir: LinkTreePaths runs on every page written, and a walk of the tree
+# for each page was a tenth of a one-file rebuild. Emptied at
+# env-updated, so every build (and every test app) walks it afresh.
+_BUILD_TREE_FILES: dict[str, frozenset[str]] = {}
+
+
+def build_tree_files(examples_dir: str) -> frozenset[str]:
+    """tree_files() of examples_dir, walked once per build."""
+    files = _BUILD_TREE_FILES.get(examples_dir)
+    if files is None:
+        files = _BUILD_TREE_FILES[examples_dir] = frozenset(
+            tree_files(examples_dir))
+    return files
+
+
+def forget_tree_files(app=None, env=None) -> list[str]:
+    """env-updated: the next pages written see the tree as it is now."""
+    _BUILD_TREE_FILES.clear()
+    return []
+
+
 class LinkTreePaths(SphinxPostTransform):
     """In HTML, a literal that names a file of the tree links the file.
 
@@ -208,7 +230,7 @@ class LinkTreePaths(SphinxPostTransform):
         cluster = configured_cluster(self.config)
         if cluster is None:
             return
-        files = set(tree_files(cluster.examples_dir))
+        files = build_tree_files(cluster.examples_dir)
         docname = self.env.docname
         for literal in list(self.document.findall(nodes.literal)):
             text = literal.astext()
