@@ -70,12 +70,17 @@ def _compute(text: str, path: str, kind: str,
     findings = confcheck.check_text(text, path, kind)
     rows = [[f.line, f.severity, f.code, f.message] for f in findings]
     if cached and not confcheck.has_internal_error(findings):
-        os.makedirs(os.path.dirname(cached), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(cached))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(rows, fh)
-        os.replace(tmp, cached)
+        store_json(cached, rows)
     return rows
+
+
+def store_json(path: str, data) -> None:
+    """Write a cache entry whole or not at all (readers run in parallel)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+    os.replace(tmp, path)
 
 
 def check(text: str, path: str, kind: str,
