@@ -11,14 +11,14 @@
 # under the License.
 """Clients that wait for a server's greeting, as a database client does.
 
-Run as ``python greetclient.py ADDRESS PORT EVERY BOUND DIR`` inside the
+Run as ``python greetclient.py ADDRESS PORT EVERY GRACE DIR`` inside the
 namespace of the proxy. It opens a connection every EVERY seconds until
 the file DIR/stop exists, then one more (the "after" connection). Each
-waits up to BOUND seconds for the first bytes: greeted, closed (EOF or
-an error: the client could retry at once) or hanging. When all have
-ended it writes DIR/outcomes.json, keeps the sockets open (a hanging
-connection lasts as long as its client) until DIR/release exists or 120
-seconds pass, then exits.
+waits for the first bytes: greeted, or closed (EOF or an error: the
+client could retry at once). One still waiting GRACE seconds after the
+stop is hanging. Then it writes DIR/outcomes.json, keeps the sockets
+open (a hanging connection lasts as long as its client) until
+DIR/release exists or 120 seconds pass, and exits.
 """
 
 from __future__ import annotations
@@ -34,20 +34,19 @@ WAIT = 120.0
 
 
 class Client(threading.Thread):
-    def __init__(self, address: tuple[str, int], bound: float):
+    def __init__(self, address: tuple[str, int]):
         super().__init__(daemon=True)
         self.address = address
-        self.bound = bound
-        self.outcome = "pending"
+        self.outcome = "hanging"
         self.sock: socket.socket | None = None
 
     def run(self) -> None:
         try:
             self.sock = socket.create_connection(self.address, timeout=5)
-            self.sock.settimeout(self.bound)
+            self.sock.settimeout(WAIT)
             self.outcome = "greeted" if self.sock.recv(64) else "closed"
         except TimeoutError:
-            self.outcome = "hanging"
+            pass
         except OSError:
             self.outcome = "closed"
 
@@ -61,19 +60,20 @@ def _wait_for(path: Path, seconds: float) -> bool:
     return True
 
 
-def main(address: str, port: str, every: str, bound: str,
+def main(address: str, port: str, every: str, grace: str,
          directory: str) -> int:
-    where, limit, folder = (address, int(port)), float(bound), Path(directory)
+    where, folder = (address, int(port)), Path(directory)
     clients: list[Client] = []
     deadline = time.monotonic() + WAIT
     while not (folder / "stop").exists() and time.monotonic() < deadline:
-        clients.append(Client(where, limit))
+        clients.append(Client(where))
         clients[-1].start()
         time.sleep(float(every))
-    after = Client(where, limit)
+    after = Client(where)
     after.start()
+    ends = time.monotonic() + float(grace)
     for client in (*clients, after):
-        client.join(limit + 10)
+        client.join(max(0.0, ends - time.monotonic()))
     (folder / "outcomes.json").write_text(json.dumps({
         "during": [c.outcome for c in clients], "after": after.outcome}))
     _wait_for(folder / "release", WAIT)
