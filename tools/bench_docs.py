@@ -16,7 +16,8 @@ Run from the repository (openstackdocstheme needs the git checkout):
     python tools/bench_docs.py [--repeat N] [--example RELPATH]...
 
 Each figure is the median of N runs of sphinx-build in a subprocess, with
-build and doctree directories of its own under a temporary directory.
+build and doctree directories of its own under a temporary directory;
+the runs alternate (one of each figure per round).
 Ratios, with the target each should meet:
 
   validation   full build, checks on (warm cache) / checks off   <= 1.05
@@ -72,10 +73,6 @@ def build(workdir: str, *extra: str) -> float:
     return elapsed
 
 
-def median(runs: int, step) -> float:
-    return statistics.median(step() for _ in range(runs))
-
-
 def touch(relpath: str) -> None:
     # Now, not in the future: Sphinx re-reads a page when a dependency is
     # newer than the time it read the page, so a future mtime also made
@@ -101,25 +98,28 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(os.path.join(on_dir, "doctrees"),
                         os.path.join(j2_dir, "doctrees"))
         build(off_dir, "-E", *off)
-        # Alternate the two so that load from other processes on the
-        # machine drifts into both medians alike.
-        on_runs, off_runs = [], []
+        # Every figure is taken once per round, round after round, so
+        # that load from other processes on the machine drifts into all
+        # of them alike; a ratio of medians taken minutes apart measured
+        # the load as much as the build.
+        runs: dict[str, list[float]] = {}
+
+        def record(name: str, seconds: float) -> None:
+            runs.setdefault(name, []).append(seconds)
+
         for _ in range(args.repeat):
-            on_runs.append(build(on_dir, "-E"))
-            off_runs.append(build(off_dir, "-E", *off))
-        full_on = statistics.median(on_runs)
-        full_off = statistics.median(off_runs)
-        no_change = median(args.repeat, lambda: build(on_dir))
-
-        touch_times = {}
-        for example in examples:
-            def touched(example: str = example) -> float:
+            record("on", build(on_dir, "-E"))
+            record("off", build(off_dir, "-E", *off))
+            record("no change", build(on_dir))
+            for example in examples:
                 touch(example)
-                return build(on_dir)
-
-            touch_times[example] = median(args.repeat, touched)
-        parallel = median(args.repeat,
-                          lambda: build(j2_dir, "-E", "-j", "2"))
+                record(example, build(on_dir))
+            record("parallel", build(j2_dir, "-E", "-j", "2"))
+        full_on, full_off, no_change, parallel = (
+            statistics.median(runs[name])
+            for name in ("on", "off", "no change", "parallel"))
+        touch_times = {example: statistics.median(runs[example])
+                       for example in examples}
     rows = [("validation", full_on, full_off, TARGET_VALIDATION),
             ("cold", cold, full_off, TARGET_COLD)]
     rows += [(f"touch {os.path.basename(example)}", value, full_on,
