@@ -54,6 +54,12 @@ import oslo_messaging
 from oslo_messaging._drivers import impl_rabbit
 
 NO_PROG = "-"
+# A call still running this long after its timeout is recorded as hung
+# (error HUNG) and ends the loop; closing the transport afterwards is
+# given CLEANUP_WAIT seconds.
+CALL_SLACK = 20.0
+HUNG = "hung"
+CLEANUP_WAIT = 10.0
 
 
 def configure(project: str, prog: str, args: list[str] = ()) -> None:
@@ -147,11 +153,50 @@ def calls(project: str, prog: str, topic: str, out: str, seconds: float,
     with open(out, "a", encoding="utf-8") as log:
         while time.monotonic() < deadline:
             number += 1
-            log.write(json.dumps(_call(client, number)) + "\n")
+            outcome = _bounded_call(client, number, timeout + CALL_SLACK)
+            log.write(json.dumps(outcome) + "\n")
             log.flush()
+            if outcome.get("error") == HUNG:
+                break
             time.sleep(interval)
-    transport.cleanup()
-    return 0
+    # Closing connections to a broker that went silent can wait for an
+    # answer that never comes; the outcomes are written, so the loop
+    # leaves after a bounded wait whatever the driver does.
+    closing = threading.Thread(target=transport.cleanup, daemon=True)
+    closing.start()
+    closing.join(CLEANUP_WAIT)
+    logging.shutdown()
+    os._exit(0)
+
+
+def _bounded_call(client, number: int, limit: float) -> dict:
+    """_call in a thread of its own, given up on after limit seconds.
+
+    oslo.messaging bounds the wait for a reply by the call's timeout,
+    not the time spent sending it; a call still running after that plus
+    CALL_SLACK is recorded as hung, and the loop stops, as the client's
+    state is then unknown.
+    """
+    started = time.time()
+    result: dict = {}
+
+    def run() -> None:
+        # An error _call does not expect is handed to the loop's thread,
+        # which raises it, as it did before calls ran in threads.
+        try:
+            result["outcome"] = _call(client, number)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(limit)
+    if "error" in result:
+        raise result["error"]
+    if "outcome" in result:
+        return result["outcome"]
+    return {"ok": False, "error": HUNG, "number": number,
+            "start": round(started, 3), "end": round(time.time(), 3)}
 
 
 _STATE: dict = {}
