@@ -32,7 +32,6 @@ the lab root's HAProxy stops doing it, so the page is updated then.
 
 from __future__ import annotations
 
-import os
 import json
 import re
 import sys
@@ -41,7 +40,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import haproxy, labroot, proc, requirements, tree
+from harness import haproxy, labroot, netns, proc, requirements, tree
 
 pytestmark = pytest.mark.functional
 
@@ -58,42 +57,31 @@ def proxy(workdir, daemons):
     """The tree's galera proxy and three stand-in servers in a namespace."""
     requirements.require(root_binaries=("haproxy",),
                          binaries=("ip", "nft", "unshare", "nsenter"))
-    ns = f"hx{os.getpid()}"
-    proc.run(["ip", "netns", "add", ns], timeout=10)
+    lab = netns.Lab("hx", daemons)
     try:
-        proc.run(["ip", "-n", ns, "link", "set", "lo", "up"], timeout=10)
-        host = labroot.Host(workdir, daemons, netns=ns)
+        lab.setup({"proxy": {}})
+        host = labroot.Host(workdir, daemons, netns=lab.ns("proxy"))
         host.start()
-        cfg = haproxy.config((PROXY,), {
-            "/run/haproxy/admin.sock": f"{workdir}/admin.sock"},
-            to_loopback=True)
-        path = workdir / "haproxy.cfg"
-        path.write_text(cfg)
-        haproxy.check_config(path, tuple(host.argv([])))
-        servers = haproxy.SERVER_LINE.findall(cfg)
-        assert [name for name, *_ in servers] == list(tree.CONTROLLERS)
-        enter = ["ip", "netns", "exec", ns]
-        for name, address, port in servers:
-            daemons.start(f"{name}-health", [
-                *enter, sys.executable, str(haproxy.BACKEND), address,
-                HEALTH_PORT, name])
-            daemons.start(f"{name}-db", [
-                *enter, sys.executable, str(HARNESS / "greeter.py"),
-                address, port, name])
-        daemons.start("haproxy", host.argv(haproxy.argv(
-            path, workdir / "haproxy.pid")))
-        sock = workdir / "admin.sock"
-        proc.wait_for(lambda: all(
-            haproxy.status_is(sock, PROXY, name, "UP")
-            for name, *_ in servers), timeout=30,
-            what="the galera proxy with three servers UP")
-        bind = re.search(r"bind\s+([\d.]+):(\d+)", cfg).groups()
-        yield {"ns": ns, "sock": sock, "cfg": cfg, "servers": servers,
-               "bind": (bind[0], int(bind[1])), "workdir": workdir,
-               "daemons": daemons}
+
+        def standins(servers) -> None:
+            """A health check and a greeting database port per server."""
+            assert [n for n, *_ in servers] == list(tree.CONTROLLERS)
+            for name, address, port in servers:
+                daemons.start(f"{name}-health", lab.exec_argv("proxy", [
+                    sys.executable, str(haproxy.BACKEND), address,
+                    HEALTH_PORT, name]))
+                daemons.start(f"{name}-db", lab.exec_argv("proxy", [
+                    sys.executable, str(HARNESS / "greeter.py"), address,
+                    port, name]))
+
+        balancer = haproxy.start_balancer(workdir, daemons, PROXY, host,
+                                          backends=standins)
+        yield {**balancer, "lab": lab, "workdir": workdir,
+               "daemons": daemons, "bind": (balancer["bind"][0],
+                                            int(balancer["bind"][1]))}
     finally:
         daemons.stop_all()
-        proc.run(["ip", "netns", "del", ns], timeout=10, check=False)
+        lab.close()
 
 
 def _connect_timeout(cfg: str) -> float:
@@ -117,7 +105,7 @@ def test_connections_being_opened_when_the_writer_is_marked_down(proxy):
     # its attempt times out and is retried elsewhere: within the connect
     # timeout. One still waiting well after that has no timer left.
     grace = _connect_timeout(proxy["cfg"]) + 10.0
-    proc.run(["ip", "netns", "exec", proxy["ns"], "nft", "-f", "-"],
+    proc.run(proxy["lab"].exec_argv("proxy", ["nft", "-f", "-"]),
              stdin=f"""table inet silence {{
   chain input {{
     type filter hook input priority 0; policy accept;
@@ -128,10 +116,9 @@ def test_connections_being_opened_when_the_writer_is_marked_down(proxy):
     silent = time.monotonic()
     talk = proxy["workdir"] / "clients"
     talk.mkdir()
-    proxy["daemons"].start("clients", [
-        "ip", "netns", "exec", proxy["ns"], sys.executable,
-        str(HARNESS / "greetclient.py"), *map(str, proxy["bind"]),
-        str(OPEN_EVERY), str(grace), str(talk)])
+    proxy["daemons"].start("clients", proxy["lab"].exec_argv("proxy", [
+        sys.executable, str(HARNESS / "greetclient.py"),
+        *map(str, proxy["bind"]), str(OPEN_EVERY), str(grace), str(talk)]))
     try:
         proc.wait_for(lambda: haproxy.status_is(sock, PROXY, writer, "DOWN"),
                       timeout=120, interval=0.2, what=f"{writer} DOWN")

@@ -912,10 +912,11 @@ def test_controller_killed(identity, measurements):
                or figures[k]["failed"] > bounds["failed"]
                or figures[k]["gap"] > bounds["gap"]
                or figures[k]["recovered"] > bounds["recovered"]]
-    orphaned = sum(haproxy.orphaned_streams(identity.socks[node], "galera")
-                   for node in tree.CONTROLLERS if node != victim)
     defect = bool(stalled) and haproxy.orphans_connecting_streams()
     if defect:
+        orphaned = sum(
+            haproxy.orphaned_streams(identity.socks[node], "galera")
+            for node in tree.CONTROLLERS if node != victim)
         result.measure("database connections HAProxy left hanging",
                        orphaned, "streams", bound=(">=", 1))
     _record(result, figures, down_after, **bounds, down=35.0,

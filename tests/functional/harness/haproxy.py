@@ -169,13 +169,15 @@ def start_backend(daemons: proc.Daemons, name: str, address: str,
 
 
 def start_balancer(workdir: Path, daemons: proc.Daemons, proxy: str,
-                   host: labroot.Host) -> dict:
+                   host: labroot.Host, backends=None) -> dict:
     """The proxy of haproxy.cfg on loopback with three stand-in servers.
 
     HAProxy runs from the lab root (host), the stand-ins from the host.
-    Returns cfg (the text run), sock (admin socket), servers ([(name,
-    address, port)]), bind ((address, port)) and params (check settings)
-    once every server is UP.
+    backends, if given, is called with the servers ([(name, address,
+    port)]) to start other stand-ins than start_backend's API servers.
+    Returns cfg (the text run), sock (admin socket), servers, bind
+    ((address, port)) and params (check settings) once every server is
+    UP.
     """
     cfg = config((proxy,), {
         "/run/haproxy/admin.sock": f"{workdir}/admin.sock"},
@@ -185,8 +187,11 @@ def start_balancer(workdir: Path, daemons: proc.Daemons, proxy: str,
     check_config(path, tuple(host.argv([])))
     servers = SERVER_LINE.findall(cfg)
     assert len(servers) == 3, servers
-    for name, address, port in servers:
-        start_backend(daemons, name, address, port)
+    if backends is not None:
+        backends(servers)
+    else:
+        for name, address, port in servers:
+            start_backend(daemons, name, address, port)
     daemons.start("haproxy", host.argv(argv(path, workdir / "haproxy.pid")))
     sock = workdir / "admin.sock"
     proc.wait_for(lambda: all(
