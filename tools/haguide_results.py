@@ -18,7 +18,7 @@ latest.json: each figure's value is the median, with the worst run and
 every run's value beside it. ``publish`` copies latest.json into
 doc/source/_data/failover-results.json, which is committed (``merge
 RUN --scenario NAME`` replaces only the named scenarios, after a partial
-run); the
+run; ``extend RUN...`` adds later runs of unchanged scenarios); the
 directives render only that committed copy, so a build is deterministic
 and no figure is ever typed by hand:
 
@@ -482,8 +482,9 @@ def merge_figure(figures: list[dict]) -> dict:
     value most runs had and, as worst, the rarest one.
     """
     first = figures[0]
-    merged = {k: v for k, v in first.items() if k not in (
-        "value", "worse")}
+    # An explicit "worse" is kept, so a merged file can be extended by
+    # later runs (extend) and still judge its worst run the same way.
+    merged = {k: v for k, v in first.items() if k != "value"}
     values = [f["value"] for f in figures]
     units = collections.Counter(f.get("unit", "") for f in figures)
     merged["unit"] = units.most_common(1)[0][0]
@@ -702,6 +703,95 @@ def merge(source: Path, target: Path, names: list[str]) -> None:
     print(f"{target}: {', '.join(names)} from the run of {data['date']}")
 
 
+def _figure_values(figure: dict) -> list:
+    """Every run's value of a figure, merged or from a single run."""
+    return list(figure["values"]) if "values" in figure else [
+        figure["value"]]
+
+
+def extend(sources: list[Path], target: Path,
+           names: list[str] | None = None) -> None:
+    """Add later runs of the same scenarios to the committed copy.
+
+    For more repetitions without re-running the ones already published
+    (``collect`` starts afresh): each source is a run of unchanged
+    scenarios (a plain session's latest.json, or a collected one), and
+    every value it has is appended to the published figure, whose median
+    and worst are recomputed over all of them; the scenario's ``runs``
+    grows by the source's. Its published timelines stay (a typical run
+    of the earlier ones). Refused, leaving the copy unchanged, when a
+    source had failed tests or other package versions, when a scenario
+    is not published yet (use ``merge``), or when its figures are not
+    the published ones (the test changed: collect and ``merge``). A
+    scenario with side-by-side rows is not extended: the rows keep only
+    medians, so they cannot take more runs; without names it is left
+    out and said so, named it is refused.
+    """
+    published = load(target)
+    runs = []
+    for source in sources:
+        data = load(source)
+        if data.get("failed_tests"):
+            raise ResultsError(f"{source}: tests failed in this run: "
+                               f"{', '.join(data['failed_tests'])}")
+        if data["versions"] != published["versions"]:
+            raise ResultsError(f"{source}: other package versions than "
+                               f"{target}; run the whole suite and publish")
+        runs.append(data)
+    with_rows = {_row_key(row) for run in runs
+                 for row in run.get("comparison", [])}
+    if names is None:
+        names = []
+        for run in runs:
+            names.extend(n for n in run["scenarios"]
+                         if n not in names and n not in with_rows)
+        for name in sorted(with_rows):
+            print(f"{name}: has side-by-side rows, not extended (collect "
+                  "its module and merge)")
+    for name in names:
+        if name in with_rows:
+            raise ResultsError(f"{name}: its side-by-side rows keep only "
+                               "medians; collect its module and merge")
+        if name not in published["scenarios"]:
+            raise ResultsError(f"{name}: not in {target}; add it with merge")
+        old = published["scenarios"][name]
+        records = [run["scenarios"][name] for run in runs
+                   if name in run["scenarios"]]
+        if not records:
+            raise ResultsError(f"no scenario {name} in "
+                               f"{', '.join(map(str, sources))}")
+        whats = [f["what"] for f in old["figures"]]
+        for record in records:
+            if [f["what"] for f in record["figures"]] != whats:
+                raise ResultsError(
+                    f"{name}: the run's figures are not the published "
+                    "ones (the test changed); collect it and merge")
+        figures = []
+        for index, figure in enumerate(old["figures"]):
+            # The newest run's record gives the words, unit, bound and
+            # direction: those of the test as it is now.
+            base = dict(records[-1]["figures"][index])
+            base.pop("values", None)
+            base.pop("worst", None)
+            values = _figure_values(figure)
+            for record in records:
+                values += _figure_values(record["figures"][index])
+            figures.append(merge_figure(
+                [dict(base, value=value) for value in values]))
+        published["scenarios"][name] = dict(
+            old, figures=figures, runs=old.get("runs", 1) + sum(
+                record.get("runs", 1) for record in records))
+    published["runs"] = max(
+        [published.get("runs", 1)] + [published["scenarios"][n]["runs"]
+                                      for n in names])
+    published["duration_s"] = round(published["duration_s"] + sum(
+        run["duration_s"] for run in runs), 1)
+    write(published, target)
+    for name in names:
+        print(f"{target}: {name} now from "
+              f"{published['scenarios'][name]['runs']} runs")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -715,6 +805,13 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--scenario", action="append", required=True,
                      dest="names", metavar="NAME",
                      help="a scenario to take from SOURCE (repeatable)")
+    cmd.add_argument("--target", type=Path, default=PUBLISHED)
+    cmd = sub.add_parser("extend", help="add later runs of unchanged "
+                         "scenarios to the committed copy")
+    cmd.add_argument("sources", nargs="+", type=Path, metavar="SOURCE")
+    cmd.add_argument("--scenario", action="append", dest="names",
+                     metavar="NAME", help="extend only this scenario "
+                     "(repeatable; default: every one in the sources)")
     cmd.add_argument("--target", type=Path, default=PUBLISHED)
     cmd = sub.add_parser("collect", help="run the functional suite "
                          "several times and merge the runs")
@@ -731,6 +828,8 @@ def main(argv: list[str] | None = None) -> int:
             return collect(args.runs, args.pytest_args)
         if args.command == "merge":
             merge(args.source, args.target, args.names)
+        elif args.command == "extend":
+            extend(args.sources, args.target, args.names)
         else:
             publish(args.source, args.target)
     except ResultsError as exc:

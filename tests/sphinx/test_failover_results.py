@@ -242,6 +242,59 @@ def test_aggregate_keeps_failures_and_partial_scenarios(tmp_path):
     assert haguide_results.main(["publish", str(merged), str(target)]) == 1
 
 
+def test_extend_adds_runs_to_the_published_figures(tmp_path):
+    """Later runs append their values; median and worst cover all runs.
+
+    The words and bound come from the newest run, the published timelines
+    stay, and a scenario whose figures changed, one not published, one
+    with side-by-side rows or a run with failed tests is refused without
+    touching the committed copy.
+    """
+    runs = [_run(1, 9.0, 1, "c2"), _run(2, 12.5, 0, "c2"),
+            _run(3, 8.0, 3, "c3")]
+    published = haguide_results.aggregate(runs)
+    published["scenarios"]["s"]["figures"][1]["worse"] = "lower"
+    del published["comparison"]
+    target = tmp_path / "published.json"
+    haguide_results.write(published, target)
+    later = []
+    for index, gap in ((4, 20.0), (5, 7.0)):
+        run = _run(index, gap, 0, "c2")
+        del run["comparison"]
+        path = tmp_path / f"{index}.json"
+        path.write_text(json.dumps(run))
+        later.append(str(path))
+    assert haguide_results.main(["extend", *later, "--target",
+                                 str(target)]) == 0
+    data = json.loads(target.read_text())
+    scenario = data["scenarios"]["s"]
+    gap, rows, errors, writer = scenario["figures"]
+    assert scenario["runs"] == 5 and data["runs"] == 5
+    assert gap["values"] == [9.0, 12.5, 8.0, 20.0, 7.0]
+    assert (gap["value"], gap["worst"]) == (9.0, 20.0)
+    assert (rows["value"], rows["worst"]) == (63, 61)
+    assert errors["values"] == [1, 0, 3, 0, 0] and errors["worst"] == 3
+    assert writer["value"] == "c2"
+    assert scenario["timelines"][0]["label"] == "run 1"
+    assert data["duration_s"] == 50.0
+    before = target.read_text()
+    changed = _run(6, 1.0, 0, "c2")
+    del changed["comparison"]
+    changed["scenarios"]["s"]["figures"].pop()
+    failed = _run(7, 1.0, 0, "c2", failed=["t.py::test_s"])
+    del failed["comparison"]
+    unknown = _run(8, 1.0, 0, "c2")
+    del unknown["comparison"]
+    unknown["scenarios"]["new"] = unknown["scenarios"].pop("s")
+    for bad, extra in ((changed, []), (failed, []), (unknown, []),
+                       (_run(9, 1.0, 0, "c2"), ["--scenario", "s"])):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(bad))
+        assert haguide_results.main(["extend", str(path), "--target",
+                                     str(target), *extra]) == 1
+        assert target.read_text() == before
+
+
 def test_load_refuses_a_malformed_timeline(tmp_path):
     """ok and failed must be bucket lists of one length."""
     run = _run(1, 9.0, 0, "c1")
