@@ -13,7 +13,8 @@
 
 Run from the repository (openstackdocstheme needs the git checkout):
 
-    python tools/bench_docs.py [--repeat N] [--example RELPATH]...
+    python tools/bench_docs.py [--repeat N] [--cold-repeat N]
+                               [--example RELPATH]...
 
 Each figure is the median of N runs of sphinx-build in a subprocess, with
 build and doctree directories of its own under a temporary directory;
@@ -21,17 +22,24 @@ the runs alternate (one of each figure per round).
 Ratios, with the target each should meet:
 
   validation   full build, checks on (warm cache) / checks off   <= 1.05
-  cold         full build, checks on, empty cache / checks off   <= 1.5
+  cold         first build, checks on / first build, checks off  <= 1.5
+  first build  first build, checks on / full build, checks on    (shown)
   touch        rebuild after touching one example / full build   <= 0.4
                (one row per --example; the defaults are the most
                included file and a typical one)
   no change    rebuild without changes / full build              <= 0.4
   parallel     full build with -j 2 / serial full build          (shown)
 
-"Full" is -E with the doctree directory kept: the validation cache lives
-there (as in tox, which also keeps it), so -E re-reads every page but
-does not re-run a checker on unchanged content. The cold figure is the
-first build on a fresh machine. Touching sets the mtime to now.
+"Full" is -E with the doctree and output directories kept: the
+validation cache lives in the doctree directory (as in tox, which also
+keeps it), so -E re-reads every page but does not re-run a checker on
+unchanged content. A "first" build starts from empty directories, as on
+a fresh machine (docs.openstack.org, every CI job): with the checks on
+it runs every checker, and with or without them it draws every chart
+(the charts are kept in the output directory). "cold" compares two first
+builds, so that it measures what the checks cost a cold build; "first
+build" shows what a cold build costs over a warm one, checks and charts
+together. Touching sets the mtime to now.
 
 The cache key includes the checker files, so an edit of a checker while
 the benchmark runs makes later builds cold: for stable figures run it in
@@ -85,28 +93,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5,
                         help="runs per figure (median); default 5")
+    parser.add_argument("--cold-repeat", type=int, default=3,
+                        help="first builds per figure, with and without "
+                             "the checks (median); default 3")
     parser.add_argument("--example", action="append",
                         help="example file to touch (relative to "
                              "doc/examples); repeatable")
     args = parser.parse_args(argv)
     examples = args.example or list(DEFAULT_EXAMPLES)
     off = ("-D", "confcheck_validate=0")
+    # Every figure is taken once per round, round after round, so that
+    # load from other processes on the machine drifts into all of them
+    # alike; a ratio of medians taken minutes apart measured the load as
+    # much as the build.
+    runs: dict[str, list[float]] = {}
+
+    def record(name: str, seconds: float) -> None:
+        runs.setdefault(name, []).append(seconds)
+
     with tempfile.TemporaryDirectory(prefix="bench-docs-") as tmp:
+        for index in range(args.cold_repeat):
+            # Fresh directories for each: nothing cached, nothing drawn.
+            record("cold on", build(os.path.join(tmp, f"cold-on-{index}"),
+                                    "-E"))
+            record("cold off", build(os.path.join(tmp, f"cold-off-{index}"),
+                                     "-E", *off))
         on_dir, off_dir, j2_dir = (os.path.join(tmp, name)
                                    for name in ("on", "off", "j2"))
-        cold = build(on_dir, "-E")
-        shutil.copytree(os.path.join(on_dir, "doctrees"),
-                        os.path.join(j2_dir, "doctrees"))
-        build(off_dir, "-E", *off)
-        # Every figure is taken once per round, round after round, so
-        # that load from other processes on the machine drifts into all
-        # of them alike; a ratio of medians taken minutes apart measured
-        # the load as much as the build.
-        runs: dict[str, list[float]] = {}
-
-        def record(name: str, seconds: float) -> None:
-            runs.setdefault(name, []).append(seconds)
-
+        # The full builds start where the first builds ended.
+        shutil.copytree(os.path.join(tmp, "cold-on-0"), on_dir)
+        shutil.copytree(os.path.join(tmp, "cold-on-0"), j2_dir)
+        shutil.copytree(os.path.join(tmp, "cold-off-0"), off_dir)
         for _ in range(args.repeat):
             record("on", build(on_dir, "-E"))
             record("off", build(off_dir, "-E", *off))
@@ -115,13 +132,15 @@ def main(argv: list[str] | None = None) -> int:
                 touch(example)
                 record(example, build(on_dir))
             record("parallel", build(j2_dir, "-E", "-j", "2"))
-        full_on, full_off, no_change, parallel = (
-            statistics.median(runs[name])
-            for name in ("on", "off", "no change", "parallel"))
-        touch_times = {example: statistics.median(runs[example])
-                       for example in examples}
+    full_on, full_off, no_change, parallel, cold_on, cold_off = (
+        statistics.median(runs[name])
+        for name in ("on", "off", "no change", "parallel", "cold on",
+                     "cold off"))
+    touch_times = {example: statistics.median(runs[example])
+                   for example in examples}
     rows = [("validation", full_on, full_off, TARGET_VALIDATION),
-            ("cold", cold, full_off, TARGET_COLD)]
+            ("cold", cold_on, cold_off, TARGET_COLD),
+            ("first build", cold_on, full_on, None)]
     rows += [(f"touch {os.path.basename(example)}", value, full_on,
               TARGET_REBUILD) for example, value in touch_times.items()]
     rows += [("no change", no_change, full_on, TARGET_REBUILD),
@@ -134,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
             verdict = f"<= {target} {met}"
         print(f"{name:<22}{value:>9.2f}{base:>9.2f}{value / base:>8.2f}  "
               f"{verdict}")
-    print(f"(median of {args.repeat} runs; {os.cpu_count()} CPUs)")
+    print(f"(median of {args.repeat} runs, first builds of "
+          f"{args.cold_repeat}; {os.cpu_count()} CPUs; load average "
+          f"{', '.join(f'{n:.2f}' for n in os.getloadavg())} at the end)")
     return 0
 
 
