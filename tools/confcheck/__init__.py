@@ -14,20 +14,22 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from confcheck import external
 from confcheck.findings import Code, CodeBook, Finding
 from confcheck.kinds import KINDS, UnknownKind, infer_kind, resolve_kind
 from confcheck import kinds as _kinds
+from confcheck.reader import Source, SourceReader
+from confcheck.runner import CheckRunner
 from confcheck.sources import MAX_LINE, InputError, read_text
 
-__all__ = ["Code", "CodeBook", "Finding", "InputError", "KINDS",
-           "UnknownKind", "check_file", "check_text", "infer_kind",
-           "resolve_kind", "all_codes", "check_files", "has_internal_error",
-           "internal_error", "map_in_order", "INTERNAL_ERROR",
-           "__version__"]
+__all__ = ["CheckRunner", "Code", "CodeBook", "Finding", "InputError",
+           "KINDS", "Source", "SourceReader", "UnknownKind", "check_file",
+           "check_text", "infer_kind", "read_text", "resolve_kind",
+           "all_codes",
+           "check_files", "has_internal_error", "internal_error",
+           "INTERNAL_ERROR", "__version__"]
 
 
 # Bumped whenever a check changes what it reports (cache keys use it).
@@ -147,16 +149,13 @@ def check_text(text: str, path: str, kind: str) -> list[Finding]:
 
 def check_file(path: str, kind: str | None = None) -> list[Finding]:
     """Read and check one file; raises InputError or UnknownKind."""
-    kind = resolve_kind(path, kind)
-    return check_text(read_text(path), path, kind)
+    source = _read(path, kind)
+    return check_text(source.text, source.path, source.kind)
 
 
-def _checked(path: str, kind: str | None
-             ) -> list[Finding] | InputError | UnknownKind:
-    try:
-        return check_file(path, kind)
-    except (InputError, UnknownKind) as exc:
-        return exc
+def _read(path: str, kind: str | None) -> Source:
+    # The kind first: a file no checker reads is not read at all.
+    return SourceReader(path, resolve_kind(path, kind)).read()
 
 
 def check_files(paths: Iterable[str], kind: str | None = None,
@@ -164,34 +163,19 @@ def check_files(paths: Iterable[str], kind: str | None = None,
                 ) -> Iterator[tuple[str, list[Finding] | InputError
                                 | UnknownKind]]:
     """(path, its findings or why it cannot be checked), in the order
-    given, the files checked concurrently.
+    given, the files checked concurrently (see CheckRunner).
     """
-    paths = list(paths)
-    results = map_in_order(lambda path: _checked(path, kind), paths, jobs)
-    yield from zip(paths, results, strict=True)
-
-
-def map_in_order(function: Callable[[object], object],
-                 items: Iterable[object],
-                 jobs: int | None = None) -> Iterator[object]:
-    """function(item) for each item, in order, run concurrently.
-
-    The real tools spend their time in other processes, so threads
-    overlap them well; ``jobs=1`` runs one item at a time.
-    """
-    items = list(items)
-    jobs = jobs or min(8, 2 * (os.cpu_count() or 1))
-    if jobs == 1 or len(items) < 2:
-        yield from map(function, items)
-        return
-    # Imported here: it costs about 14 ms, which a run of the CLI on one
-    # file (or --version) should not pay.
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(function, item) for item in items]
-        for future in futures:
-            yield future.result()
+    read: list[tuple[str, Source | InputError | UnknownKind]] = []
+    for path in paths:
+        try:
+            read.append((path, _read(path, kind)))
+        except (InputError, UnknownKind) as exc:
+            read.append((path, exc))
+    with CheckRunner(jobs) as runner:
+        runner.start(item for _, item in read if isinstance(item, Source))
+        for path, item in read:
+            yield path, (runner.findings(item) if isinstance(item, Source)
+                         else item)
 
 
 def all_codes() -> list[Code]:

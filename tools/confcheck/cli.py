@@ -349,7 +349,8 @@ class Run:
             self._known = {code: c for code, (c, _) in codebook().items()}
         return self._known
 
-    def check(self, target: Target) -> Checked:
+    def read(self, target: Target) -> confcheck.Source | Checked:
+        """target read for its checker, or why it cannot be checked."""
         shown = target.path
         if target.path == STDIN and self.opts.stdin_filename:
             shown = self.opts.stdin_filename
@@ -358,20 +359,17 @@ class Run:
             return Checked([general.finding(shown, 0, "GEN010",
                                             target.problem)])
         try:
-            text = (read_stdin() if target.path == STDIN
-                    else sources.read_text(target.path))
+            if target.path == STDIN:
+                return confcheck.Source.of(read_stdin(), shown, target.kind)
+            return confcheck.SourceReader(target.path, target.kind).read()
         except sources.InputError as exc:
             return Checked([general.finding(shown, 0, "GEN010",
                                             reason(exc, target.path))])
-        try:
-            kind = kinds.resolve_kind(shown, target.kind)
         except kinds.UnknownKind as exc:
             message = reason(exc, shown)
             if target.path == STDIN:
                 message += "; or name the file with --stdin-filename"
             return Checked([general.finding(shown, 0, "GEN011", message)])
-        findings = confcheck.check_text(text, shown, kind)
-        return self.filter(findings, text, shown)
 
     def filter(self, findings, text: str, path: str) -> Checked:
         kept, suppressed, named = suppress.apply(findings, text)
@@ -399,8 +397,15 @@ class Run:
 
     def results(self, todo: list[Target], jobs: int | None = None):
         """(target, Checked) for each target, in order, checked at once."""
-        yield from zip(todo, confcheck.map_in_order(self.check, todo, jobs),
-                       strict=True)
+        read = [self.read(target) for target in todo]
+        with confcheck.CheckRunner(jobs) as runner:
+            runner.start(item for item in read
+                         if isinstance(item, confcheck.Source))
+            for target, item in zip(todo, read, strict=True):
+                if isinstance(item, confcheck.Source):
+                    item = self.filter(runner.findings(item), item.text,
+                                       item.path)
+                yield target, item
 
     def count(self, checked: Checked) -> None:
         self.tally.files += 1

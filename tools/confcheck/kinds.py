@@ -39,6 +39,14 @@ KINDS: dict[str, str] = {
     "oslo": "confcheck.checks.oslo_conf",
 }
 
+# Kinds whose check runs a real tool on the file (haproxy -c, keepalived
+# -t, corosync -t, pcs or crm with crm_verify, the shell's -n): seconds
+# where the built-in checks take milliseconds, so runs of many files
+# start them first. memcached's tool is asked once per process, not per
+# file.
+TOOL_KINDS = frozenset({"haproxy", "keepalived", "corosync", "pcs", "crm",
+                        "shell"})
+
 # (glob on the base name, glob on the parent directory name or None, kind);
 # first match wins, so exact names come before patterns.
 NAME_RULES: tuple[tuple[str, str | None, str], ...] = (
