@@ -93,9 +93,10 @@ def derived(cluster: Cluster) -> list[tuple[str, str, str]]:
     return result
 
 
-def derived_texts(examples_dir: str) -> list[tuple[str, str, str, str]]:
-    """(text, shown path, kind, node) of every derived file a checker
-    reads; the include prefetches their checks, emit reports them."""
+def derived_sources(examples_dir: str
+                    ) -> list[tuple[confcheck.Source, str]]:
+    """(source, node) of every derived file a checker reads, shown as the
+    tree file; the include prefetches their checks, emit reports them."""
     try:
         cluster = load_cluster(examples_dir)
     except ClusterError:
@@ -105,11 +106,12 @@ def derived_texts(examples_dir: str) -> list[tuple[str, str, str, str]]:
         source = os.path.join(examples_dir, relpath)
         try:
             text = derive_node_file(cluster, relpath, node)
-            kind = confcheck.resolve_kind(source)
+            files.append((confcheck.Source(
+                text, store.display_path(source),
+                confcheck.resolve_kind(source)), node))
         except (ClusterError, confcheck.UnknownKind,
                 confcheck.InputError):
             continue  # TRE007, or a file no checker reads
-        files.append((text, store.display_path(source), kind, node))
     return files
 
 

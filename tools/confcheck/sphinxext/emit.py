@@ -58,9 +58,9 @@ def _tree_warnings(env: BuildEnvironment, examples_dir: str):
 def _node_file_warnings(env: BuildEnvironment, examples_dir: str):
     # The other nodes' files are published too, so they are checked like
     # the tree's own; a finding names the node and the tree file's line.
-    for text, shown, kind, node in downloads.derived_texts(examples_dir):
-        for f in validate.check(text, shown, kind, str(env.doctreedir)):
-            yield (f"{shown}:{f.line}", f.code,
+    for source, node in downloads.derived_sources(examples_dir):
+        for f in validate.findings(source, str(env.doctreedir)):
+            yield (f"{source.path}:{f.line}", f.code,
                    f"{f.message} ({f.severity}; in the file as derived "
                    f"for {node})")
 

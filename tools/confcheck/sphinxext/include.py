@@ -44,7 +44,7 @@ def prefetch(app, env, added, changed, removed) -> list[str]:
     if not (added or changed) or not env.config.confcheck_validate or (
             not examples_dir or not os.path.isdir(examples_dir)):
         return []
-    files = []
+    sources = []
     for relpath in tree_files(examples_dir):
         # As resolve() gives it, so that both show the same path.
         path = os.path.realpath(os.path.join(examples_dir, relpath))
@@ -52,13 +52,13 @@ def prefetch(app, env, added, changed, removed) -> list[str]:
         if kind is None:
             continue
         try:
-            text = confcheck.read_text(path)
+            sources.append(confcheck.SourceReader(
+                path, kind, store.display_path(path)).read())
         except confcheck.InputError:
             continue  # the include reports it
-        files.append((text, store.display_path(path), kind))
-    files += [(text, shown, kind) for text, shown, kind, _node
-              in downloads.derived_texts(examples_dir)]
-    validate.prefetch(files, str(env.doctreedir),
+    sources += [source for source, _node
+                in downloads.derived_sources(examples_dir)]
+    validate.prefetch(sources, str(env.doctreedir),
                       wait=app.parallel > 1)
     return []
 
@@ -182,15 +182,16 @@ class IncludeExample(LiteralInclude):
         except confcheck.InputError as exc:
             raise ExampleError(str(exc)) from None
         store.add(self.env, "confcheck_includes", self.env.docname, relpath)
-        try:
-            kind = confcheck.resolve_kind(path)
-        except confcheck.UnknownKind:
-            kind = None
+        # None: shown, not validated.
+        kind = confcheck.infer_kind(path)
+        if kind is None:
             store.problem(self.env, self.get_location(), "unknown-kind",
                           f"{relpath}: confcheck has no checker for this "
                           f"file name, so it is not validated")
-        if kind is not None and self.config.confcheck_validate:
-            self._validate(text, path, relpath, kind)
+        elif self.config.confcheck_validate:
+            # As prefetch() read it, so it finds the check it started.
+            self._validate(confcheck.Source(text, store.display_path(path),
+                                            kind), relpath)
         if "section" in self.options:
             self._select_section(text, kind)
         self.options.setdefault("language", present.language(kind, text))
@@ -204,15 +205,11 @@ class IncludeExample(LiteralInclude):
         self.arguments[0] = "/" + os.path.relpath(path, self.env.srcdir)
         return relpath, kind, text
 
-    def _validate(self, text: str, path: str, relpath: str,
-                  kind: str) -> None:
-        shown = store.display_path(path)
+    def _validate(self, source: confcheck.Source, relpath: str) -> None:
         # The same check from a shell, for whoever reads a -vv log.
         logger.debug("[confcheck] python -m confcheck --kind %s %s",
-                     kind, shown)
-        findings = validate.check(text, shown, kind,
-                                  str(self.env.doctreedir))
-        for finding in findings:
+                     source.kind, source.path)
+        for finding in validate.findings(source, str(self.env.doctreedir)):
             store.add(self.env, "confcheck_findings", self.env.docname,
                       (relpath, finding.line, finding.severity,
                        finding.code, finding.message))

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import hashlib
 import json
@@ -56,22 +55,43 @@ def _tools(environment: tuple[str, ...]) -> str:
     return external.fingerprint()
 
 
-def _cache_file(cache_root: str, kind: str, text: str) -> str:
-    environment = tuple(os.environ.get(name, "") for name in CACHE_ENV)
-    key = hashlib.sha256("\0".join(
-        [kind, confcheck.__version__, checker_fingerprint(), text,
-         _tools(environment), *environment]).encode())
-    return os.path.join(cache_root, CACHE_DIR, key.hexdigest() + ".json")
+class DiskCache:
+    """Findings kept as one JSON file per source under cache_root.
 
+    The key is the kind, the path shown, the text, the checker version
+    and files, the tool set and privileges and the environment that
+    changes verdicts, so parallel readers never write the same file with
+    different data and a ``-E`` build (which keeps the doctree directory)
+    still reuses it.
+    """
 
-def _compute(text: str, path: str, kind: str,
-             cached: str | None) -> list[list]:
-    """Check text and store the rows (line, severity, code, message)."""
-    findings = confcheck.check_text(text, path, kind)
-    rows = [[f.line, f.severity, f.code, f.message] for f in findings]
-    if cached and not confcheck.has_internal_error(findings):
-        store_json(cached, rows)
-    return rows
+    def __init__(self, cache_root: str) -> None:
+        self.root = os.path.join(cache_root, CACHE_DIR)
+
+    def file(self, source: confcheck.Source) -> str:
+        environment = tuple(os.environ.get(name, "") for name in CACHE_ENV)
+        # The path too: an oslo file's name says which options it takes.
+        key = hashlib.sha256("\0".join(
+            [source.kind, source.path, confcheck.__version__,
+             checker_fingerprint(), source.text, _tools(environment),
+             *environment]).encode())
+        return os.path.join(self.root, key.hexdigest() + ".json")
+
+    def load(self, source: confcheck.Source) -> list[Finding] | None:
+        try:
+            with open(self.file(source), encoding="utf-8") as fh:
+                rows = json.load(fh)
+            return [Finding(source.path, *row) for row in rows]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError):
+            return None  # a damaged entry is recomputed and rewritten
+
+    def save(self, source: confcheck.Source,
+             findings: list[Finding]) -> None:
+        store_json(self.file(source),
+                   [[f.line, f.severity, f.code, f.message]
+                    for f in findings])
 
 
 def store_json(path: str, data) -> None:
@@ -83,47 +103,36 @@ def store_json(path: str, data) -> None:
     os.replace(tmp, path)
 
 
-def check(text: str, path: str, kind: str,
-          cache_root: str | None) -> list[Finding]:
-    """confcheck's findings for text shown as path, cached under cache_root.
+class _Build:
+    """This process's checks of the build (sphinx -j forks readers:
+    a fork has none of its parent's threads, so it starts its own)."""
 
-    The cache is one JSON file per (kind, content, checker version and
-    files, tool set and privileges), so parallel readers never write the
-    same file with different data and a ``-E`` build (which keeps the
-    doctree directory) still reuses it. A check that prefetch() started
-    is waited for instead of run twice.
+    pid = 0
+    runner: confcheck.CheckRunner | None = None
+
+
+def _runner(cache_root: str) -> confcheck.CheckRunner:
+    if _Build.pid != os.getpid() or _Build.runner is None or (
+            _Build.runner.cache.root != DiskCache(cache_root).root):
+        _Build.pid = os.getpid()
+        _Build.runner = confcheck.CheckRunner(cache=DiskCache(cache_root))
+    return _Build.runner
+
+
+def findings(source: confcheck.Source,
+             cache_root: str | None) -> list[Finding]:
+    """confcheck's findings for source, cached under cache_root.
+
+    A check that prefetch() started is waited for, never run twice.
     """
-    cached = _cache_file(cache_root, kind, text) if cache_root else None
-    future = _PREFETCH.pending.get(cached) if (
-        cached and _PREFETCH.pid == os.getpid()) else None
-    if future is not None:
-        return [Finding(path, *row) for row in future.result()]
-    if cached and os.path.exists(cached):
-        try:
-            with open(cached, encoding="utf-8") as fh:
-                rows = json.load(fh)
-            return [Finding(path, *row) for row in rows]
-        except (OSError, ValueError, TypeError):
-            pass  # a damaged cache entry is recomputed and rewritten
-    return [Finding(path, *row)
-            for row in _compute(text, path, kind, cached)]
+    if not cache_root:
+        return confcheck.check_text(source.text, source.path, source.kind)
+    return _runner(cache_root).findings(source)
 
 
-class _Prefetch:
-    """Checks started before the pages are read, run concurrently."""
-
-    def __init__(self) -> None:
-        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self.pending: dict[str, concurrent.futures.Future] = {}
-        self.pid = 0
-
-
-_PREFETCH = _Prefetch()
-
-
-def prefetch(files: list[tuple[str, str, str]], cache_root: str,
+def prefetch(sources: list[confcheck.Source], cache_root: str,
              wait: bool) -> None:
-    """Start checking (text, shown path, kind) of files not yet cached.
+    """Start checking the sources not yet cached, tool-backed first.
 
     The real tools spend their time in processes of their own, so they
     run on the other cores while Sphinx reads pages in this one; each
@@ -131,25 +140,14 @@ def prefetch(files: list[tuple[str, str, str]], cache_root: str,
     first (sphinx -j forks readers, which cannot wait for these threads;
     they then find every result in the cache).
     """
-    if _PREFETCH.pid != os.getpid():
-        _PREFETCH.pool, _PREFETCH.pending = None, {}
-        _PREFETCH.pid = os.getpid()
-    if _PREFETCH.pool is None:
-        _PREFETCH.pool = concurrent.futures.ThreadPoolExecutor(
-            min(8, 2 * (os.cpu_count() or 1)),
-            thread_name_prefix="confcheck")
-    for text, path, kind in files:
-        cached = _cache_file(cache_root, kind, text)
-        if cached in _PREFETCH.pending or os.path.exists(cached):
-            continue
-        _PREFETCH.pending[cached] = _PREFETCH.pool.submit(
-            _compute, text, path, kind, cached)
+    runner = _runner(cache_root)
+    runner.start(sources)
     if wait:
-        concurrent.futures.wait(list(_PREFETCH.pending.values()))
+        runner.wait()
 
 
 def finish() -> None:
-    """Drop the prefetch state (build-finished): nothing waits any more."""
-    if _PREFETCH.pool is not None and _PREFETCH.pid == os.getpid():
-        _PREFETCH.pool.shutdown(wait=True, cancel_futures=True)
-    _PREFETCH.pool, _PREFETCH.pending = None, {}
+    """Drop this build's checks (build-finished): nothing waits any more."""
+    if _Build.runner is not None and _Build.pid == os.getpid():
+        _Build.runner.close()
+    _Build.runner = None
