@@ -45,7 +45,13 @@ def _refuse_special(path: str, mode: int) -> None:
 
 
 def read_text(path: str) -> str:
-    """Return the file's text, or raise InputError saying why not.
+    """Return the file's text, or raise InputError saying why not
+    (see read_bytes; also binary data and text that is not UTF-8)."""
+    return decode(read_bytes(path), path)
+
+
+def read_bytes(path: str) -> bytes:
+    """Return the file's bytes, or raise InputError saying why not.
 
     Only regular files are read: the type is checked before opening (a
     device may act on open) and again on the open descriptor (the path
@@ -74,7 +80,7 @@ def read_text(path: str) -> str:
     if len(data) > MAX_BYTES:  # grew since fstat
         raise InputError(f"{path}: file too large (over "
                          f"{MAX_BYTES // 1048576} MiB)")
-    return decode(data, path)
+    return data
 
 
 def decode(data: bytes, path: str) -> str:

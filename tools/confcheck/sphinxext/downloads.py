@@ -50,6 +50,7 @@ from confcheck.cluster import (Cluster, CLUSTER_FILE, ClusterError,
                                derive_node_file, load_cluster)
 from confcheck.layout import (path_on_node, role_of, tree_files, variant_of,
                               VARIANTS_DIR)
+from confcheck.sources import InputError, read_bytes
 from confcheck.sphinxext import store
 
 logger = logging.getLogger(__name__)
@@ -143,8 +144,7 @@ def file_bytes(cluster: Cluster, relpath: str, node: str,
     node or a file of no node)."""
     source = os.path.join(cluster.examples_dir, relpath)
     if first or not cluster.templates(relpath):
-        with open(source, "rb") as fh:
-            return fh.read()
+        return read_bytes(source)
     return derive_node_file(cluster, relpath, node).encode()
 
 
@@ -155,12 +155,18 @@ def write_tree(cluster: Cluster, outdir: str) -> int:
     whole: list[tuple[str, bytes]] = []
     count = 0
     for relpath in tree_files(cluster.examples_dir):
-        with open(os.path.join(cluster.examples_dir, relpath), "rb") as fh:
-            whole.append((f"examples/{relpath}", fh.read()))
+        try:
+            whole.append((f"examples/{relpath}", read_bytes(
+                os.path.join(cluster.examples_dir, relpath))))
+        except InputError:
+            # A FIFO, a device or a huge file is not published (opening
+            # a FIFO would wait for a writer for ever); an include of it
+            # says why.
+            continue
         for index, (node, path) in enumerate(node_files(cluster, relpath)):
             try:
                 data = file_bytes(cluster, relpath, node, index == 0)
-            except ClusterError:
+            except (ClusterError, InputError):
                 continue  # a template that does not match: TRE007
             _write(os.path.join(top, *path.split("/")), data)
             count += 1
