@@ -19,7 +19,7 @@ import pytest
 
 import realtools
 from confcheck import check_text
-from confcheck.checks import haproxy
+from confcheck.checks import haproxy, haproxy_tool
 
 SAMPLES = pathlib.Path(__file__).parent / "samples" / "haproxy"
 HEAD = ("defaults\n  mode http\n  timeout connect 5s\n  timeout client 1m\n"
@@ -103,7 +103,7 @@ def test_good_kolla_style_real(real):
     """haproxy -c itself accepts the file (no warning either)."""
     text = (SAMPLES / "good_kolla_style.cfg").read_text()
     sections, _ = haproxy.parse(text)
-    assert haproxy.run_haproxy(text, "haproxy.cfg", sections) == []
+    assert haproxy_tool.run_haproxy(text, "haproxy.cfg", sections) == []
     assert codes(text) == []
 
 
@@ -156,7 +156,7 @@ def test_real_unknown_user_is_not_an_error(real):
 
 
 def test_real_missing_certificate_is_substituted(real):
-    if haproxy.external.available("openssl") is None:
+    if haproxy_tool.external.available("openssl") is None:
         pytest.skip("openssl is not installed (Debian package openssl)")
     text = HEAD + ("frontend f\n  bind 10.0.0.11:443 ssl crt "
                    "/etc/haproxy/no-such-cert.pem\n  default_backend b\n"
@@ -168,7 +168,7 @@ def test_real_missing_certificate_is_substituted(real):
 def test_safe_copy_keeps_line_numbers():
     text = ("global\n  user nosuchuser-confcheck\nlisten x\n"
             "  server a controller1:80 check\n")
-    copy = haproxy.safe_copy(text)
+    copy = haproxy_tool.safe_copy(text)
     assert len(copy.splitlines()) == 4
     assert "127.0.0.1:80" in copy.splitlines()[3]
 
@@ -190,3 +190,19 @@ def test_bad_input_gives_findings_not_tracebacks(request, mode, text):
 def test_every_code_has_examples():
     for code in haproxy.CODES:
         assert code.bad and code.good and code.bad != code.good
+
+
+def test_builtin_runs_no_tool_and_reads_nothing_here(monkeypatch):
+    """The reader half: sections and built-in findings from the text
+    alone; haproxy_tool is what runs haproxy and looks at this machine."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("builtin() ran a tool")
+
+    monkeypatch.setattr(haproxy_tool.external, "run", refuse)
+    monkeypatch.setattr(haproxy_tool.pwd, "getpwnam", refuse)
+    text = "global\n    user haproxy\nlisten api\n    balanse roundrobin\n"
+    sections, findings = haproxy.builtin(text, "haproxy.cfg")
+    assert [(s.kind, s.name, s.line) for s in sections] == [
+        ("global", "", 1), ("listen", "api", 3)]
+    assert sorted((f.line, f.code) for f in findings) == [
+        (3, "HAP024"), (4, "HAP010")]

@@ -28,7 +28,7 @@ import pytest
 import confcheck
 import realtools
 from confcheck import cli, external, kinds
-from confcheck.checks import haproxy, keepalived, sysctl
+from confcheck.checks import haproxy_tool, keepalived, sysctl
 
 # Every case here finishes in well under a second on an idle machine;
 # the bound only catches a hang or a quadratic blow-up, with room for a
@@ -262,7 +262,7 @@ def test_lua_load_is_refused_with_a_finding(builtin):
             "backend b\n  server s 10.0.0.12:80 check\n")
     found = codes(text, "haproxy.cfg", "haproxy")
     assert (2, "HAP090") in found and (3, "HAP090") in found
-    copy = haproxy.safe_copy(text).splitlines()
+    copy = haproxy_tool.safe_copy(text).splitlines()
     assert "lua" not in "\n".join(copy)
     assert len(copy) == len(text.splitlines())
 
@@ -287,7 +287,7 @@ def test_lua_load_never_runs(tmp_path, monkeypatch):
 def test_file_options_never_read_this_machine(builtin):
     text = ("frontend f\n  bind 10.0.0.11:443 ssl crt /etc/shadow\n"
             "  acl a src -f /etc/passwd\n  errorfile 503 /etc/shadow\n")
-    copy = haproxy.safe_copy(text)
+    copy = haproxy_tool.safe_copy(text)
     assert "/etc/shadow" not in copy and "/etc/passwd" not in copy
 
 
