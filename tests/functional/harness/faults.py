@@ -69,9 +69,13 @@ class Faults:
                  stdin=text, timeout=10)
         self.rules.extend(rules)
 
-    def cut(self, node: str) -> None:
-        """Drop every frame to and from node: a dead link, no RST."""
-        ports = _set(self.ports(node))
+    def cut(self, node: str, dev: str | None = None) -> None:
+        """Drop every frame to and from node: a dead link, no RST.
+
+        With dev, only that interface's link is dead (a tunnel network,
+        say); the node's other networks keep working.
+        """
+        ports = _set([self.lab.port(node, dev)] if dev else self.ports(node))
         self._apply([f"iifname {ports} drop", f"oifname {ports} drop"])
 
     def partition(self, node: str, others: list[str]) -> None:

@@ -85,7 +85,8 @@ class Lab:
         """Create the nodes: {node: {interface: address}}.
 
         Each interface name is a network: one bridge per name in the
-        bridge namespace, a veth from each node's interface to it.
+        bridge namespace, a veth from each node's interface to it. An
+        empty address leaves the interface without one (a bridge port).
         """
         self._ip("netns", "add", self.bridge)
         self.created.append(self.bridge)
@@ -109,8 +110,9 @@ class Lab:
                 self._ip("-n", self.bridge, "link", "set", port, "master",
                          f"br-{dev}")
                 self._ip("-n", self.bridge, "link", "set", port, "up")
-                self._ip("-n", name, "addr", "add",
-                         f"{address}/{PREFIX_LENGTH}", "dev", dev)
+                if address:
+                    self._ip("-n", name, "addr", "add",
+                             f"{address}/{PREFIX_LENGTH}", "dev", dev)
                 self._ip("-n", name, "link", "set", dev, "up")
 
     def port(self, node: str, dev: str = "eth0") -> str:

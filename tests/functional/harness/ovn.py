@@ -47,9 +47,13 @@ class OvnLab:
         self.daemons = daemons
         self.lab = netns.Lab("ovn", daemons)
 
-    def prepare(self) -> None:
-        self.lab.setup({n: {"eth0": tree.address(n)}
-                        for n in tree.CONTROLLERS})
+    def prepare(self, interfaces: dict[str, dict[str, str]] | None = None,
+                others: dict[str, dict[str, str]] | None = None) -> None:
+        """Boot the controllers; interfaces adds networks to some of them
+        ({node: {device: address}}), others adds unbooted nodes."""
+        nodes = {n: {"eth0": tree.address(n), **(interfaces or {}).get(n, {})}
+                 for n in tree.CONTROLLERS}
+        self.lab.setup({**nodes, **(others or {})})
         for node in tree.CONTROLLERS:
             default = self.workdir / f"{node}-ovn-central"
             default.write_text(tree.node_file(OVN_CENTRAL, node))
