@@ -13,8 +13,22 @@
 
 import pytest
 
+from confcheck import external
+from confcheck.checks import _netns
+
 
 @pytest.fixture
 def builtin(monkeypatch):
     """Only the built-in checks, as on a docs builder without the tools."""
     monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+
+
+@pytest.fixture
+def no_tools(monkeypatch):
+    """Fail the test if a real tool runs: for the checkers' reader halves,
+    which judge the text alone."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a tool ran: {args[:1]}")
+
+    monkeypatch.setattr(external, "run", refuse)
+    monkeypatch.setattr(_netns, "run_in", refuse)

@@ -192,13 +192,13 @@ def test_every_code_has_examples():
         assert code.bad and code.good and code.bad != code.good
 
 
-def test_builtin_runs_no_tool_and_reads_nothing_here(monkeypatch):
+def test_builtin_runs_no_tool_and_reads_nothing_here(no_tools,
+                                                     monkeypatch):
     """The reader half: sections and built-in findings from the text
     alone; haproxy_tool is what runs haproxy and looks at this machine."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("builtin() ran a tool")
+    def refuse(name):
+        raise AssertionError(f"builtin() looked up the user {name}")
 
-    monkeypatch.setattr(haproxy_tool.external, "run", refuse)
     monkeypatch.setattr(haproxy_tool.pwd, "getpwnam", refuse)
     text = "global\n    user haproxy\nlisten api\n    balanse roundrobin\n"
     sections, findings = haproxy.builtin(text, "haproxy.cfg")

@@ -22,7 +22,7 @@ import pytest
 
 import realtools
 from confcheck import check_text
-from confcheck.checks import keepalived
+from confcheck.checks import keepalived, keepalived_tool
 
 SAMPLES = pathlib.Path(__file__).parent / "samples" / "keepalived"
 GOOD = (SAMPLES / "good_three_nodes.conf").read_text()
@@ -106,7 +106,7 @@ def test_good_three_nodes_builtin(builtin):
 def test_good_three_nodes_real(real):
     """keepalived -t accepts it once eth0 exists (in the namespace)."""
     root, _ = keepalived.builtin(GOOD, "keepalived.conf")
-    assert keepalived.run_keepalived(GOOD, "keepalived.conf", root) == []
+    assert keepalived_tool.run_keepalived(GOOD, "keepalived.conf", root) == []
     assert codes(GOOD) == []
 
 
@@ -165,7 +165,7 @@ def test_real_node_script_and_user_are_not_errors(real):
 def test_safe_copy_keeps_lines_and_arguments():
     text = ('global_defs {\n  script_user haproxy haproxy\n}\n'
             'vrrp_script c {\n  script "/etc/keepalived/x.sh --fast"\n}\n')
-    copy = keepalived.safe_copy(text).splitlines()
+    copy = keepalived_tool.safe_copy(text).splitlines()
     assert len(copy) == 6
     assert copy[1] == "  script_user root"
     assert copy[4] == '  script "/usr/bin/true --fast"'
@@ -180,7 +180,7 @@ def test_real_leaves_no_namespace(real):
 
 def test_real_timeout_falls_back_and_cleans_up(real, monkeypatch):
     """A keepalived that never answers: reported, namespace still gone."""
-    monkeypatch.setattr(keepalived, "KEEPALIVED_TIMEOUT", 0.0001)
+    monkeypatch.setattr(keepalived_tool, "KEEPALIVED_TIMEOUT", 0.0001)
     found = codes(GOOD.replace("priority 101", "priority 0"))
     assert (0, "KAL003") in found and (20, "KAL013") in found
     listing = subprocess.run(["ip", "netns", "list"], capture_output=True,
@@ -237,3 +237,11 @@ def test_real_removes_script_without_a_script_user(tmp_path):
         assert "vrrp script chk - removing" in output
     else:
         assert "removing" not in output
+
+
+def test_builtin_runs_no_tool(no_tools):
+    """The reader half judges the text alone, even where keepalived -t
+    could run: keepalived_tool is what runs it in a namespace."""
+    root, findings = keepalived.builtin(GOOD, "keepalived.conf")
+    assert findings == []
+    assert keepalived.interfaces(root)

@@ -28,7 +28,7 @@ import pytest
 import confcheck
 import realtools
 from confcheck import cli, external, kinds
-from confcheck.checks import haproxy_tool, keepalived, sysctl
+from confcheck.checks import haproxy_tool, keepalived, keepalived_tool, sysctl
 
 # Every case here finishes in well under a second on an idle machine;
 # the bound only catches a hang or a quadratic blow-up, with room for a
@@ -296,7 +296,7 @@ def test_keepalived_include_is_not_followed(builtin, tmp_path):
     secret.write_text("dbpass=TOPSECRET\n")
     text = (f"include {secret}\n$INC=include {secret}\n$INC\n"
             + keepalived._INSTANCE + keepalived._VIPS)
-    copy = keepalived.safe_copy(text)
+    copy = keepalived_tool.safe_copy(text)
     assert str(secret) not in copy and "$INC" not in copy
     assert (1, "KAL090") in codes(text, "keepalived.conf", "keepalived")
 
