@@ -21,7 +21,7 @@ import pytest
 
 import realtools
 from confcheck import check_text
-from confcheck.checks import corosync
+from confcheck.checks import corosync, corosync_tool
 
 SAMPLES = pathlib.Path(__file__).parent / "samples" / "corosync"
 GOOD = (SAMPLES / "good_knet_three_nodes.conf").read_text()
@@ -108,7 +108,7 @@ def test_good_knet_builtin(builtin):
 def test_good_knet_real(real):
     """corosync -t accepts it (address on lo, throwaway authkey)."""
     root, _ = corosync.builtin(GOOD, "corosync.conf")
-    assert corosync.run_corosync(GOOD, "corosync.conf", root) == []
+    assert corosync_tool.run_corosync(GOOD, "corosync.conf", root) == []
     assert codes(GOOD) == []
 
 
@@ -151,3 +151,11 @@ def test_bad_input_gives_findings_not_tracebacks(request, mode, text):
 def test_every_code_has_examples():
     for code in corosync.CODES:
         assert code.bad and code.good and code.bad != code.good
+
+
+def test_builtin_runs_no_tool(no_tools):
+    """The reader half judges the text alone, even where corosync -t
+    could run: corosync_tool is what runs it in a namespace."""
+    root, findings = corosync.builtin(GOOD, "corosync.conf")
+    assert findings == []
+    assert corosync.local_addresses(root)

@@ -410,11 +410,11 @@ def test_include_example_takes_no_second_file():
 
 
 def test_corosync_copy_writes_no_log_file(builtin):
-    from confcheck.checks import corosync
+    from confcheck.checks import corosync_tool
     text = ("logging {\n  to_logfile: yes\n  logfile: /etc/cron.d/x\n"
             "  logger_subsys {\n    subsys: QUORUM\n"
             "    logfile:/etc/cron.d/y\n  }\n}\n")
-    copy = corosync.safe_copy(text)
+    copy = corosync_tool.safe_copy(text)
     assert len(copy.splitlines()) == len(text.splitlines())
     assert [line.lstrip()[:1] for line in copy.splitlines()
             if line.strip().startswith("logfile") or "# " in line] == [
