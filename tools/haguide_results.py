@@ -664,23 +664,26 @@ def merge(source: Path, target: Path, names: list[str]) -> None:
     ``runs`` and gains the run's ``date``, so the page never passes off a
     single run as the median of several; its side-by-side rows are
     replaced with the run's. Refused when the run had failed tests, lacks
-    a named scenario, or ran other package versions than the committed
-    copy (then the whole suite must be run and published).
+    a named scenario, or ran another version of a package than the
+    committed copy lists (then the whole suite must be run and
+    published). A package only one side lists is no conflict: the lab
+    root gained it for new scenarios (or an older harness did not record
+    it), so the merged copy lists the versions of both.
     """
     data = load(source)
     if data.get("failed_tests"):
         raise ResultsError(f"{source}: tests failed in this run: "
                            f"{', '.join(data['failed_tests'])}")
     published = load(target)
-    if data["versions"] != published["versions"]:
-        changed = sorted(
-            name for name in set(data["versions"]) | set(
-                published["versions"])
-            if data["versions"].get(name) != published["versions"].get(
-                name))
+    changed = sorted(
+        name for name in set(data["versions"]) & set(published["versions"])
+        if data["versions"][name] != published["versions"][name])
+    if changed:
         raise ResultsError(
             f"{source}: other package versions than {target} "
             f"({', '.join(changed)}); run the whole suite and publish")
+    published["versions"] = dict(sorted(
+        {**data["versions"], **published["versions"]}.items()))
     missing = [name for name in names if name not in data["scenarios"]]
     if missing:
         raise ResultsError(f"{source}: no scenario {', '.join(missing)} "

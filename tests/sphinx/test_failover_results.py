@@ -176,6 +176,29 @@ def test_merge_replaces_only_the_named_scenarios(tmp_path):
         assert target.read_text() == before
 
 
+def test_merge_adds_the_versions_of_new_packages(tmp_path):
+    """A run from a root with more packages merges; a changed one not."""
+    def results(versions):
+        return {"date": "d", "machine": {}, "duration_s": 1,
+                "versions": versions,
+                "scenarios": {"a": {"title": "a", "description": "d",
+                                    "command": "c", "figures": []}}}
+
+    target, run = tmp_path / "published.json", tmp_path / "run.json"
+    target.write_text(json.dumps(results({"haproxy": "3.0",
+                                          "galera-4": "26.4"})))
+    run.write_text(json.dumps(results({"haproxy": "3.0", "garbd": "26.4"})))
+    assert haguide_results.main(["merge", str(run), "--scenario", "a",
+                                 "--target", str(target)]) == 0
+    assert json.loads(target.read_text())["versions"] == {
+        "galera-4": "26.4", "garbd": "26.4", "haproxy": "3.0"}
+    before = target.read_text()
+    run.write_text(json.dumps(results({"haproxy": "3.1", "garbd": "26.4"})))
+    assert haguide_results.main(["merge", str(run), "--scenario", "a",
+                                 "--target", str(target)]) == 1
+    assert target.read_text() == before
+
+
 def _run(index: int, gap: float, errors: int, node: str,
          failed: list[str] = ()) -> dict:
     """One run's results as the functional session writes them."""

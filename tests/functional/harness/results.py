@@ -36,6 +36,7 @@ PACKAGES = (
     "mariadb-backup", "rabbitmq-server", "erlang-base", "corosync",
     "pacemaker", "pcs", "crmsh", "resource-agents", "xinetd", "socat",
     "etcd-server", "ovn-central", "openvswitch-common",
+    "galera-arbitrator-4", "corosync-qdevice", "corosync-qnetd",
 )
 COMPARISONS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq}
 # Which way a figure gets worse, from the comparison of its bound.
