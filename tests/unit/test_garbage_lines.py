@@ -17,8 +17,8 @@ import pytest
 
 from confcheck import Finding, check_text
 
-KINDS = ["mysql", "pcs", "crm", "rabbitmq", "rabbitmq-env", "memcached",
-         "xinetd", "python", "yaml"]
+KINDS = ["mysql", "pcs", "crm", "rabbitmq", "rabbitmq-env", "garb",
+         "memcached", "xinetd", "python", "yaml"]
 # Fragments that have broken one parser or another: unbalanced brackets
 # and quotes, lone operators, continuation at the end, control bytes.
 GARBAGE = [

@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "crm": "confcheck.checks.crm",
     "rabbitmq": "confcheck.checks.rabbitmq",
     "rabbitmq-env": "confcheck.checks.rabbitmq_env",
+    "garb": "confcheck.checks.garb",
     "sysctl": "confcheck.checks.sysctl",
     "memcached": "confcheck.checks.memcached",
     "hosts": "confcheck.checks.hosts",
@@ -60,7 +61,9 @@ NAME_RULES: tuple[tuple[str, str | None, str], ...] = (
     ("*.conf", "sysctl.d", "sysctl"),
     ("hosts", None, "hosts"),
     ("*", "xinetd.d", "xinetd"),
-    # /etc/default/<daemon>: shell variables an init script sources.
+    # /etc/default/<daemon>: shell variables an init script sources;
+    # garbd's has a checker of its own.
+    ("garb", "default", "garb"),
     ("*", "default", "shell"),
     ("*.cnf", None, "mysql"),
     ("*.pcs", None, "pcs"),

@@ -32,7 +32,8 @@ from confcheck.checks._commands import read_commands
 # haproxy-pygments-lexer package.
 LEXERS = {
     "oslo": "ini", "mysql": "ini", "sysctl": "ini", "memcached": "ini",
-    "rabbitmq": "ini", "rabbitmq-env": "bash", "shell": "bash",
+    "rabbitmq": "ini", "rabbitmq-env": "bash", "garb": "bash",
+    "shell": "bash",
     "haproxy": "haproxy", "keepalived": "keepalived",
     "corosync": "corosync", "xinetd": "xinetd", "hosts": "text",
     "python": "python", "yaml": "yaml", "pcs": "console", "crm": "console",
