@@ -159,3 +159,58 @@ def test_builtin_runs_no_tool(no_tools):
     root, findings = corosync.builtin(GOOD, "corosync.conf")
     assert findings == []
     assert corosync.local_addresses(root)
+
+
+STRETCH = (pathlib.Path(__file__).parents[2] / "doc" / "examples" /
+           "variants" / "stretch" / "etc" / "corosync" / "corosync.conf"
+           ).read_text()
+
+
+def stretch(old: str, new: str) -> str:
+    assert old in STRETCH
+    return STRETCH.replace(old, new, 1)
+
+
+def line_of(text: str, fragment: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1)
+                if fragment in line)
+
+
+DEVICE_CASES = [
+    ("two_node", "provider: corosync_votequorum\n",
+     "provider: corosync_votequorum\n    two_node: 1\n", "two_node",
+     "COR025"),
+    ("auto_tie_breaker", "provider: corosync_votequorum\n",
+     "provider: corosync_votequorum\n    auto_tie_breaker: 1\n",
+     "auto_tie_breaker", "COR025"),
+    ("last_man_standing", "provider: corosync_votequorum\n",
+     "provider: corosync_votequorum\n    last_man_standing: 1\n",
+     "last_man_standing", "COR025"),
+    ("model_disk", "model: net", "model: disk", "model:", "COR026"),
+    ("no_host", "            host: 10.0.0.14\n", "", "net {", "COR026"),
+    ("algorithm_2nodelms", "algorithm: ffsplit", "algorithm: 2nodelms",
+     "algorithm:", "COR026"),
+    ("tls_yes", "tls: required", "tls: yes", "tls:", "COR026"),
+    ("ffsplit_two_votes", "votes: 1", "votes: 2", "votes:", "COR026"),
+    ("net_key_typo", "algorithm: ffsplit", "algoritm: ffsplit", "algoritm",
+     "COR011"),
+]
+
+
+@pytest.mark.parametrize("old,new,where,code", [c[1:] for c in DEVICE_CASES],
+                         ids=[c[0] for c in DEVICE_CASES])
+def test_quorum_device_bad(builtin, old, new, where, code):
+    text = stretch(old, new)
+    assert (line_of(text, where), code) in codes(text)
+
+
+def test_quorum_device_good(builtin):
+    """The stretch variant's file, and lms with any number of votes."""
+    assert codes(STRETCH) == []
+    lms = stretch("algorithm: ffsplit", "algorithm: lms")
+    assert codes(lms.replace("votes: 1", "votes: 3")) == []
+
+
+def test_quorum_device_real(real):
+    """corosync -t accepts the file (it does not read the device)."""
+    assert codes(STRETCH) == []

@@ -62,6 +62,13 @@ SCHEMA = {
                "last_man_standing", "last_man_standing_window",
                "auto_tie_breaker", "auto_tie_breaker_node",
                "allow_downscale", "expected_votes_tracking", "device"},
+    # corosync-qdevice(8); heuristics' exec_NAME keys are free, so the
+    # heuristics section is not listed.
+    "quorum.device": {"model", "timeout", "sync_timeout", "votes", "net",
+                      "heuristics"},
+    "quorum.device.net": {"tls", "host", "port", "algorithm", "tie_breaker",
+                          "connect_timeout", "force_ip_version",
+                          "keep_active_partition_tie_breaker"},
     "logging": {"to_logfile", "to_stderr", "to_syslog", "logfile",
                 "logfile_priority", "syslog_facility", "syslog_priority",
                 "debug", "timestamp", "fileline", "function_name",
@@ -97,6 +104,12 @@ KNET_UNUSED = {
 TRANSPORTS = ("knet", "udpu", "udp")
 CIPHERS = ("none", "aes256", "aes192", "aes128")
 HASHES = ("none", "md5", "sha1", "sha256", "sha384", "sha512")
+# corosync-qdevice(8): test and 2nodelms exist for developers only.
+QDEVICE_ALGORITHMS = ("ffsplit", "lms")
+QDEVICE_TLS = ("on", "off", "required")
+# votequorum(5): a quorum device is refused with two_node and disabled
+# by auto_tie_breaker and last_man_standing.
+NO_DEVICE_WITH = ("two_node", "auto_tie_breaker", "last_man_standing")
 
 _GOOD = ("totem {\n  version: 2\n  cluster_name: openstack\n"
          "  transport: knet\n  crypto_cipher: aes256\n"
@@ -105,6 +118,10 @@ _NODES = "".join(
     f"  node {{\n    ring0_addr: 10.0.0.1{n + 1}\n    name: controller{n}\n"
     f"    nodeid: {n}\n  }}\n" for n in (1, 2, 3))
 _QUORUM = "quorum {\n  provider: corosync_votequorum\n}\n"
+_DEVICE = ("quorum {\n  provider: corosync_votequorum\n  device {\n"
+           "    model: net\n    votes: 1\n    net {\n"
+           "      host: 10.0.0.14\n      algorithm: ffsplit\n    }\n"
+           "  }\n}\n")
 
 CODES = CodeBook(
     Code("COR001", "error", "corosync -t rejects the configuration",
@@ -214,6 +231,21 @@ CODES = CodeBook(
          why="Pacemaker then takes the node's name from its host name, which "
              "must match exactly, or constraints and fencing name a node that "
              "does not exist."),
+    Code("COR025", "error",
+         "Quorum device with two_node, auto_tie_breaker or "
+         "last_man_standing",
+         bad=_DEVICE.replace("votequorum\n", "votequorum\n  two_node: 1\n"),
+         good=_DEVICE,
+         why="votequorum refuses two_node together with a quorum device "
+             "and turns the device off with auto_tie_breaker or "
+             "last_man_standing: the tie is then broken by that setting, "
+             "not by the arbitrator the file names."),
+    Code("COR026", "error", "Quorum device corosync-qdevice cannot use",
+         bad=_DEVICE.replace("votes: 1", "votes: 2"), good=_DEVICE,
+         why="corosync-qdevice stops, or qnetd never gives the vote the "
+             "file counts on: the model must be net with a host, the "
+             "algorithm ffsplit or lms, tls on, off or required, and "
+             "ffsplit gives exactly one vote."),
 )
 # Findings corosync -t makes itself (it stops at the first); the schema's
 # version stands in only when it cannot run.
@@ -360,6 +392,9 @@ class _Checker:
             self.add(two_node.line, "COR021",
                      f"two_node: 1 with {len(nodes)} nodes; it is only for "
                      f"two-node clusters")
+        device = quorum.first("device")
+        if device is not None and device.children is not None:
+            self.device(quorum, device)
         expected = quorum.first("expected_votes")
         # isdecimal, not isdigit: '²' is a digit int() refuses.
         votes = sum(int(_value(n.first("quorum_votes")) or 1)
@@ -371,6 +406,45 @@ class _Checker:
                      f"expected_votes {_value(expected)} but the nodelist "
                      f"gives {votes}; drop expected_votes and let "
                      f"votequorum count the nodelist")
+
+    def device(self, quorum: _braces.Node, device: _braces.Node) -> None:
+        """quorum.device as corosync-qdevice(8) and votequorum(5) take it."""
+        for name in NO_DEVICE_WITH:
+            setting = quorum.first(name)
+            if _value(setting) not in (None, "0"):
+                verb = "refuses" if name == "two_node" else "then disables"
+                self.add(setting.line, "COR025",
+                         f"{name} with a quorum device: votequorum {verb} "
+                         f"the device; remove {name}")
+        model = device.first("model")
+        if _value(model) != "net":
+            self.add(model.line if model else device.line, "COR026",
+                     f"quorum device model {_value(model)!r}: net is the "
+                     "only model corosync-qdevice has")
+            return
+        net = device.first("net")
+        host = net.first("host") if net is not None and net.children else None
+        if not _value(host):
+            self.add(net.line if net is not None else device.line, "COR026",
+                     "quorum.device.net has no host: corosync-qdevice needs "
+                     "the address of corosync-qnetd")
+        if net is None or net.children is None:
+            return
+        algorithm = net.first("algorithm")
+        name = _value(algorithm) or "ffsplit"
+        if name not in QDEVICE_ALGORITHMS:
+            self.add(algorithm.line, "COR026",
+                     f"algorithm {name!r}: use ffsplit or lms (the others "
+                     "are for corosync developers)")
+        tls = net.first("tls")
+        if tls is not None and _value(tls) not in QDEVICE_TLS:
+            self.add(tls.line, "COR026",
+                     f"tls {_value(tls)!r}: must be on, off or required")
+        votes = device.first("votes")
+        if name == "ffsplit" and votes is not None and _value(votes) != "1":
+            self.add(votes.line, "COR026",
+                     f"votes {_value(votes)!r} with ffsplit: the algorithm "
+                     "needs exactly 1")
 
 
 def builtin(text: str, path: str) -> tuple[_braces.Node, list[Finding]]:
