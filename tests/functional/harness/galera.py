@@ -327,13 +327,16 @@ class Cluster:
 
     def __init__(self, workdir: Path, daemons: proc.Daemons,
                  lab: netns.Lab | None = None, cnf: str = GALERA_CNF,
-                 substitutions: dict[str, str] | None = None):
+                 substitutions: dict[str, str] | None = None,
+                 names: tuple[str, ...] = tree.CONTROLLERS):
+        # names: the controllers that run a database (all three, or the
+        # two data sites of the stretch variant, whose third is garbd).
         self.root = workdir / "galera"
         self.workdir = workdir
         self.daemons = daemons
         self.lab = lab
         self.nodes = {n: Node(n, self.root, daemons, lab, cnf, substitutions)
-                      for n in tree.CONTROLLERS}
+                      for n in names}
         self.sock = workdir / "admin.sock"
         self.url = database_url()
         # Row ids shared by every writer, so no two inserts collide.
@@ -370,13 +373,14 @@ class Cluster:
                   f"{tree.vip()}/{netns.PREFIX_LENGTH}", "dev", "eth0"],
                  timeout=10)
 
-    def start(self, *, setup_lab: bool = True,
-              proxy: bool = True) -> dict[str, float]:
+    def start(self, *, setup_lab: bool = True, proxy: bool = True,
+              health: bool = True) -> dict[str, float]:
         """Start the cluster; the start-up figures.
 
         setup_lab=False joins a lab whose nodes exist already (another
         component made them); proxy=False leaves HAProxy (and the VIP)
-        to the caller.
+        to the caller; health=False starts no health check (a scenario
+        that talks to the nodes directly).
         """
         if self.lab is not None and setup_lab:
             self._setup_lab()
@@ -408,7 +412,8 @@ class Cluster:
         finally:
             self.join_probe.stop()
         figures["cluster"] = time.monotonic() - started
-        self._start_health_checks()
+        if health:
+            self._start_health_checks()
         if proxy:
             self._start_haproxy()
         return figures
