@@ -675,15 +675,7 @@ def merge(source: Path, target: Path, names: list[str]) -> None:
         raise ResultsError(f"{source}: tests failed in this run: "
                            f"{', '.join(data['failed_tests'])}")
     published = load(target)
-    changed = sorted(
-        name for name in set(data["versions"]) & set(published["versions"])
-        if data["versions"][name] != published["versions"][name])
-    if changed:
-        raise ResultsError(
-            f"{source}: other package versions than {target} "
-            f"({', '.join(changed)}); run the whole suite and publish")
-    published["versions"] = dict(sorted(
-        {**data["versions"], **published["versions"]}.items()))
+    _add_versions(published, data, source, target)
     missing = [name for name in names if name not in data["scenarios"]]
     if missing:
         raise ResultsError(f"{source}: no scenario {', '.join(missing)} "
@@ -706,6 +698,26 @@ def merge(source: Path, target: Path, names: list[str]) -> None:
     print(f"{target}: {', '.join(names)} from the run of {data['date']}")
 
 
+def _add_versions(published: dict, data: dict, source: Path,
+                  target: Path) -> None:
+    """Add a run's package versions to the committed copy's, or refuse.
+
+    Refused when a package both list has another version in the run. A
+    package only one side lists is no conflict: the lab root gained it
+    for new scenarios (or an older harness did not record it), so the
+    copy lists both sides' packages.
+    """
+    changed = sorted(
+        name for name in set(data["versions"]) & set(published["versions"])
+        if data["versions"][name] != published["versions"][name])
+    if changed:
+        raise ResultsError(
+            f"{source}: other package versions than {target} "
+            f"({', '.join(changed)}); run the whole suite and publish")
+    published["versions"] = dict(sorted(
+        {**data["versions"], **published["versions"]}.items()))
+
+
 def _figure_values(figure: dict) -> list:
     """Every run's value of a figure, merged or from a single run."""
     return list(figure["values"]) if "values" in figure else [
@@ -723,7 +735,8 @@ def extend(sources: list[Path], target: Path,
     and worst are recomputed over all of them; the scenario's ``runs``
     grows by the source's. Its published timelines stay (a typical run
     of the earlier ones). Refused, leaving the copy unchanged, when a
-    source had failed tests or other package versions, when a scenario
+    source had failed tests or another version of a package (as for
+    ``merge``), when a scenario
     is not published yet (use ``merge``), or when its figures are not
     the published ones (the test changed: collect and ``merge``). A
     scenario with side-by-side rows is not extended: the rows keep only
@@ -737,9 +750,7 @@ def extend(sources: list[Path], target: Path,
         if data.get("failed_tests"):
             raise ResultsError(f"{source}: tests failed in this run: "
                                f"{', '.join(data['failed_tests'])}")
-        if data["versions"] != published["versions"]:
-            raise ResultsError(f"{source}: other package versions than "
-                               f"{target}; run the whole suite and publish")
+        _add_versions(published, data, source, target)
         runs.append(data)
     with_rows = {_row_key(row) for run in runs
                  for row in run.get("comparison", [])}

@@ -318,6 +318,31 @@ def test_extend_adds_runs_to_the_published_figures(tmp_path):
         assert target.read_text() == before
 
 
+def test_extend_takes_runs_with_more_packages(tmp_path):
+    """A run from a root with added packages extends; another version not."""
+    published = haguide_results.aggregate([_run(1, 9.0, 1, "c2")])
+    del published["comparison"]
+    target = tmp_path / "published.json"
+    haguide_results.write(published, target)
+    run = _run(2, 7.0, 0, "c2")
+    del run["comparison"]
+    run["versions"] = {**run["versions"], "corosync-qnetd": "3.0.3-2"}
+    path = tmp_path / "2.json"
+    path.write_text(json.dumps(run))
+    assert haguide_results.main(["extend", str(path), "--target",
+                                 str(target)]) == 0
+    data = json.loads(target.read_text())
+    assert data["versions"] == {"corosync-qnetd": "3.0.3-2",
+                                "haproxy": "3.0"}
+    assert data["scenarios"]["s"]["runs"] == 2
+    before = target.read_text()
+    run["versions"]["haproxy"] = "3.1"
+    path.write_text(json.dumps(run))
+    assert haguide_results.main(["extend", str(path), "--target",
+                                 str(target)]) == 1
+    assert target.read_text() == before
+
+
 def test_load_refuses_a_malformed_timeline(tmp_path):
     """ok and failed must be bucket lists of one length."""
     run = _run(1, 9.0, 0, "c1")
