@@ -151,3 +151,29 @@ def test_per_node_must_be_a_list(examples):
     findings = tree.check_tree(str(examples))
     assert [(f.line, f.code) for f in findings] == [(8, "TRE001")]
     assert "must be a list of line templates" in findings[0].message
+
+
+def test_only_on_names_the_nodes_that_hold_a_file(examples):
+    """A variant's file on some controllers only: its nodes, first the
+    one it is written for; every other file keeps its role's nodes."""
+    variant = "variants/arbiter/etc/default/garb"
+    (examples / variant).parent.mkdir(parents=True)
+    (examples / variant).write_text('GALERA_GROUP="openstack"\n')
+    edit(examples, "cluster.yaml", "per_node:\n",
+         f"only_on:\n  {variant}: [controller2]\nper_node:\n")
+    cluster = load_cluster(str(examples))
+    assert cluster.file_nodes(variant) == ["controller2"]
+    assert cluster.file_nodes(HAPROXY) == ["controller1", "controller2"]
+    assert found(examples) == []
+    (examples / variant).unlink()
+    assert found(examples) == [("cluster.yaml", 8, "TRE007")]
+
+
+@pytest.mark.parametrize("value", ["[controller9]", "[]", "controller2",
+                                   "[pacemaker1]"])
+def test_only_on_must_list_hosts_of_the_role(examples, value):
+    edit(examples, "cluster.yaml", "per_node:\n",
+         f"only_on:\n  {HAPROXY}: {value}\nper_node:\n")
+    findings = tree.check_tree(str(examples))
+    assert [(f.line, f.code) for f in findings] == [(8, "TRE001")]
+    assert "only_on" in findings[0].message

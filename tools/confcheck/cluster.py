@@ -67,6 +67,15 @@ class Cluster:
         return [name for name, host in self.hosts.items()
                 if host.get("role") == role]
 
+    def file_nodes(self, relpath: str) -> list[str]:
+        """The nodes that hold a tree file, the one it is written for first.
+
+        Every node of the file's role, unless only_on names some of them
+        (a variant's file that only some controllers hold).
+        """
+        only = (self.data.get("only_on") or {}).get(relpath)
+        return list(only) if only else self.nodes(layout.role_of(relpath))
+
     def first_node(self, role: str) -> str | None:
         """The node a file of role is written for (controller1 ...)."""
         nodes = self.nodes(role)
@@ -146,6 +155,17 @@ def _load_cluster(examples_dir: str, mtime_ns: int, size: int) -> Cluster:
             raise ClusterError(
                 f"per_node {relpath!r} must be a list of line templates",
                 cluster.line("per_node", relpath))
+    only_on = data.get("only_on") or {}
+    if not isinstance(only_on, dict):
+        raise ClusterError("'only_on' must be a dict", cluster.line(
+            "only_on"))
+    for relpath, names in only_on.items():
+        role = layout.role_of(str(relpath))
+        if not isinstance(names, list) or not names or not all(
+                name in cluster.nodes(role) for name in names):
+            raise ClusterError(
+                f"only_on {relpath!r} must list hosts of role {role!r}",
+                cluster.line("only_on", relpath))
     for name, vip in data["vips"].items():
         if not isinstance(vip, dict) or "address" not in vip:
             raise ClusterError(f"VIP {name!r} needs an 'address'",

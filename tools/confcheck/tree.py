@@ -357,6 +357,13 @@ class TreeCheck:
                         f"{what} must name exactly the controllers: "
                         f"{problem}"))
 
+    def only_on(self, relpaths: list[str]) -> None:
+        for relpath in self.cluster.data.get("only_on") or {}:
+            if relpath not in relpaths:
+                self.report(CLUSTER_FILE, self.cluster.line(
+                    "only_on", relpath), "TRE007", f"only_on names "
+                    f"{relpath!r}, which is not a file of the tree")
+
     def per_node(self, relpaths: list[str]) -> None:
         cluster = self.cluster
         for relpath, templates in cluster.data["per_node"].items():
@@ -387,6 +394,7 @@ def check_tree(examples_dir: str) -> list[Finding]:
     check.keepalived()
     check.host_lists(relpaths)
     check.per_node(relpaths)
+    check.only_on(relpaths)
     return sorted(check.findings)
 
 

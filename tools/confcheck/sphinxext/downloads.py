@@ -78,7 +78,7 @@ def node_files(cluster: Cluster, relpath: str) -> list[tuple[str, str]]:
     on_node = path_on_node(relpath).lstrip("/")
     prefix = f"{VARIANTS_DIR}/{variant}/" if variant else ""
     return [(node, f"{prefix}{node}/{on_node}")
-            for node in cluster.nodes(role)]
+            for node in cluster.file_nodes(relpath)]
 
 
 def derived(cluster: Cluster) -> list[tuple[str, str, str]]:

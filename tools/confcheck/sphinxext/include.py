@@ -243,7 +243,7 @@ class IncludeExample(LiteralInclude):
         cluster = self._cluster()
         if cluster is None:
             return None
-        return cluster.first_node(role_of(relpath))
+        return (cluster.file_nodes(relpath) or [None])[0]
 
     def _download(self, relpath: str) -> nodes.Node:
         """Links to the whole file on each node in HTML; its address
