@@ -11,8 +11,8 @@
 # under the License.
 """OVN chassis: Open vSwitch and ovn-controller on a lab node.
 
-Chassis(lab, node, tunnel_address) runs, inside a booted node of a
-netns.Lab, what the openvswitch-switch and ovn-host packages run:
+Chassis(lab, node, tunnel_device, tunnel_address) runs, inside a booted
+node of a netns.Lab, what the openvswitch-switch and ovn-host packages run:
 ovsdb-server on /etc/openvswitch/conf.db, ovs-vswitchd and
 ovn-controller, each in the foreground so the test holds its PID.
 
@@ -28,8 +28,6 @@ databases on the same controller use.
 """
 
 from __future__ import annotations
-
-import shlex
 
 from harness import netns, proc
 
@@ -120,8 +118,8 @@ class Chassis:
             "--pidfile=/run/ovn/ovn-controller.pid"])
 
     def start(self, script: str, bridges: tuple[str, ...] = ()) -> None:
-        """Open vSwitch, the lab's datapath settings, script, ovn-controller.
-        """
+        """Start Open vSwitch, set the lab's datapath, run script, then
+        start ovn-controller."""
         self.start_ovsdb()
         self.start_vswitchd()
         self.userspace_bridges(*bridges)
@@ -160,10 +158,3 @@ class Chassis:
 
     def bfd_show(self) -> str:
         return self.appctl("ovs-vswitchd", "bfd/show").stdout
-
-    def log(self, daemon: str) -> str:
-        return self.lab.daemons.log(self.name(daemon))
-
-
-def quote(text: str) -> str:
-    return shlex.quote(text)
