@@ -16,6 +16,8 @@ client and writes each node's corosync.conf, authkey and haproxy.cfg;
 start_cluster() boots corosync and pacemakerd on every node and waits
 until all three are online with quorum. pcs/crm_mon/locate run the
 cluster's tools inside a node. close() stops and deletes all.
+PacemakerLab(..., members={name: address}) adds full cluster members
+beyond the controllers (the Instance HA scenario's compute nodes).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ mkdir -p /var/lib/pacemaker/cib /var/lib/pacemaker/pengine \
 chown -R hacluster:haclient /var/lib/pacemaker /var/log/pacemaker
 chmod 750 /var/lib/pacemaker/cib
 mount --bind {workdir}/hosts /etc/hosts
+"""
+# The controllers also run HAProxy (vip-haproxy.pcs).
+HAPROXY_SETUP = """\
 mkdir -p /etc/haproxy/certs
 install -m 0600 {workdir}/public.pem /etc/haproxy/certs/
 install -m 0644 {nodedir}/haproxy.cfg /etc/haproxy/haproxy.cfg
@@ -63,6 +68,30 @@ sysctl -q -w net.ipv4.ip_nonlocal_bind=1
 """
 FORMATION_TIMEOUT = 90
 LOCATED = re.compile(r"is running on: (\S+)")
+
+
+def with_members(corosync_conf: str, members: dict[str, str]) -> str:
+    """corosync_conf with a nodelist entry for each extra member.
+
+    The entries go at the end of the nodelist block, numbered after the
+    highest nodeid already there.
+    """
+    start = corosync_conf.index("nodelist {")
+    depth, end = 0, start
+    for end in range(start, len(corosync_conf)):
+        if corosync_conf[end] == "{":
+            depth += 1
+        elif corosync_conf[end] == "}":
+            depth -= 1
+            if depth == 0:
+                break
+    nodeid = max(int(n) for n in re.findall(
+        r"nodeid:\s*(\d+)", corosync_conf[start:end]))
+    entries = "".join(
+        f"    node {{\n        name: {name}\n        nodeid: {nodeid + i}"
+        f"\n        ring0_addr: {address}\n    }}\n"
+        for i, (name, address) in enumerate(members.items(), 1))
+    return corosync_conf[:end] + entries + corosync_conf[end:]
 
 
 class NoReply(Exception):
@@ -76,15 +105,21 @@ PING_ERRORS = (NoReply, subprocess.TimeoutExpired)
 class PacemakerLab:
     """Three controllers running corosync and pacemakerd from the tree."""
 
-    def __init__(self, workdir: Path, daemons: proc.Daemons):
+    def __init__(self, workdir: Path, daemons: proc.Daemons,
+                 members: dict[str, str] | None = None):
         self.workdir = workdir
         self.daemons = daemons
         self.lab = netns.Lab("pc", daemons)
+        self.extra = dict(members or {})
+        self.members = (*tree.CONTROLLERS, *self.extra)
+        # Shell lines a test adds to a node's boot (files it installs).
+        self.setup: dict[str, str] = {}
 
     def prepare(self) -> None:
         nodes = {n: {"eth0": tree.address(n),
                      "eth1": tree.cluster()["hosts"][n]["public_address"]}
                  for n in tree.CONTROLLERS}
+        nodes.update({n: {"eth0": a} for n, a in self.extra.items()})
         nodes["client"] = {"eth0": netns.CLIENT_ADDRESS}
         self.lab.setup(nodes)
         (self.workdir / "hosts").write_text(tree.example(HOSTS))
@@ -94,18 +129,27 @@ class PacemakerLab:
         authkey = self.workdir / "authkey"
         labroot.run_once(self.workdir, [
             "corosync-keygen", "-l", "-k", str(authkey)])
-        for node in tree.CONTROLLERS:
+        for node in self.members:
             etc = self.workdir / node / "etc" / "corosync"
             etc.mkdir(parents=True)
-            (etc / "corosync.conf").write_text(
-                tree.node_file(COROSYNC_CONF, node))
+            text = tree.node_file(
+                COROSYNC_CONF,
+                node if node in tree.CONTROLLERS else tree.CONTROLLERS[0])
+            if self.extra:
+                text = with_members(text, self.extra)
+            (etc / "corosync.conf").write_text(text)
             (etc / "authkey").write_bytes(authkey.read_bytes())
             (etc / "authkey").chmod(0o400)
+        for node in tree.CONTROLLERS:
             (self.workdir / node / "haproxy.cfg").write_text(
                 tree.node_file(haproxy.HAPROXY_CFG, node))
 
     def boot(self, node: str) -> None:
-        self.lab.boot(node, node, NODE_SETUP.format(
+        setup = NODE_SETUP
+        if node in tree.CONTROLLERS:
+            setup += HAPROXY_SETUP
+        setup += self.setup.get(node, "")
+        self.lab.boot(node, node, setup.format(
             workdir=self.workdir, nodedir=self.workdir / node))
         self.lab.start_in(node, f"{node}-corosync", ["corosync", "-f"])
         proc.wait_for(lambda: self.lab.run_in(
@@ -121,7 +165,7 @@ class PacemakerLab:
     def online(self, node: str) -> bool:
         status = self.crm_mon(node)
         return ("partition with quorum" in status and
-                f"Online: [ {' '.join(tree.CONTROLLERS)} ]" in status)
+                f"Online: [ {' '.join(sorted(self.members))} ]" in status)
 
     def pcs(self, node: str, *words: str) -> None:
         self.lab.run_in(node, ["pcs", *words], timeout=60)
@@ -132,13 +176,13 @@ class PacemakerLab:
         return sorted(LOCATED.findall(done.stdout))
 
     def start_cluster(self) -> float:
-        """Boot the three nodes; seconds until all are online, quorate."""
+        """Boot every member; seconds until all are online, quorate."""
         started = time.monotonic()
-        for node in tree.CONTROLLERS:
+        for node in self.members:
             self.boot(node)
         proc.wait_for(lambda: self.online("controller1"),
                       timeout=FORMATION_TIMEOUT, interval=1,
-                      what="three nodes online with quorum")
+                      what=f"{len(self.members)} nodes online with quorum")
         return time.monotonic() - started
 
     def close(self) -> None:
