@@ -83,7 +83,8 @@ def api():
 
     def start(answers=(202,)):
         server = StandIn(answers)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,),
+                         daemon=True).start()
         servers.append(server)
         return server
     yield start
@@ -234,3 +235,15 @@ def test_the_tree_settings_parse_as_the_agent_reads_them():
         text = (REPO / "doc/examples" / name).read_text(encoding="utf-8")
         assert "timeout=120s" in text
     assert float(settings["RETRY_FOR"]) + agent.REQUEST_TIMEOUT * 2 < 120
+
+
+def test_the_alert_runs_the_agent_with_the_tree_settings():
+    """The pcs and crm files name the agent where the tree puts it, and
+    the agent reads the settings file where the tree puts it."""
+    installed = "/" + str(AGENT.relative_to(REPO / "doc/examples/controller"))
+    for name in ("pacemaker/masakari-alert.pcs",
+                 "pacemaker/masakari-alert.crm"):
+        text = (REPO / "doc/examples" / name).read_text(encoding="utf-8")
+        assert installed in text, name
+    settings = "/" + str(CONFIG.relative_to(REPO / "doc/examples/controller"))
+    assert f'"{settings}"' in AGENT.read_text(encoding="utf-8")

@@ -166,6 +166,12 @@ def ini_value(relpath: str, section: str, option: str) -> str | None:
 
 
 @pytest.mark.parametrize("relpath,section,option,wanted", [
+    # Finding 2: masakari-hostmonitor would report hosts before their
+    # fence; the controllers' Pacemaker alert reports them instead.
+    ("compute/etc/masakarimonitors/masakarimonitors.conf", "host",
+     "disable_ipmi_check", None),
+    ("compute/etc/masakarimonitors/masakarimonitors.conf", "host",
+     "restrict_to_remotes", None),
     # Finding 9: one applier thread stalls writers through flow control.
     ("controller/etc/mysql/mariadb.conf.d/60-galera.cnf", "galera",
      "wsrep_slave_threads", "4"),
