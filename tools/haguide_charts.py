@@ -119,6 +119,8 @@ def draw(timelines: list[dict], path: str, fmt: str) -> None:
 
 
 def _draw_one(ax, timeline: dict) -> None:
+    from matplotlib.patches import StepPatch
+
     step = float(timeline["bucket_s"])
     ok, failed = timeline["ok"], timeline["failed"]
     edges = [index * step for index in range(len(ok) + 1)]
@@ -126,11 +128,15 @@ def _draw_one(ax, timeline: dict) -> None:
     # One filled step outline per series, failed stacked on answered:
     # the picture of a bar per bucket, but one artist instead of
     # thousands to lay out and write (the chapter draws ~6000 buckets).
-    if ok:  # stairs refuses an empty timeline; bar drew nothing
-        ax.stairs(ok, edges, baseline=0, fill=True, linewidth=0,
-                  color=OK_COLOUR, label="answered")
-        ax.stairs(totals, edges, baseline=ok, fill=True, linewidth=0,
-                  color=FAILED_COLOUR, label="failed")
+    # Added as artists, not with ax.stairs: the limits are set below, so
+    # the data limits stairs would walk the outline for are not needed.
+    if ok:  # a step patch refuses an empty timeline; bar drew nothing
+        ax.add_artist(StepPatch(ok, edges, baseline=0, fill=True,
+                                linewidth=0, color=OK_COLOUR,
+                                label="answered"))
+        ax.add_artist(StepPatch(totals, edges, baseline=ok, fill=True,
+                                linewidth=0, color=FAILED_COLOUR,
+                                label="failed"))
     top = max(totals or [1])
     for level, event in enumerate(sorted(timeline["events"],
                                          key=lambda e: e["t"])):
