@@ -115,7 +115,26 @@ def draw(timelines: list[dict], path: str, fmt: str) -> None:
         for ax, timeline in zip(axes, timelines, strict=True):
             _draw_one(ax, timeline)
         axes[-1].set_xlabel("seconds after the load started")
+        _lay_out_once(figure)
         save(figure, path, fmt)
+
+
+def _lay_out_once(figure) -> None:
+    """Place the axes now, so that savefig draws the figure only once.
+
+    With a layout engine set, savefig draws the whole figure twice: a
+    dry run to lay it out, then the real one. Laying it out beforehand
+    measures only the texts and ticks. The measures are those of the
+    vector backends: 72 dpi, unhinted glyphs (the PDF comes out byte for
+    byte the same; the SVG moves by less than 0.01 pt).
+    """
+    import matplotlib
+
+    figure.dpi = 72
+    with matplotlib.rc_context({"text.hinting": "none",
+                                "text.hinting_factor": 1}):
+        figure.get_layout_engine().execute(figure)
+    figure.set_layout_engine(None)
 
 
 def _draw_one(ax, timeline: dict) -> None:
