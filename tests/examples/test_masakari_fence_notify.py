@@ -221,7 +221,11 @@ def test_missing_settings_file_fails_without_a_traceback(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_the_tree_settings_parse_as_the_agent_reads_them():
+def test_the_tree_settings_parse_as_the_agent_reads_them(monkeypatch):
+    # Imported without writing bytecode: a __pycache__ beside the agent
+    # would become a file of the example tree (published, and checked
+    # by test_tree.py on the next run).
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
     spec = importlib.util.spec_from_file_location("fence_notify", AGENT)
     agent = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(agent)
