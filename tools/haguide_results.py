@@ -458,11 +458,18 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _median(values: list):
-    middle = statistics.median(values)
-    if all(isinstance(v, int) for v in values) and middle == int(middle):
-        return int(middle)
-    return round(middle, 1)
+def _median(values: list, worse_of=max):
+    """The median; of counts, the worse of the two middle runs.
+
+    A count is whole in every run, and "1.5 of 87 requests failed" (the
+    mean of the two middle runs of four) is a count no run had; of the
+    two, the one worse_of picks is shown (the higher by default: side-by-
+    side rows count failures and time).
+    """
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return worse_of(statistics.median_low(values),
+                        statistics.median_high(values))
+    return round(statistics.median(values), 1)
 
 
 def _worst(values: list, worse: str, bound: str | None):
@@ -492,7 +499,8 @@ def merge_figure(figures: list[dict]) -> dict:
     if all(_number(v) for v in values):
         worse = first.get("worse") or WORSE.get(
             first.get("bound", "").partition(" ")[0], "higher")
-        merged["value"] = _median(values)
+        merged["value"] = _median(values, lambda *pair: _worst(
+            list(pair), worse, first.get("bound")))
         merged["worst"] = _worst(values, worse, first.get("bound"))
     else:
         counts = collections.Counter(map(str, values)).most_common()

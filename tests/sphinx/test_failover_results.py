@@ -297,6 +297,15 @@ def test_extend_adds_runs_to_the_published_figures(tmp_path):
     assert (gap["value"], gap["worst"]) == (9.0, 20.0)
     assert (rows["value"], rows["worst"]) == (63, 61)
     assert errors["values"] == [1, 0, 3, 0, 0] and errors["worst"] == 3
+    # Of an even number of runs, a count's median is the worse of the
+    # two middle runs: a count a run had.
+    four = [1, 2, 3, 1]
+    failed = haguide_results.merge_figure([
+        {"what": "failed", "value": v, "unit": "of 9"} for v in four])
+    kept = haguide_results.merge_figure([
+        {"what": "kept", "value": v, "unit": "of 9", "bound": ">= 1"}
+        for v in four])
+    assert (failed["value"], kept["value"]) == (2, 1)
     assert writer["value"] == "c2"
     assert scenario["timelines"][0]["label"] == "run 1"
     assert data["duration_s"] == 50.0
