@@ -11,4 +11,11 @@ tools/test-setup.sh test pdf
 # shellcheck source=tool-root.sh
 . tools/tool-root.sh
 tool_root_export
-exec tox -e py3 -- "$@"
+if [ "$#" -gt 0 ]; then
+    exec tox -e py3 -- "$@"
+fi
+# The whole suite: the tests that start no daemon on two pytest-xdist
+# workers (one file per worker at a time), then the functional tests one
+# at a time, since their timings are what they measure.
+tox -e py3 -- -m "not functional" -n 2 --dist loadfile
+exec tox -e py3 -- -m functional
