@@ -23,10 +23,10 @@ lines a backslash continues are joined); a value with an expansion
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import shlex
 
+from confcheck import net
 from confcheck.checks.rabbitmq_env import ASSIGNMENT, logical_lines
 from confcheck.findings import Code, CodeBook, Finding
 
@@ -121,35 +121,26 @@ CODES = CodeBook(
 
 def _address_problem(entry: str) -> str | None:
     """Why entry is not host[:port] as gcomm:// takes it, or None."""
-    host, port = entry, None
-    if entry.startswith("["):
-        close = entry.find("]")
-        if close < 0:
-            return "an IPv6 address needs its closing ']'"
-        host, rest = entry[1:close], entry[close + 1:]
-        if rest:
-            if not rest.startswith(":"):
-                return f"unexpected {rest!r} after the address"
-            port = rest[1:]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
+    bracketed = entry.startswith("[")
+    if bracketed and "]" not in entry:
+        return "an IPv6 address needs its closing ']'"
+    if not bracketed and entry.count(":") > 1:
+        return "an IPv6 address must be written in brackets"
+    host, port = net.split_host_port(entry)
+    after = entry.partition("]")[2] if bracketed else entry
+    if bracketed:
+        if after and not after.startswith(":"):
+            return f"unexpected {after!r} after the address"
+        if ":" not in host or not net.is_ip(host):
             return f"{host!r} is not an IPv6 address"
-    else:
-        if entry.count(":") > 1:
-            return "an IPv6 address must be written in brackets"
-        if ":" in entry:
-            host, port = entry.split(":")
-        if not host:
-            return "no address"
-        if host.replace(".", "").isdigit():
-            try:
-                ipaddress.IPv4Address(host)
-            except ValueError:
-                return f"{host!r} is not an IPv4 address"
-        elif not HOSTNAME.match(host):
-            return f"{host!r} is not a host name or address"
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+    elif not host:
+        return "no address"
+    elif host.replace(".", "").isdigit():
+        if not net.is_ip(host):
+            return f"{host!r} is not an IPv4 address"
+    elif not HOSTNAME.match(host):
+        return f"{host!r} is not a host name or address"
+    if ":" in after and not (port.isdigit() and 0 < int(port) < 65536):
         return f"port {port!r} is not a number from 1 to 65535"
     return None
 
