@@ -643,16 +643,22 @@ def write(data: dict, target: Path) -> None:
     shutil.move(tmp, target)
 
 
+def _passed_run(source: Path) -> dict:
+    """A run's results, refused when any of its tests failed."""
+    data = load(source)
+    if data.get("failed_tests"):
+        raise ResultsError(f"{source}: tests failed in this run: "
+                           f"{', '.join(data['failed_tests'])}")
+    return data
+
+
 def publish(source: Path, target: Path) -> None:
     """Check a run's results and copy them to the committed location.
 
     A run with failed tests, or one that lacks scenarios the committed
     copy has (a partial run, e.g. with -k), is refused.
     """
-    data = load(source)
-    if data.get("failed_tests"):
-        raise ResultsError(f"{source}: tests failed in this run: "
-                           f"{', '.join(data['failed_tests'])}")
+    data = _passed_run(source)
     if target.exists():
         missing = set(load(target)["scenarios"]) - set(data["scenarios"])
         if missing:
@@ -674,14 +680,9 @@ def merge(source: Path, target: Path, names: list[str]) -> None:
     replaced with the run's. Refused when the run had failed tests, lacks
     a named scenario, or ran another version of a package than the
     committed copy lists (then the whole suite must be run and
-    published). A package only one side lists is no conflict: the lab
-    root gained it for new scenarios (or an older harness did not record
-    it), so the merged copy lists the versions of both.
+    published; see _add_versions).
     """
-    data = load(source)
-    if data.get("failed_tests"):
-        raise ResultsError(f"{source}: tests failed in this run: "
-                           f"{', '.join(data['failed_tests'])}")
+    data = _passed_run(source)
     published = load(target)
     _add_versions(published, data, source, target)
     missing = [name for name in names if name not in data["scenarios"]]
@@ -744,9 +745,9 @@ def extend(sources: list[Path], target: Path,
     grows by the source's. Its published timelines stay (a typical run
     of the earlier ones). Refused, leaving the copy unchanged, when a
     source had failed tests or another version of a package (as for
-    ``merge``), when a scenario
-    is not published yet (use ``merge``), or when its figures are not
-    the published ones (the test changed: collect and ``merge``). A
+    ``merge``), when a scenario is not published yet (use ``merge``), or
+    when its figures are not the published ones (the test changed:
+    collect and ``merge``). A
     scenario with side-by-side rows is not extended: the rows keep only
     medians, so they cannot take more runs; without names it is left
     out and said so, named it is refused.
@@ -754,10 +755,7 @@ def extend(sources: list[Path], target: Path,
     published = load(target)
     runs = []
     for source in sources:
-        data = load(source)
-        if data.get("failed_tests"):
-            raise ResultsError(f"{source}: tests failed in this run: "
-                               f"{', '.join(data['failed_tests'])}")
+        data = _passed_run(source)
         _add_versions(published, data, source, target)
         runs.append(data)
     with_rows = {_row_key(row) for run in runs
