@@ -131,8 +131,12 @@ def _lay_out_once(figure) -> None:
     import matplotlib
 
     figure.dpi = 72
-    with matplotlib.rc_context({"text.hinting": "none",
-                                "text.hinting_factor": 1}):
+    unhinted = {"text.hinting": "none"}
+    # Matplotlib 3.11 measures unhinted text at factor 1 and deprecates
+    # the setting (3.13 removes it); before, the default factor was 8.
+    if tuple(map(int, matplotlib.__version__.split(".")[:2])) < (3, 11):
+        unhinted["text.hinting_factor"] = 1
+    with matplotlib.rc_context(unhinted):
         figure.get_layout_engine().execute(figure)
     figure.set_layout_engine(None)
 
