@@ -16,16 +16,31 @@ interval that succeeded and failed, and events such as the kill, its
 detection and the recovery). ``chart_figure`` turns them into a figure
 node; the HTML builder writes an SVG next to the page's images, the LaTeX
 builder a PDF, both drawn from the same data when the page is written.
+
+With HAGUIDE_CHART_CACHE naming a directory (CI sets one under
+/var/cache/haguide, which it keeps between runs), every drawing is also
+kept there under a key of all it depends on: its kind, data and format,
+the source of the modules that draw it, and matplotlib's version,
+settings and font. A drawing whose key is there is copied instead of
+drawn again; anything else is drawn, as without the variable.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import shutil
+import sys
+import tempfile
+import time
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 # Colours that stay apart for the common colour-vision deficiencies
 # (Okabe-Ito): blue for answered, vermilion for failed, black events.
@@ -39,6 +54,10 @@ PAD = 0.1
 # Written into the SVG so that a rebuild of unchanged data gives the same
 # bytes (matplotlib otherwise salts ids at random and stamps the date).
 HASH_SALT = "haguide"
+# The directory of drawings kept between builds (unset: none kept), and
+# how long one nobody used stays there.
+CACHE_VARIABLE = "HAGUIDE_CHART_CACHE"
+CACHE_DAYS = 30
 
 
 class drawing(nodes.General, nodes.Element):
@@ -180,9 +199,75 @@ def _draw_one(ax, timeline: dict) -> None:
               fontsize=7, frameon=False, borderaxespad=0.2)
 
 
+@functools.cache
+def _environment() -> bytes:
+    """What every drawing depends on besides its own data and format."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    digest = hashlib.sha256()
+    for name in sorted({__name__, *(f.__module__ for f in DRAWERS.values())}):
+        with open(sys.modules[name].__file__, "rb") as fh:
+            digest.update(fh.read())
+    digest.update(matplotlib.__version__.encode())
+    # Every setting but the backend, which the vector formats do not use
+    # (and reading it would pick one).
+    digest.update(repr(sorted(
+        (k, v) for k, v in dict.items(matplotlib.rcParams)
+        if k != "backend")).encode())
+    with matplotlib.rc_context(rc_params()):
+        font = font_manager.findfont(font_manager.FontProperties())
+    with open(font, "rb") as fh:
+        digest.update(fh.read())
+    return digest.digest()
+
+
+def _cached(node: drawing, fmt: str) -> str | None:
+    """Where the cache keeps this drawing, or None without a cache."""
+    directory = os.environ.get(CACHE_VARIABLE)
+    if not directory:
+        return None
+    digest = hashlib.sha256(_environment())
+    digest.update(json.dumps([node["kind"], node["data"], fmt],
+                             sort_keys=True).encode())
+    return os.path.join(directory, f"{digest.hexdigest()}.{fmt}")
+
+
+def _keep(path: str, cached: str) -> None:
+    """Copy a new drawing into the cache; drop those long unused."""
+    directory = os.path.dirname(cached)
+    os.makedirs(directory, exist_ok=True)
+    # Written aside, then renamed: a concurrent build sees all or nothing.
+    handle, scratch = tempfile.mkstemp(dir=directory, suffix=".part")
+    os.close(handle)
+    shutil.copyfile(path, scratch)
+    os.replace(scratch, cached)
+    old = time.time() - CACHE_DAYS * 86400
+    for entry in os.scandir(directory):
+        if entry.is_file() and entry.stat().st_mtime < old:
+            os.unlink(entry.path)
+
+
 def _draw(node: drawing, path: str, fmt: str) -> None:
-    if not os.path.exists(path):
-        DRAWERS[node["kind"]](node["data"], path, fmt)
+    if os.path.exists(path):
+        return
+    cached = _cached(node, fmt)
+    if cached is not None and os.path.isfile(cached):
+        shutil.copyfile(cached, path)
+        try:
+            # A drawing in use stays in the cache (see _keep).
+            os.utime(cached)
+        except OSError:
+            pass  # a cache this build may read but not write
+        return
+    DRAWERS[node["kind"]](node["data"], path, fmt)
+    if cached is not None:
+        try:
+            _keep(path, cached)
+        except OSError as exc:
+            # The drawing is made; only the next build will draw it again.
+            logger.info("chart cache %s not written: %s",
+                        os.path.dirname(cached), exc)
 
 
 def visit_html(self, node: drawing) -> None:
