@@ -50,7 +50,10 @@ def pair(workdir, daemons):
         lab.setup({**{n: {"eth0": tree.address(n)}
                       for n in (*DATA_NODES, ARBITER)},
                    "client": {"eth0": netns.CLIENT_ADDRESS}})
-        cluster.start(setup_lab=False, proxy=False, health=False)
+        # The scenario is the partition; how the second node got its
+        # data is not part of it.
+        cluster.start(setup_lab=False, proxy=False, health=False,
+                      sst=False)
         cluster.garbd = arbiter.Garbd(lab, workdir)
         yield cluster
     finally:
