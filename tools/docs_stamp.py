@@ -20,13 +20,15 @@ building it again. The key covers every input of the build: the files
 under doc/source, doc/examples and tools (the extensions and confcheck
 with its data), doc/requirements.txt, the Python version, the version of
 every distribution doc/requirements.txt pulls in (as installed in the
-environment that computes the key) and of the bash the console lexer
-asks. ``begin`` removes the old output, so no page of an earlier build
-survives, and notes the key; ``done`` stamps the output only if the key
-is still the same (nothing changed while Sphinx ran). A build that
-failed is never stamped: tox stops at the failing command. Whoever
-reads a stamp compares it with the key of the inputs as they are now
-(``matches``); any difference means building again.
+environment that computes the key), the bash the console lexer asks,
+and the real tools whose versions a page lists (confcheck's fingerprint
+of them: which root, which binaries). ``begin`` removes the old output,
+so no page of an earlier build survives, and notes the key; ``done``
+stamps the output only if the key is still the same (nothing changed
+while Sphinx ran). A build that failed is never stamped: tox stops at
+the failing command. Whoever reads a stamp compares it with the key of
+the inputs as they are now (``matches``); any difference means building
+again.
 """
 
 from __future__ import annotations
@@ -135,6 +137,10 @@ def key() -> str:
     part("distributions", "\n".join(distributions(wanted)).encode())
     part("python", sys.version.encode())
     part("bash", _bash().encode())
+    # Imported here: tools/ is on the path of every caller, not of this
+    # module's importers in general.
+    from confcheck import external
+    part("tools", external.fingerprint().encode())
     return digest.hexdigest()
 
 

@@ -67,6 +67,15 @@ def test_a_new_input_file_means_building_again(project):
     assert not docs_stamp.matches(outdir)
 
 
+def test_other_checking_tools_mean_building_again(project, monkeypatch):
+    """The tool versions page names the tools that validated the build."""
+    outdir = project / "doc" / "build" / "html"
+    monkeypatch.setenv("CONFCHECK_EXTERNAL", "1")
+    _build(outdir)
+    monkeypatch.setenv("CONFCHECK_EXTERNAL", "0")
+    assert not docs_stamp.matches(outdir)
+
+
 def test_generated_files_are_not_inputs(project):
     outdir = project / "doc" / "build" / "html"
     _build(outdir)
