@@ -54,6 +54,8 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
@@ -64,6 +66,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_FILE = "_data/failover-results.json"
 REPO = Path(__file__).resolve().parents[1]
+# The exact versions of the OpenStack components the lab installs from
+# PyPI (tools/openstack-venv), which :pinned-version: renders.
+PINS_FILE = REPO / "tests" / "functional" / "openstack" / "constraints.txt"
 LATEST = REPO / "build" / "functional" / "latest.json"
 RUNS = REPO / "build" / "functional" / "runs"
 PUBLISHED = REPO / "doc" / "source" / DEFAULT_FILE
@@ -452,6 +457,51 @@ class TestedVersion(SphinxRole):
                            subtype="results")
             return [nodes.literal(text=self.text)], []
         return [nodes.Text(upstream_version(versions[self.text]))], []
+
+
+def pinned_versions(path: Path) -> dict[str, str]:
+    """{normalised name: version} of a pip constraints file's == pins.
+
+    Each line is a requirement in pip's syntax, read with packaging's
+    parser; comments, blank lines and anything but an exact pin are
+    skipped (the lab's file has only exact pins).
+    """
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        exact = [spec.version for spec in requirement.specifier
+                 if spec.operator == "=="]
+        if len(exact) == 1:
+            pins[canonicalize_name(requirement.name)] = exact[0]
+    return pins
+
+
+class PinnedVersion(SphinxRole):
+    """The version of a PyPI package the lab pins (constraints.txt)."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        path = Path(self.config.haguide_pins_file)
+        self.env.note_dependency(str(path))
+        try:
+            pins = pinned_versions(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            pins = {}
+            logger.warning(f"cannot read the pins file {path}: {exc}",
+                           location=self.get_location(), type="haguide",
+                           subtype="results")
+        version = pins.get(canonicalize_name(self.text))
+        if version is None:
+            logger.warning(f"no pinned version of package {self.text!r}",
+                           location=self.get_location(), type="haguide",
+                           subtype="results")
+            return [nodes.literal(text=self.text)], []
+        return [nodes.Text(version)], []
 
 
 def _number(value) -> bool:
@@ -862,12 +912,15 @@ def setup(app: Sphinx) -> dict:
     app.setup_extension("haguide_charts")
     app.add_config_value("haguide_results_file", DEFAULT_FILE, "env",
                          types=frozenset({str}))
+    app.add_config_value("haguide_pins_file", str(PINS_FILE), "env",
+                         types=frozenset({str}))
     app.add_directive("failover-results", FailoverResults)
     app.add_directive("failover-comparison", FailoverComparison)
     app.add_directive("tested-versions", TestedVersions)
     app.add_directive("tree-files-run", TreeFilesRun)
     app.add_directive("broker-memory", BrokerMemory)
     app.add_role("tested-version", TestedVersion())
+    app.add_role("pinned-version", PinnedVersion())
     return {"version": "1.0", "parallel_read_safe": True,
             "parallel_write_safe": True}
 

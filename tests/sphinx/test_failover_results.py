@@ -35,6 +35,8 @@ def test_results_rendered_from_the_json(app, warning):
     assert "1.6.18-1+deb12u1" in html
     # The role gives the upstream version only.
     assert "The run used memcached 1.6.18." in html
+    # PyPI pins by any spelling of the name; an unknown one warns.
+    assert "oslo.messaging 18.3.1 and\nkombu 5.7.0" in html
     assert "2-core machine" in html
     assert "up to 3 times" in html
     # A repeated scenario: median, worst with the number of runs.
@@ -48,7 +50,8 @@ def test_results_rendered_from_the_json(app, warning):
     messages = warning.getvalue()
     assert "index.rst:15" in messages
     assert "no scenario 'no-such-scenario'" in messages
-    assert messages.count("WARNING") == 1
+    assert "no pinned version of package 'no-such-package'" in messages
+    assert messages.count("WARNING") == 2
 
 
 @pytest.mark.sphinx("html", testroot="failover-results")
@@ -68,6 +71,21 @@ def test_tree_files_run_counted_from_the_results(app):
     assert html.count("run by the functional tests<") == 1
     assert html.count("checked by the build only") == len(every) - 1
     assert "memcached.conf" not in html
+
+
+def test_pinned_versions_reads_exact_pins_only(tmp_path):
+    """Only name==version lines count, under their normalised names."""
+    pins = tmp_path / "constraints.txt"
+    pins.write_text("# comment\noslo.messaging==18.3.1\nKombu == 5.7.0\n"
+                    "pbr>=6\nnot a requirement\n\n")
+    assert haguide_results.pinned_versions(pins) == {
+        "oslo-messaging": "18.3.1", "kombu": "5.7.0"}
+
+
+def test_the_lab_pins_what_the_guide_names():
+    """The pins file of the repository has the packages tls.rst names."""
+    pins = haguide_results.pinned_versions(haguide_results.PINS_FILE)
+    assert {"kombu", "oslo-messaging", "pymysql", "uwsgi"} <= set(pins)
 
 
 @pytest.mark.parametrize("debian, upstream", [
