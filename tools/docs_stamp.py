@@ -45,6 +45,9 @@ from packaging.utils import canonicalize_name
 
 TOP = Path(__file__).resolve().parents[1]
 INPUT_DIRS = ("doc/source", "doc/examples", "tools")
+# Files outside those directories that the build reads: the lab's PyPI
+# pins, which :pinned-version: renders.
+INPUT_FILES = ("tests/functional/openstack/constraints.txt",)
 REQUIREMENTS = TOP / "doc" / "requirements.txt"
 # Generated next to the inputs, never read by a build.
 SKIP_PARTS = frozenset({"__pycache__", ".pytest_cache"})
@@ -65,6 +68,8 @@ def _files() -> list[Path]:
                 continue
             if path.is_file():
                 found.append(path)
+    found.extend(path for path in (TOP / name for name in INPUT_FILES)
+                 if path.is_file())
     return sorted(found)
 
 

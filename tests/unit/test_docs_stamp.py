@@ -27,7 +27,9 @@ def project(tmp_path, monkeypatch) -> Path:
     for name, text in (("doc/source/index.rst", "Guide\n=====\n"),
                        ("doc/examples/controller/etc/a.conf", "[x]\n"),
                        ("tools/ext.py", "VALUE = 1\n"),
-                       ("doc/requirements.txt", "# the build\nsphinx\n")):
+                       ("doc/requirements.txt", "# the build\nsphinx\n"),
+                       ("tests/functional/openstack/constraints.txt",
+                        "kombu==5.7.0\n")):
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -51,7 +53,8 @@ def test_a_finished_build_of_the_same_inputs_matches(project):
 
 @pytest.mark.parametrize("changed", [
     "doc/source/index.rst", "doc/examples/controller/etc/a.conf",
-    "tools/ext.py", "doc/requirements.txt"])
+    "tools/ext.py", "doc/requirements.txt",
+    "tests/functional/openstack/constraints.txt"])
 def test_an_edited_input_means_building_again(project, changed):
     outdir = project / "doc" / "build" / "html"
     _build(outdir)
