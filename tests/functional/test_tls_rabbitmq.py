@@ -61,7 +61,8 @@ def oslo_messaging_settings(cafile: Path) -> dict:
 @pytest.fixture(scope="module")
 def rabbit(workdir, daemons):
     """Three brokers from the variant's rabbitmq.conf, certificates of a
-    CA made for the run (each naming its node and address)."""
+    CA made for the run (each naming its node and address, then the other
+    brokers', as the file says)."""
     requirements.require(binaries=("ip", "unshare", "nsenter", "openssl"),
                          modules=("pika",))
     requirements.require(root_binaries=(f"{BIN}/rabbitmq-server",))
@@ -71,7 +72,7 @@ def rabbit(workdir, daemons):
     try:
         lab.prepare()
         for node in tree.CONTROLLERS:
-            issued = {"ca": ca.cert, **ca.issue(node, pki.node_names(node))}
+            issued = {"ca": ca.cert, **ca.issue(node, pki.cluster_names(node))}
             tls = workdir / node / "etc" / "tls"
             tls.mkdir()
             for name, kind in TLS_FILES.items():

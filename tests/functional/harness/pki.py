@@ -58,6 +58,13 @@ def node_names(node: str) -> list[str]:
     return [vip["hostname"], vip["address"]]
 
 
+def cluster_names(node: str) -> list[str]:
+    """node's name and address first, then every other controller's."""
+    names = node_names(node)
+    return [*names, *(name for other in tree.CONTROLLERS if other != node
+                      for name in node_names(other))]
+
+
 def subject_alt_names(names: list[str]) -> str:
     """openssl's subjectAltName value: IP: for addresses, DNS: else."""
     entries = []
