@@ -49,14 +49,15 @@ from __future__ import annotations
 import configparser
 import itertools
 import json
+import shutil
 import time
 from pathlib import Path
 
 import pytest
 
 from harness import (faults, galera, haproxy, keepalived, keystone,
-                     memcached, netns, openstack, placement, proc, rabbitmq,
-                     requirements, rpc, tree)
+                     labroot, memcached, netns, openstack, pki, placement,
+                     proc, rabbitmq, requirements, rpc, tree)
 
 pytestmark = pytest.mark.functional
 
@@ -181,25 +182,192 @@ LOADED = (keystone.KEYSTONE_CONF, placement.PLACEMENT_CONF,
           keepalived.SYSCTL, galera.GALERA_CNF, galera.HEALTH_SCRIPT,
           galera.HEALTH_CNF, galera.XINETD_SERVICE)
 
+# The same lab with TLS on every link (test_controller_killed_with_tls):
+# the TLS variant's files (tls.rst) replace the controllers' HAProxy,
+# Galera, memcached and RabbitMQ files, and its drop-ins are added to
+# keystone's, placement's and nova's. The galera proxy stays the
+# controllers' (MariaDB's own TLS passes through it).
+TLS_HAPROXY = "variants/tls/etc/haproxy/haproxy.cfg"
+TLS_GALERA = "variants/tls/etc/mysql/mariadb.conf.d/60-galera.cnf"
+TLS_MEMCACHED = "variants/tls/etc/memcached.conf"
+TLS_RABBITMQ = {"conf": "variants/tls/etc/rabbitmq/rabbitmq.conf",
+                "env": "variants/tls/etc/rabbitmq/rabbitmq-env.conf"}
+TLS_DROP_INS = {
+    "keystone/keystone.conf.d/keystone.conf":
+        "variants/tls/etc/keystone/keystone.conf.d/keystone.conf",
+    "placement/placement.conf.d/placement.conf":
+        "variants/tls/etc/placement/placement.conf.d/placement.conf",
+    "nova/nova.conf.d/nova.conf":
+        "variants/tls/etc/nova/nova.conf.d/nova.conf",
+}
+# Where the variant's files look for certificates. The OpenStack
+# processes find them there, in their node's /etc; the daemons of the
+# lab root get the paths rewritten to the run's files.
+CA_ON_NODES = "/etc/ssl/certs/openstack-ca.pem"
+HAPROXY_CERTS = "/etc/haproxy/certs/"
+GALERA_TLS = "/etc/mysql/tls/"
+MEMCACHED_TLS = "/etc/memcached/tls/"
+# Each API server's certificate and key, for uWSGI's https-socket
+# (tls.rst), and the client certificate each service presents to
+# memcached (the drop-ins' paths).
+API_TLS = {service: (f"/etc/{service}/tls/api.pem",
+                     f"/etc/{service}/tls/api.key")
+           for service in ("keystone", "placement")}
+MEMCACHED_CLIENT = {service: (f"/etc/{service}/tls/memcached-client.pem",
+                              f"/etc/{service}/tls/memcached-client.key")
+                    for service in ("keystone", "placement")}
+# The keys the memcached servers hold, read over TLS with keystone's
+# client certificate (memcached's metadump, keys URL-encoded): per
+# server, keystonemiddleware's ("tokens/...", placement's token cache)
+# and the others (keystone's oslo.cache). Standard library only; every
+# read is bounded by the socket timeout and the size.
+MEMCACHED_KEYS = """\
+import json, socket, ssl, sys, urllib.parse
+context = ssl.create_default_context(cafile=sys.argv[1])
+context.load_cert_chain(sys.argv[2], sys.argv[3])
+found = {}
+for server in sys.argv[4:]:
+    host, port = server.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=host) as conn:
+            conn.sendall(b"lru_crawler metadump all\\r\\n")
+            data = b""
+            while not data.endswith(b"END\\r\\n") and len(data) < 1 << 24:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    keys = [urllib.parse.unquote(line.split()[0][4:])
+            for line in data.decode().splitlines()
+            if line.startswith("key=")]
+    tokens = sum(key.startswith("tokens/") for key in keys)
+    found[server] = {"tokens": tokens, "other": len(keys) - tokens}
+print(json.dumps(found))
+"""
+
+
+class Tls:
+    """Certificates of a CA made for the run, where the variant wants them.
+
+    One certificate per controller names the node and its address: its
+    API servers and its RabbitMQ node present it. The database nodes'
+    also name the internal VIP, which HAProxy passes their TLS through;
+    the VIP's own is HAProxy's.
+    """
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.ca = pki.CA(workdir / "ca")
+        self.node = {n: self.ca.issue(n, pki.node_names(n))
+                     for n in tree.CONTROLLERS}
+
+    def _install(self, issued: dict[str, Path], target: Path,
+                 names: dict[str, str], owner: str) -> None:
+        """Copy issued's files to target under names, owned by owner."""
+        target.mkdir(parents=True, exist_ok=True)
+        for name, kind in names.items():
+            shutil.copy(issued[kind], target / name)
+            labroot.chown(target / name, owner)
+            if kind == "key":
+                (target / name).chmod(0o400)
+        labroot.chown(target, owner)
+
+    def etc_files(self, node: str, services=API_TLS) -> dict[str, str]:
+        """An OpenStack node's /etc additions: the CA, the drop-ins of
+        services (keystone, placement, nova) and their certificates."""
+        source = node if node in tree.CONTROLLERS else tree.CONTROLLERS[0]
+        files = {CA_ON_NODES[len("/etc/"):]: self.ca.cert.read_text(),
+                 **{relpath: tree.node_file(example, source)
+                    for relpath, example in TLS_DROP_INS.items()
+                    if relpath.split("/")[0] in services}}
+        if node not in tree.CONTROLLERS:
+            return files
+        for service in set(API_TLS) & set(services):
+            client = self.ca.issue(f"{service}-{node}-memcached",
+                                   [f"{service}-{node}"])
+            for path, issued in zip(
+                    (*API_TLS[service], *MEMCACHED_CLIENT[service]),
+                    (self.node[node]["cert"], self.node[node]["key"],
+                     client["cert"], client["key"]), strict=True):
+                files[path[len("/etc/"):]] = issued.read_text()
+        return files
+
+    def galera(self) -> dict:
+        """galera.Cluster's options: the variant's file, the run's files."""
+        for node in tree.CONTROLLERS:
+            issued = {"ca": self.ca.cert, **self.ca.issue(
+                f"{node}-db", [*pki.node_names(node),
+                               *pki.node_names("internal")])}
+            self._install(issued, self.workdir / "tls" / node,
+                          {"ca.pem": "ca", "server.pem": "cert",
+                           "server.key": "key"}, "mysql")
+        return {"cnf": TLS_GALERA, "substitutions": {
+            GALERA_TLS: f"{self.workdir}/tls/{{name}}/"}}
+
+    def rabbitmq(self) -> None:
+        """The brokers' files, once RabbitLab.prepare made their /etc.
+
+        Each broker's certificate names all three brokers, as the
+        variant's rabbitmq.conf says: an oslo.messaging client checks
+        every broker it fails over to against the address of the first
+        one it reached (tls.rst).
+        """
+        for node in tree.CONTROLLERS:
+            self._install({"ca": self.ca.cert, **self.ca.issue(
+                f"{node}-rabbitmq", pki.cluster_names(node))},
+                self.workdir / node / "etc" / "tls",
+                {"ca.pem": "ca", "node.pem": "cert", "node.key": "key"},
+                "rabbitmq")
+
+    def memcached_argv(self, node: str) -> list[str]:
+        target = self.workdir / node / "memcached"
+        self._install(self.node[node], target, {"node.pem": "chain",
+                                                 "node.key": "key"},
+                      "memcache")
+        return memcached.argv(node, self.workdir, to_loopback=False,
+                              conf=TLS_MEMCACHED, substitutions={
+                                  MEMCACHED_TLS: f"{target}/",
+                                  CA_ON_NODES: str(self.ca.cert)})
+
+    def haproxy(self, node: str) -> tuple[str, dict[str, str]]:
+        """The variant's haproxy.cfg with the controllers' galera proxy,
+        and the rewrite of its certificates' directory."""
+        certs = self.workdir / "certs"
+        if not certs.exists():
+            certs.mkdir()
+            vip = self.ca.issue("internal", pki.node_names("internal"))
+            shutil.copy(vip["pem"], certs / "internal.pem")
+            shutil.copy(self.ca.cert, certs / "internal-ca.pem")
+        galera_proxy = tree.sections(tree.node_file(
+            haproxy.HAPROXY_CFG, node), haproxy.SECTION_KEYWORDS)[
+            "listen galera"]
+        return (tree.example(TLS_HAPROXY).rstrip() + "\n\n" + galera_proxy,
+                {HAPROXY_CERTS: f"{certs}/"})
+
 
 class Identity:
     """The APIs' side of the lab, in the RabbitMQ lab's namespaces.
 
     Every controller runs a Galera node (with its health check), HAProxy
     (the tree's global, defaults, keystone_api, placement_api and galera
-    sections) and keepalived, which holds the VIP on one of them.
+    sections) and keepalived, which holds the VIP on one of them. With
+    tls, the TLS variant's files and certificates are used instead.
     """
 
     def __init__(self, workdir: Path, daemons: proc.Daemons, venv: Path,
-                 rabbit: rabbitmq.RabbitLab):
+                 rabbit: rabbitmq.RabbitLab, tls: Tls | None = None):
         self.workdir = workdir
         self.daemons = daemons
         self.venv = venv
         self.lab = rabbit.lab
+        self.rabbit = rabbit
+        self.tls = tls
+        self.scheme = "https" if tls else "http"
         self.socks = {n: workdir / n / "haproxy-run" / "admin.sock"
                       for n in tree.CONTROLLERS}
         self.nodes: dict[str, openstack.Node] = {}
-        self.db = galera.Cluster(workdir, daemons, self.lab)
+        self.db = galera.Cluster(workdir, daemons, self.lab,
+                                 **(tls.galera() if tls else {}))
 
     @staticmethod
     def prepare(workdir: Path, rabbit: rabbitmq.RabbitLab) -> None:
@@ -224,22 +392,24 @@ class Identity:
             self.nodes[node] = openstack.Node(
                 self.lab, node, self.workdir / "os" / node, self.venv,
                 {**keystone.files(source), **placement.files(source),
-                 "hosts": tree.example(HOSTS)},
+                 "hosts": tree.example(HOSTS),
+                 **(self.tls.etc_files(node) if self.tls else {})},
                 writable=keystone.KEY_DIRS)
             for sub in ("log/keystone", "log/placement"):
                 (self.workdir / "os" / node / sub).mkdir(parents=True,
                                                          exist_ok=True)
         for node in tree.CONTROLLERS:
-            self.daemons.start(f"{node}-memcached", self.db.nodes[
-                node].host.argv(memcached.argv(node, self.workdir,
-                                               to_loopback=False)))
+            argv = (self.tls.memcached_argv(node) if self.tls else
+                    memcached.argv(node, self.workdir, to_loopback=False))
+            self.daemons.start(f"{node}-memcached",
+                               self.db.nodes[node].host.argv(argv))
         started = time.monotonic()
         self._haproxy_and_keepalived()
         figures["VIP held (keepalived) and Galera UP in HAProxy"] = (
             time.monotonic() - started)
         started = time.monotonic()
         first = self.nodes["controller1"]
-        keystone.bootstrap(first, "http://controller:5000/v3/")
+        keystone.bootstrap(first, f"{self.scheme}://controller:5000/v3/")
         figures["keystone-manage (db_sync, keys, bootstrap)"] = (
             time.monotonic() - started)
         for node in tree.CONTROLLERS[1:]:
@@ -255,17 +425,20 @@ class Identity:
     def _serve(self, component, proxy: str) -> float:
         """Start component on every controller; seconds until all UP."""
         started = time.monotonic()
+        service = component.__name__.rpartition(".")[2]
         for node in tree.CONTROLLERS:
-            component.start(self.nodes[node], self.daemons)
+            component.start(self.nodes[node], self.daemons,
+                            API_TLS[service] if self.tls else None)
         self.wait_up(proxy, tree.CONTROLLERS, timeout=180)
         return time.monotonic() - started
 
     def _haproxy_and_keepalived(self) -> None:
         for node in tree.CONTROLLERS:
             nodedir = self.workdir / node
-            cfg = haproxy.config(PROXIES, {}, to_loopback=False,
-                                 text=tree.node_file(haproxy.HAPROXY_CFG,
-                                                     node))
+            text, rewrite = (self.tls.haproxy(node) if self.tls else (
+                tree.node_file(haproxy.HAPROXY_CFG, node), {}))
+            cfg = haproxy.config(PROXIES, rewrite, to_loopback=False,
+                                 text=text)
             path = nodedir / "haproxy.cfg"
             path.write_text(cfg)
             haproxy.check_config(path, tuple(
@@ -299,11 +472,41 @@ class Identity:
                         for n in nodes for h in on),
             timeout=timeout, interval=0.5, what=f"{proxy} servers UP")
 
+    def loaded(self) -> tuple[str, ...]:
+        """The tree's files this lab runs."""
+        files = (*LOADED, rabbitmq.RABBITMQ_CONF, rabbitmq.RABBITMQ_ENV,
+                 rpc.NODE_FILES["nova/nova.conf"])
+        if not self.tls:
+            return files
+        replaced = {memcached.MEMCACHED_CONF, galera.GALERA_CNF,
+                    rabbitmq.RABBITMQ_CONF, rabbitmq.RABBITMQ_ENV}
+        return (*(f for f in files if f not in replaced), TLS_HAPROXY,
+                TLS_GALERA, TLS_MEMCACHED, *TLS_RABBITMQ.values(),
+                *TLS_DROP_INS.values())
+
+    def environ(self) -> dict[str, str]:
+        """The API clients' environment: with TLS, the internal CA is
+        the one they trust (Python's ssl reads SSL_CERT_FILE)."""
+        if self.tls:
+            return openstack.environ(SSL_CERT_FILE=CA_ON_NODES)
+        return openstack.environ()
+
+    def rpc_connections(self, node: str) -> list[tuple[str, str]]:
+        """(peer_host, ssl) of every AMQP connection, asked on node."""
+        done = self.rabbit.ctl(node, "list_connections", "peer_host", "ssl",
+                               "--silent", timeout=30, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return [tuple(line.split()) for line in done.stdout.splitlines()
+                if len(line.split()) == 2]
+
+    def url(self, port: int) -> str:
+        return f"{self.scheme}://{tree.vip()}:{port}"
+
     def client(self, action: str, *args: str) -> str:
         argv = [str(self.venv / "bin" / "python"), str(CLIENT), action,
-                f"http://{tree.vip()}:{keystone.PORT}", *args]
+                self.url(keystone.PORT), *args]
         return self.nodes["client"].run(argv, timeout=120,
-                                        env=openstack.environ()).stdout
+                                        env=self.environ()).stdout
 
     def wait_status(self, on: str, proxy: str, node: str, status: str,
                     timeout: float = 60) -> float:
@@ -315,10 +518,9 @@ class Identity:
                    seconds: float = LOAD_SECONDS) -> None:
         self.nodes["client"].start(self.daemons, name, [
             str(self.venv / "bin" / "python"), str(CLIENT), "load", kind,
-            f"http://{tree.vip()}:{keystone.PORT}",
-            f"http://{tree.vip()}:{placement.PORT}", str(out),
+            self.url(keystone.PORT), self.url(placement.PORT), str(out),
             str(seconds), str(LOAD_INTERVAL)],
-            env=openstack.environ())
+            env=self.environ())
 
     def galera_synced(self) -> None:
         """Wait until the three Galera nodes are one Synced cluster."""
@@ -328,26 +530,45 @@ class Identity:
                 interval=0.5, what=f"{node.name} Synced in a cluster of 3")
 
 
-@pytest.fixture(scope="module")
-def identity(workdir, daemons):
+@pytest.fixture(scope="module", params=["plain"])
+def identity(request, workdir, daemons):
+    """The lab; parametrized "tls" (indirectly), the TLS variant's.
+
+    pytest runs the tests of one parameter together and closes that lab
+    before it starts the next, so the two never run at once. The TLS
+    lab has a directory and daemons of its own.
+    """
     requirements.require(
-        binaries=("ip", "unshare", "nsenter", "mount", "nft",
+        binaries=("ip", "unshare", "nsenter", "mount", "nft", "openssl",
                   *galera.HOST_BINARIES),
         root_binaries=(*galera.BINARIES, *keepalived.BINARIES, "memcached",
                        f"{rabbitmq.BIN}/rabbitmq-server"))
     venv = openstack.venv()
+    tls = None
+    if request.param == "tls":
+        workdir = workdir / "tls"
+        workdir.mkdir(mode=0o755)
+        daemons = proc.Daemons(workdir)
+        tls = Tls(workdir)
     # The tree's RabbitMQ cluster makes the controllers' namespaces (with
     # the public network keepalived.conf's VI_PUBLIC needs); Galera,
     # HAProxy, keepalived, the APIs, memcached and the RPC servers join
     # them.
-    rabbit = rabbitmq.RabbitLab(workdir, daemons)
+    rabbit = rabbitmq.RabbitLab(workdir, daemons, **(
+        {**TLS_RABBITMQ, "tag": "rs"} if tls else {}))
     try:
         Identity.prepare(workdir, rabbit)
         rabbit.prepare(public=True)
+        if tls:
+            tls.rabbitmq()
         rabbit.start_cluster()
-        lab = Identity(workdir, daemons, venv, rabbit)
+        lab = Identity(workdir, daemons, venv, rabbit, tls)
         lab.figures = lab.start()
         lab.rpc = rpc.Rpc(rabbit.lab, daemons, workdir / "rpc", venv)
+        if tls:
+            for node, rpc_node in lab.rpc.nodes.items():
+                for relpath, text in tls.etc_files(node, ("nova",)).items():
+                    rpc_node.put(relpath, text)
         for node in tree.CONTROLLERS:
             lab.rpc.wait_ready(lab.rpc.start_server(node, RPC_TOPIC))
         yield lab
@@ -484,13 +705,23 @@ def _start_db_clients(identity, name: str, seconds: float) -> SideBySide:
     return clients
 
 
-def _rpc_conf(profile: str, victim: str) -> str:
+def _rpc_conf(profile: str, victim: str, drop_in: str = "") -> str:
     """nova.conf for profile's RPC client, victim's broker listed first.
 
     The tools' leave out the tree's heartbeat and reconnection options;
     each client gets a processname of its own, so the queue manager gives
-    each its own reply queue.
+    each its own reply queue. drop_in, the text of a nova.conf.d file,
+    applies over nova.conf as oslo.config would apply it: its
+    transport_url replaces the file's, its [oslo_messaging_rabbit]
+    options are added.
     """
+    # [DEFAULT] as a section of its own: its keys stay out of the others.
+    over = configparser.ConfigParser(interpolation=None,
+                                     default_section="haguide-none")
+    over.read_string(drop_in)
+    default, rabbit_over = ({} if not over.has_section(name) else
+                            dict(over[name]) for name in
+                            ("DEFAULT", "oslo_messaging_rabbit"))
     lines = []
     first = f"@{tree.address(victim)}:"
     for line in tree.node_file(rpc.NODE_FILES["nova/nova.conf"],
@@ -499,6 +730,7 @@ def _rpc_conf(profile: str, victim: str) -> str:
         if profile != "guide" and key in RABBIT_TUNING:
             continue
         if key == "transport_url":
+            value = default.get("transport_url", value)
             scheme, _, rest = value.partition("://")
             hosts, _, vhost = rest.partition("/")
             hosts = sorted(hosts.split(","), key=lambda h: first not in h)
@@ -507,6 +739,7 @@ def _rpc_conf(profile: str, victim: str) -> str:
         lines.append(line)
         if line.strip() == "[oslo_messaging_rabbit]":
             lines.append(f"processname = haguide-{profile}")
+            lines.extend(f"{k} = {v}" for k, v in rabbit_over.items())
     return "\n".join(lines) + "\n"
 
 
@@ -604,12 +837,13 @@ def _compare(result, measurements, key: str, failure: str,
 def _run_load(identity, measurements, key, title, description, test,
               fault, heal, event, victim, *, kinds=KINDS,
               seconds=LOAD_SECONDS, proxy="keystone_api", result=None,
-              whole_node=True, rpc_seconds=LOAD_SECONDS):
+              whole_node=True, rpc_seconds=LOAD_SECONDS, rpc_conf=None):
     """Load through the VIP, fault() at FAULT_AFTER; figures and times.
 
     When the fault takes the whole victim node and victim holds the VIP,
     the HAProxy that marks it DOWN (in proxy) is the one of the
-    controller keepalived moves the VIP to.
+    controller keepalived moves the VIP to. rpc_conf is the RPC
+    caller's own file (Rpc.start_calls).
     """
     # Several loads of one scenario: each timeline names its fault.
     labels = {k: f"{LABELS[k]}: {event}" if result else LABELS[k]
@@ -617,15 +851,14 @@ def _run_load(identity, measurements, key, title, description, test,
     if result is None:
         result = measurements.scenario(key, title=title,
                                        description=description, test=test)
-    result.loads(*LOADED, rabbitmq.RABBITMQ_CONF, rabbitmq.RABBITMQ_ENV,
-                 rpc.NODE_FILES["nova/nova.conf"])
+    result.loads(*identity.loaded())
     holder = identity.holder()
     outs = {kind: identity.workdir / f"{key}-{kind}.jsonl" for kind in kinds}
     for kind, out in outs.items():
         if kind == "rpc":
             identity.rpc.start_calls(
                 f"{key}-{kind}", RPC_TOPIC, out, seconds=rpc_seconds,
-                interval=LOAD_INTERVAL, timeout=RPC_TIMEOUT)
+                interval=LOAD_INTERVAL, timeout=RPC_TIMEOUT, conf=rpc_conf)
         else:
             identity.start_load(f"{key}-{kind}", kind, out, seconds)
     started = time.time()
@@ -877,11 +1110,140 @@ def _power_off(lab: netns.Lab, node: str) -> None:
 
 def test_controller_killed(identity, measurements):
     """The controller holding the VIP is powered off under API load."""
+    _controller_killed(identity, measurements, "openstack-api-kill",
+                       "keystone and placement: the VIP holder killed",
+                       "test_controller_killed")
+
+
+@pytest.mark.parametrize("identity", ["tls"], indirect=True)
+def test_controller_killed_with_tls(identity, measurements):
+    """The same power-off, with TLS on every link (tls.rst).
+
+    Clients reach the VIP over HTTPS; HAProxy re-encrypts to keystone
+    and placement, which serve HTTPS themselves and reach MariaDB,
+    memcached and keystone over TLS; RPC runs over AMQPS. After the
+    failover, the survivors must still be doing all of it over TLS.
+    """
+    before = identity.rpc_connections(tree.CONTROLLERS[0])
+    # The caller starts on the broker of the controller powered off, so
+    # it must fail over to another over TLS: nova.conf with the TLS
+    # drop-in over it, the brokers in the order written.
+    caller = "nova/haguide-tls-caller.conf"
+    identity.rpc.nodes["client"].put(caller, _rpc_conf(
+        "guide", identity.holder(), tree.example(
+            TLS_DROP_INS["nova/nova.conf.d/nova.conf"])))
+    result, victim = _controller_killed(
+        identity, measurements, "openstack-tls-api-kill",
+        "keystone and placement with TLS on every link: the VIP holder "
+        "killed", "test_controller_killed_with_tls",
+        "The TLS variant's files: HTTPS on the VIP and from HAProxy to "
+        "the API servers, TLS to MariaDB, memcached and keystone, AMQPS "
+        "to RabbitMQ. ", rpc_conf=f"/etc/{caller}",
+        rpc_stuck=lambda victim: _stuck_servers(identity, victim))
+    survivors = [n for n in tree.CONTROLLERS if n != victim]
+    connected = _record_tls(identity, result, survivors, before)
+    # The caller started on the dead broker (its brokers in the order
+    # written): its log must show it connected to another one (its loop
+    # has ended by then). oslo.messaging shuffles the brokers of
+    # transport_url for the RPC servers' connections, so which of them
+    # were on it is chance; those that were are connected to another
+    # broker again.
+    lost = f"AMQP server on {tree.address(victim)}:"
+    log = identity.daemons.log("openstack-tls-api-kill-rpc")
+    result.measure("the RPC caller, first on the dead broker, connected to "
+                   "another over TLS", int(any(
+                       "Reconnected to AMQP server on" in line
+                       and lost not in line for line in log.splitlines())),
+                   "of 1", bound=(">=", 1))
+    servers = [identity.daemons.log(f"{n}-rpc-{RPC_TOPIC}")
+               for n in survivors]
+    result.measure("surviving RPC servers that were on the dead broker, "
+                   "connected to another over TLS",
+                   sum(lost in log and tree.address(node) in connected
+                       for node, log in zip(survivors, servers,
+                                            strict=True)),
+                   f"of {sum(lost in log for log in servers)}")
+
+
+def _stuck_servers(identity, victim: str) -> list[str]:
+    """Surviving RPC servers with no broker connection, last trying the
+    dead broker (the last broker their log names)."""
+    survivors = [n for n in tree.CONTROLLERS if n != victim]
+    connected = {peer for peer, _ in identity.rpc_connections(survivors[0])}
+    stuck = []
+    for node in survivors:
+        tries = [line for line in identity.daemons.log(
+            f"{node}-rpc-{RPC_TOPIC}").splitlines() if "AMQP server" in line]
+        if (tree.address(node) not in connected and tries
+                and f"AMQP server on {tree.address(victim)}:" in tries[-1]):
+            stuck.append(node)
+    return stuck
+
+
+def _record_tls(identity, result, survivors: list[str],
+                before: list[tuple[str, str]]) -> set[str]:
+    """What the survivors of the TLS lab do over TLS after the failover.
+
+    before: RabbitMQ's connections before the fault (rpc_connections).
+    Returns the addresses RabbitMQ has connections from after it.
+    """
+    holder = identity.holder()
+    up = sum(haproxy.status_is(identity.socks[holder], proxy, node, "UP")
+             for proxy in ("keystone_api", "placement_api")
+             for node in survivors)
+    result.measure("API servers UP behind the new VIP holder (HTTPS, "
+                   "certificate verified)", up,
+                   f"of {2 * len(survivors)}",
+                   bound=(">=", 2 * len(survivors)))
+    required = sum(identity.db.nodes[n].sql(
+        "SELECT @@require_secure_transport") == "1" for n in survivors)
+    result.measure("database nodes refusing clients without TLS",
+                   required, f"of {len(survivors)}",
+                   bound=(">=", len(survivors)))
+    accepted = sum(int(identity.db.nodes[n].sql(
+        "SHOW GLOBAL STATUS LIKE 'Ssl_accepts'").split()[-1])
+        for n in survivors)
+    result.measure("TLS sessions the surviving database nodes accepted",
+                   accepted, "sessions", bound=(">=", 1))
+    cert, key = MEMCACHED_CLIENT["keystone"]
+    node = identity.nodes[survivors[0]]
+    done = node.run([node.bin("python"), "-c", MEMCACHED_KEYS,
+                     CA_ON_NODES, cert, key,
+                     *(f"{tree.address(n)}:11211" for n in survivors)],
+                    timeout=60, env=openstack.environ())
+    keys = json.loads(done.stdout).values()
+    for kind, label in (("other", "keystone's cache entries (oslo.cache)"),
+                        ("tokens", "placement's cached tokens "
+                                   "(keystonemiddleware)")):
+        result.measure(f"surviving memcached servers holding {label}, "
+                       "written over TLS",
+                       sum(server[kind] > 0 for server in keys),
+                       f"of {len(survivors)}", bound=(">=", len(survivors)))
+    after = identity.rpc_connections(survivors[0])
+    for when, rows in (("before the fault", before),
+                       ("after the failover", after)):
+        ssl = [row[1] for row in rows]
+        # Before the fault every RPC server is connected; after it, one
+        # left retrying the dead broker is not (see _stuck_servers).
+        result.measure(f"RabbitMQ connections over TLS {when}",
+                       ssl.count("true"), "connections",
+                       bound=(">=", len(survivors)) if rows is before
+                       else None)
+        result.measure(f"RabbitMQ connections without TLS {when}",
+                       ssl.count("false"), "connections", bound=("<=", 0))
+    return {peer for peer, _ in after}
+
+
+def _controller_killed(identity, measurements, key: str, title: str,
+                       test: str, variant: str = "", rpc_conf=None,
+                       rpc_stuck=None):
+    """The VIP holder powered off under load; the result and the victim.
+    """
     victim = identity.holder()
     result, figures, down_after = _run_load(
-        identity, measurements, "openstack-api-kill",
-        "keystone and placement: the VIP holder killed",
-        "keystone and placement under uWSGI on three controllers, on "
+        identity, measurements, key, title,
+        f"{variant}keystone and placement under uWSGI on three "
+        "controllers, on "
         "the tree's Galera cluster through HAProxy and the VIP that "
         "keepalived places, RabbitMQ and an RPC server on each "
         "controller; clients issue tokens and list resource providers "
@@ -890,13 +1252,30 @@ def test_controller_killed(identity, measurements):
         "writer, is powered off: its links go down and every process "
         "(keepalived, HAProxy, MariaDB, keystone, placement, memcached, "
         "RabbitMQ, the RPC server) is killed.",
-        "test_controller_killed",
+        test,
         lambda: _power_off(identity.lab, victim), lambda: None,
-        f"{victim} powered off", victim, rpc_seconds=RPC_CUT_SECONDS)
+        f"{victim} powered off", victim, rpc_seconds=RPC_CUT_SECONDS,
+        rpc_conf=rpc_conf)
     # keepalived moves the VIP after three missed advertisements; the
     # new holder's HAProxy finds the dead servers by its checks. A dead
     # host sends no RST: RPC is bound by RabbitMQ as for the cut link.
+    # A caller that starts on the dead broker (rpc_conf) also reconnects
+    # itself, and the brokers of its list, tried in turn, include the
+    # dead one: one more call timeout is allowed for it.
     bounds = {"failed": 5, "gap": 40.0, "recovered": 40.0}
+    rpc_bounds = ((RPC_LOST + 1, RPC_OUTAGE + RPC_TIMEOUT) if rpc_conf
+                  else (RPC_LOST, RPC_OUTAGE))
+    # rpc_stuck(victim), given, names the surviving RPC servers left
+    # retrying the dead broker (test_controller_killed_with_tls): when
+    # the calls did not recover in time and that is why, their figures
+    # are recorded without bounds and the stuck servers are asserted.
+    rpc = figures["rpc"]
+    late_rpc = (rpc["recovered"] is None or rpc["failed"] > rpc_bounds[0]
+                or max(rpc["gap"], rpc["recovered"]) > rpc_bounds[1])
+    stuck = rpc_stuck(victim) if late_rpc and rpc_stuck else []
+    if late_rpc and rpc_stuck:
+        result.measure("surviving RPC servers left retrying the dead "
+                       "broker", len(stuck), "servers", bound=(">=", 1))
     # The dead node was the Galera writer too. Every pooled database
     # connection broke when the VIP moved, and keystone and placement
     # open new ones through the new holder's HAProxy, which sends them
@@ -920,29 +1299,32 @@ def test_controller_killed(identity, measurements):
         result.measure("database connections HAProxy left hanging",
                        orphaned, "streams", bound=(">=", 1))
     _record(result, figures, down_after, **bounds, down=35.0,
-            rpc=(RPC_LOST, RPC_OUTAGE), api_bounds=not defect)
+            rpc=rpc_bounds, api_bounds=not defect, rpc_bounds=not stuck)
     result.measure("VIP held by another controller after",
                    figures["moved"], "s", bound=("<=", 10.0))
     for what, seconds in identity.figures.items():
         result.measure(f"set-up: {what}", seconds, "s")
+    return result, victim
 
 
 def _record(result, figures, down_after, *, failed: int, gap: float,
             recovered: float, down: float,
             rpc: tuple[int, float] | None = None,
-            api_bounds: bool = True) -> None:
+            api_bounds: bool = True, rpc_bounds: bool = True) -> None:
     """Record every kind's figures and bound them.
 
     rpc, when given, is (failed calls, seconds) that bound the RPC
     calls' failures, longest gap and recovery instead of failed, gap and
-    recovered. api_bounds False records the API clients' figures
-    without asserting them (the caller asserted why they do not hold).
+    recovered. api_bounds (rpc_bounds) False records the API clients'
+    (the RPC calls') figures without asserting them (the caller asserted
+    why they do not hold).
     """
     limits = {kind: (failed, gap, recovered) for kind in KINDS}
     if rpc:
         limits["rpc"] = (rpc[0], rpc[1], rpc[1])
     apis = [k for k in KINDS if not (rpc and k == "rpc")]
-    bounded = [k for k in KINDS if api_bounds or k not in apis]
+    bounded = [k for k in KINDS if (api_bounds or k not in apis)
+               and (rpc_bounds or k in apis)]
 
     def bound(kind: str, index: int):
         return ("<=", limits[kind][index]) if kind in bounded else None
@@ -957,10 +1339,10 @@ def _record(result, figures, down_after, *, failed: int, gap: float,
                        figures[kind]["gap"], "s", bound=bound(kind, 1))
     late = [k for k in bounded if figures[k]["recovered"] is None]
     assert not late, f"no success after the last failure: {late}"
-    if rpc:
+    if rpc and figures["rpc"]["recovered"] is not None:
         result.measure("time until RPC calls succeed again",
                        figures["rpc"]["recovered"], "s",
-                       bound=("<=", rpc[1]))
+                       bound=("<=", rpc[1]) if rpc_bounds else None)
     what = ("time until every client succeeds again" if not rpc
             else "time until every API client succeeds again")
     times = [figures[k]["recovered"] for k in apis]

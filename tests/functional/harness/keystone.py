@@ -74,19 +74,28 @@ def copy_keys(source: openstack.Node, target: openstack.Node) -> None:
                   f"{source.root / 'rw' / relpath}/", f"{destination}/"])
 
 
-def uwsgi_argv(node: openstack.Node, module: str, port: int) -> list[str]:
-    """A WSGI server bound to the node's address, as the guide runs it."""
-    return [node.bin("uwsgi"),
-            "--http-socket", f"{tree.address(node.name)}:{port}",
+def uwsgi_argv(node: openstack.Node, module: str, port: int,
+               tls: tuple[str, str] | None = None) -> list[str]:
+    """A WSGI server bound to the node's address, as the guide runs it.
+
+    tls, the paths of a certificate and its key, serves HTTPS instead of
+    HTTP: the ``https-socket`` line of the TLS chapter (tls.rst).
+    """
+    socket = ["--http-socket", f"{tree.address(node.name)}:{port}"]
+    if tls:
+        socket = ["--https-socket",
+                  ",".join((f"{tree.address(node.name)}:{port}", *tls))]
+    return [node.bin("uwsgi"), *socket,
             "--module", module, "--master",
             "--processes", str(PROCESSES), "--threads", str(THREADS),
             "--enable-threads", "--lazy-apps", "--need-app",
             "--die-on-term"]
 
 
-def start(node: openstack.Node, daemons: proc.Daemons) -> str:
+def start(node: openstack.Node, daemons: proc.Daemons,
+          tls: tuple[str, str] | None = None) -> str:
     name = f"{node.name}-keystone"
     node.start(daemons, name, uwsgi_argv(
-        node, "keystone.wsgi.api:application", PORT),
+        node, "keystone.wsgi.api:application", PORT, tls),
         env=openstack.environ())
     return name

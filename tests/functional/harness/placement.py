@@ -36,9 +36,10 @@ def db_sync(node: openstack.Node) -> None:
              timeout=keystone.MANAGE_TIMEOUT, env=openstack.environ())
 
 
-def start(node: openstack.Node, daemons: proc.Daemons) -> str:
+def start(node: openstack.Node, daemons: proc.Daemons,
+          tls: tuple[str, str] | None = None) -> str:
     name = f"{node.name}-placement"
     node.start(daemons, name, keystone.uwsgi_argv(
-        node, "placement.wsgi.api:application", PORT),
+        node, "placement.wsgi.api:application", PORT, tls),
         env=openstack.environ())
     return name

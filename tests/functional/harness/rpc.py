@@ -104,12 +104,16 @@ class Rpc:
 
     def start_calls(self, name: str, topic: str, out: Path, *,
                     seconds: float, interval: float, timeout: float,
-                    node: str = "client") -> None:
-        """A call loop (as nova-api would call) writing outcomes to out."""
+                    node: str = "client", conf: str | None = None) -> None:
+        """A call loop (as nova-api would call) writing outcomes to out.
+
+        conf, a file in the node's view, is read alone instead of
+        nova-api's files, its brokers in the order written (rpcagent).
+        """
+        prog, extra = ("-", [conf]) if conf else ("nova-api-os-compute", [])
         self.nodes[node].start(self.daemons, name, self.python(
-            "calls", "nova", "nova-api-os-compute", topic, str(out),
-            str(seconds), str(interval), str(timeout)),
-            env=openstack.environ())
+            "calls", "nova", prog, topic, str(out), str(seconds),
+            str(interval), str(timeout), *extra), env=openstack.environ())
 
     def start_wsgi(self, node: str, name: str, port: int, *, project: str,
                    prog: str, topic: str, timeout: float,
