@@ -56,7 +56,7 @@ from pathlib import Path
 import pytest
 
 from harness import (faults, galera, haproxy, keepalived, keystone,
-                     labroot, memcached, netns, openstack, pki, placement,
+                     memcached, netns, openstack, pki, placement,
                      proc, rabbitmq, requirements, rpc, tree)
 
 pytestmark = pytest.mark.functional
@@ -261,17 +261,6 @@ class Tls:
         self.node = {n: self.ca.issue(n, pki.node_names(n))
                      for n in tree.CONTROLLERS}
 
-    def _install(self, issued: dict[str, Path], target: Path,
-                 names: dict[str, str], owner: str) -> None:
-        """Copy issued's files to target under names, owned by owner."""
-        target.mkdir(parents=True, exist_ok=True)
-        for name, kind in names.items():
-            shutil.copy(issued[kind], target / name)
-            labroot.chown(target / name, owner)
-            if kind == "key":
-                (target / name).chmod(0o400)
-        labroot.chown(target, owner)
-
     def etc_files(self, node: str, services=API_TLS) -> dict[str, str]:
         """An OpenStack node's /etc additions: the CA, the drop-ins of
         services (keystone, placement, nova) and their certificates."""
@@ -295,12 +284,11 @@ class Tls:
     def galera(self) -> dict:
         """galera.Cluster's options: the variant's file, the run's files."""
         for node in tree.CONTROLLERS:
-            issued = {"ca": self.ca.cert, **self.ca.issue(
-                f"{node}-db", [*pki.node_names(node),
-                               *pki.node_names("internal")])}
-            self._install(issued, self.workdir / "tls" / node,
-                          {"ca.pem": "ca", "server.pem": "cert",
-                           "server.key": "key"}, "mysql")
+            issued = self.ca.issue(f"{node}-db", [
+                *pki.node_names(node), *pki.node_names("internal")])
+            pki.install(self.workdir / "tls" / node, "mysql", {
+                "ca.pem": self.ca.cert, "server.pem": issued["cert"],
+                "server.key": issued["key"]})
         return {"cnf": TLS_GALERA, "substitutions": {
             GALERA_TLS: f"{self.workdir}/tls/{{name}}/"}}
 
@@ -313,17 +301,16 @@ class Tls:
         one it reached (tls.rst).
         """
         for node in tree.CONTROLLERS:
-            self._install({"ca": self.ca.cert, **self.ca.issue(
-                f"{node}-rabbitmq", pki.cluster_names(node))},
-                self.workdir / node / "etc" / "tls",
-                {"ca.pem": "ca", "node.pem": "cert", "node.key": "key"},
-                "rabbitmq")
+            issued = self.ca.issue(f"{node}-rabbitmq",
+                                   pki.cluster_names(node))
+            pki.install(self.workdir / node / "etc" / "tls", "rabbitmq", {
+                "ca.pem": self.ca.cert, "node.pem": issued["cert"],
+                "node.key": issued["key"]})
 
     def memcached_argv(self, node: str) -> list[str]:
         target = self.workdir / node / "memcached"
-        self._install(self.node[node], target, {"node.pem": "chain",
-                                                 "node.key": "key"},
-                      "memcache")
+        pki.install(target, "memcache", {"node.pem": self.node[node]["chain"],
+                                         "node.key": self.node[node]["key"]})
         return memcached.argv(node, self.workdir, to_loopback=False,
                               conf=TLS_MEMCACHED, substitutions={
                                   MEMCACHED_TLS: f"{target}/",

@@ -49,11 +49,8 @@ def cluster(workdir, daemons):
         issued = ca.issue(node, [*pki.node_names(node),
                                  *pki.node_names("internal")])
         issued["ca"] = ca.cert
-        target = workdir / "tls" / node
-        target.mkdir(parents=True)
-        for name, kind in TLS_FILES.items():
-            shutil.copy(issued[kind], target / name)
-            labroot.chown(target / name, "mysql")
+        pki.install(workdir / "tls" / node, "mysql", {
+            name: issued[kind] for name, kind in TLS_FILES.items()})
     lab = netns.Lab("gt", daemons)
     nodes = galera.Cluster(workdir, daemons, lab, cnf=VARIANT_CNF,
                            substitutions={

@@ -72,13 +72,8 @@ def lab(workdir, daemons):
         lab.setup({n: {"eth0": tree.address(n)} for n in tree.CONTROLLERS})
         for node in tree.CONTROLLERS:
             issued = ca.issue(f"{node}-memcached", pki.node_names(node))
-            target = workdir / node / "memcached"
-            target.mkdir(parents=True)
-            shutil.copy(issued["chain"], target / "node.pem")
-            shutil.copy(issued["key"], target / "node.key")
-            for name in ("node.pem", "node.key"):
-                labroot.chown(target / name, "memcache")
-            (target / "node.key").chmod(0o400)
+            pki.install(workdir / node / "memcached", "memcache", {
+                "node.pem": issued["chain"], "node.key": issued["key"]})
             view = labroot.Host(workdir, daemons, f"{node}-root",
                                 netns=lab.ns(node))
             view.start()

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import configparser
 import json
-import shutil
 import sys
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from harness import labroot, pki, requirements, tree
+from harness import pki, requirements, tree
 from harness.rabbitmq import BIN, COOKIE, RabbitLab
 
 pytestmark = pytest.mark.functional
@@ -73,13 +72,8 @@ def rabbit(workdir, daemons):
         lab.prepare()
         for node in tree.CONTROLLERS:
             issued = {"ca": ca.cert, **ca.issue(node, pki.cluster_names(node))}
-            tls = workdir / node / "etc" / "tls"
-            tls.mkdir()
-            for name, kind in TLS_FILES.items():
-                shutil.copy(issued[kind], tls / name)
-                labroot.chown(tls / name, "rabbitmq")
-            (tls / "node.key").chmod(0o400)
-            labroot.chown(tls, "rabbitmq")
+            pki.install(workdir / node / "etc" / "tls", "rabbitmq", {
+                name: issued[kind] for name, kind in TLS_FILES.items()})
         lab.formed = lab.start_cluster()
         lab.ca = ca
         yield lab

@@ -23,10 +23,11 @@ operator's own CA tooling would.
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import ssl
 from pathlib import Path
 
-from harness import proc, tree
+from harness import labroot, proc, tree
 
 # P-256 keys: quick to make (a run creates a dozen) and accepted by every
 # TLS stack of the lab (OpenSSL in HAProxy, Erlang, MariaDB, memcached).
@@ -128,3 +129,17 @@ class CA:
         """A client context that trusts this CA only, names checked."""
         return ssl.create_default_context(cafile=str(self.cert))
 
+
+def install(target: Path, owner: str, files: dict[str, Path]) -> None:
+    """Copy files (name in target: source) where a daemon reads them.
+
+    The directory and every file go to owner, the user the daemon runs
+    as; a key (a name ending in .key) is readable by owner alone.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    for name, source in files.items():
+        shutil.copy(source, target / name)
+        labroot.chown(target / name, owner)
+        if name.endswith(".key"):
+            (target / name).chmod(0o400)
+    labroot.chown(target, owner)
